@@ -1,0 +1,125 @@
+/**
+ * Typed errors. Every error the gateway raises carries a stable snake_case `code`; the HTTP layer
+ * turns codes into statuses in one place. No error object ever holds a vendor key, a client key
+ * or request headers: messages are built from vendor bodies with the connection's secrets removed,
+ * and the axios error that caused a failure is never kept as `cause`.
+ */
+import type { ProviderId } from './schema/campaign';
+
+export const PROVIDER_ERROR_CODES = [
+  'unauthorized',
+  'forbidden',
+  'payment_required',
+  'not_found',
+  'rate_limited',
+  'upstream_unavailable',
+  'upstream_timeout',
+  'network',
+  'upstream_schema',
+  'upstream_too_large',
+  'bad_request',
+  'circuit_open',
+  'too_many_pages',
+  'aborted',
+] as const;
+export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
+
+export interface ProviderErrorInit {
+  provider: ProviderId;
+  code: ProviderErrorCode;
+  message: string;
+  status?: number | undefined;
+  retryAfterMs?: number | undefined;
+  /** Field path of the first schema failure (for `upstream_schema`). */
+  path?: string | undefined;
+}
+
+/** A failure talking to one vendor. Safe to log and to show to a caller as it is. */
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError' as const;
+  readonly provider: ProviderId;
+  readonly code: ProviderErrorCode;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly path: string | undefined;
+
+  constructor(init: ProviderErrorInit) {
+    super(init.message);
+    this.provider = init.provider;
+    this.code = init.code;
+    this.status = init.status;
+    this.retryAfterMs = init.retryAfterMs;
+    this.path = init.path;
+  }
+
+  /** The fields a caller may see: `{code, message, retryAfterSeconds?}`. */
+  toJSON(): { code: ProviderErrorCode; message: string; status?: number; retryAfterSeconds?: number } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.status !== undefined ? { status: this.status } : {}),
+      ...(this.retryAfterMs !== undefined ? { retryAfterSeconds: Math.ceil(this.retryAfterMs / 1000) } : {}),
+    };
+  }
+}
+
+export function isProviderError(value: unknown): value is ProviderError {
+  return value instanceof ProviderError;
+}
+
+/** Codes that say the vendor itself is fine but rejected this account or request. */
+const ACCOUNT_CODES: ReadonlySet<ProviderErrorCode> = new Set([
+  'unauthorized',
+  'forbidden',
+  'payment_required',
+  'not_found',
+  'bad_request',
+]);
+
+/** True for failures that say nothing about the vendor's health (a breaker must not count them). */
+export function isAccountError(error: unknown): boolean {
+  return isProviderError(error) && ACCOUNT_CODES.has(error.code);
+}
+
+/** Codes the gateway's own HTTP API answers with (problem+json `code`). */
+export type GatewayErrorCode =
+  | 'invalid_query'
+  | 'unauthorized'
+  | 'access_denied'
+  | 'rate_limited'
+  | 'all_sources_failed'
+  | 'not_found'
+  | 'too_expensive'
+  | 'internal';
+
+export interface ProblemFieldError {
+  parameter: string;
+  message: string;
+}
+
+/** An error the gateway answers a caller with, as RFC 9457 problem+json. */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError' as const;
+  constructor(
+    readonly status: number,
+    readonly code: GatewayErrorCode,
+    message: string,
+    readonly errors?: ProblemFieldError[],
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}
+
+/** Removes every occurrence of each secret (longer than 3 chars) from a string. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length > 3 && out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+  }
+  return out;
+}

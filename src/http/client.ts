@@ -1,0 +1,310 @@
+/**
+ * The one outbound HTTP client every provider uses: axios with safe defaults and our own retry loop.
+ *
+ * - a timeout on every attempt, enforced with an AbortSignal (axios's own `timeout` is a socket
+ *   idle timeout in Node, so a body dripped one byte a second would never trip it);
+ * - a response size cap (`maxContentLength`, counted after decompression), default 20 MB;
+ * - `maxRedirects: 0`: a redirect is an error and is never followed, so a key sent as a custom
+ *   header (`X-API-Key`) cannot reach another host (CVE-2026-40895 in follow-redirects);
+ * - `validateStatus: () => true`: statuses are mapped here, in one place, to `ProviderError`;
+ * - retries per `decideRetry`, bounded by attempts and by the caller's deadline and signal;
+ * - errors are our own `ProviderError`: no axios error (which carries request headers) escapes,
+ *   and every configured secret is removed from vendor-supplied message text.
+ */
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { ProviderError, redactSecrets, type ProviderErrorCode } from '../errors';
+import type { ProviderId } from '../schema/campaign';
+import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfter, type AttemptOutcome, type RetryPolicy } from './retry';
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const USER_AGENT = 'outreach-gateway/0.1 (+https://github.com/outreach-gateway)';
+const MAX_MESSAGE_CHARS = 300;
+
+/** A seam for outbound limits: the rate limiter hands out permits per attempt. */
+export interface RequestGate {
+  /** Waits for a permit (concurrency slot + token); resolves with its release function. */
+  acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<() => void>;
+  /** The vendor said 429: hold every caller of this account for `ms`. */
+  pause(ms: number): void;
+}
+
+export interface UpstreamEvent {
+  provider: ProviderId;
+  path: string;
+  attempt: number;
+  status: number | undefined;
+  outcome: 'ok' | ProviderErrorCode;
+  durationMs: number;
+}
+
+export interface HttpClientOptions {
+  provider: ProviderId;
+  /** The vendor's origin, e.g. `https://api.instantly.ai`; paths carry their version prefix. */
+  baseUrl: string;
+  /** Per-attempt timeout. @default 10000 */
+  timeoutMs?: number;
+  /** @default 20 MB */
+  maxResponseBytes?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Values removed from any error message (the connection's key, for a start). */
+  secrets?: readonly string[];
+  gate?: RequestGate;
+  observer?: (event: UpstreamEvent) => void;
+  /** Injected for tests. */
+  random?: () => number;
+  now?: () => number;
+}
+
+export type QueryValue = string | number | boolean | readonly string[] | undefined;
+
+export interface GetJsonRequest {
+  /** Path below the origin, built with `pathOf` so ids are encoded. */
+  path: string;
+  query?: Readonly<Record<string, QueryValue>>;
+  /** Auth headers only; nothing from the caller is ever forwarded. */
+  headers: Readonly<Record<string, string>>;
+  signal?: AbortSignal | undefined;
+  /** Epoch ms by which the whole call, retries included, must be over. */
+  deadlineMs?: number | undefined;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  data: unknown;
+}
+
+export interface HttpClient {
+  readonly provider: ProviderId;
+  getJson(request: GetJsonRequest): Promise<JsonResponse>;
+  /** Attempts sent so far (retries included). */
+  readonly calls: number;
+}
+
+/**
+ * Tagged template for URL paths: every interpolated value is `encodeURIComponent`-ed, so an id
+ * such as `../x`, `a/b` or `@evil.com` stays one path segment on the configured host.
+ */
+export function pathOf(strings: TemplateStringsArray, ...values: readonly (string | number)[]): string {
+  let out = strings[0] ?? '';
+  values.forEach((value, i) => {
+    out += encodeURIComponent(String(value)) + (strings[i + 1] ?? '');
+  });
+  return out;
+}
+
+/** Validates a configured base URL and returns its origin (no path, query or credentials). */
+export function normalizeBaseUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`baseUrl must be http(s): ${url.protocol}`);
+  if (url.username || url.password) throw new Error('baseUrl must not carry credentials');
+  return url.origin;
+}
+
+export function buildUrl(origin: string, path: string, query: Readonly<Record<string, QueryValue>> | undefined): string {
+  if (!path.startsWith('/') || path.startsWith('//')) throw new Error('path must be absolute on the origin');
+  const url = new URL(path, origin);
+  if (url.origin !== origin) throw new Error('path left the configured origin');
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) url.searchParams.append(name, String(item));
+    else url.searchParams.append(name, String(value));
+  }
+  return url.toString();
+}
+
+/** Maps a non-2xx HTTP status to a stable code. */
+export function codeForStatus(status: number): ProviderErrorCode {
+  if (status === 401) return 'unauthorized';
+  if (status === 402) return 'payment_required';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'upstream_too_large';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'upstream_unavailable';
+  if (status >= 300 && status < 400) return 'upstream_unavailable';
+  return 'bad_request';
+}
+
+/** A short, secret-free description of a vendor error body: `message ?? error ?? raw text`. */
+export function describeErrorBody(text: string, secrets: readonly string[]): string {
+  let described = text;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === 'object') {
+      const record = new Map(Object.entries(parsed));
+      const code = record.get('error');
+      const message = record.get('message');
+      const parts = [code, message].filter((part): part is string => typeof part === 'string' && part !== '');
+      if (parts.length > 0) described = parts.join(': ');
+    }
+  } catch {
+    // not JSON: keep the raw text
+  }
+  const flat = described.replace(/\s+/g, ' ').trim();
+  const short = flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS)}…` : flat;
+  return redactSecrets(short, secrets);
+}
+
+function headerMap(response: AxiosResponse): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (typeof value === 'string') out[name.toLowerCase()] = value;
+    else if (Array.isArray(value)) out[name.toLowerCase()] = value.join(', ');
+    else if (typeof value === 'number') out[name.toLowerCase()] = String(value);
+  }
+  return out;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('aborted'));
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort(): void {
+      clearTimeout(timer);
+      reject(new Error('aborted'));
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Classifies an exception thrown by axios (never a status: those are returned). */
+function classifyThrown(error: unknown): { code: ProviderErrorCode; message: string } {
+  const code = axios.isAxiosError(error) ? error.code : undefined;
+  const message = error instanceof Error ? error.message : '';
+  if (message.includes('maxContentLength')) return { code: 'upstream_too_large', message: 'response body exceeded the size cap' };
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') return { code: 'upstream_timeout', message: 'the vendor did not answer in time' };
+  if (code === 'ERR_CANCELED') return { code: 'upstream_timeout', message: 'the vendor did not answer in time' };
+  const netCode = code ?? 'unknown';
+  return { code: 'network', message: `network error talking to the vendor (${netCode})` };
+}
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const origin = normalizeBaseUrl(options.baseUrl);
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const secrets = options.secrets ?? [];
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const provider = options.provider;
+
+  const instance: AxiosInstance = axios.create({
+    maxRedirects: 0,
+    maxContentLength: maxBytes,
+    maxBodyLength: maxBytes,
+    timeout: timeoutMs,
+    validateStatus: () => true,
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+    proxy: false,
+    decompress: true,
+  });
+
+  let calls = 0;
+
+  async function attempt(
+    url: string,
+    request: GetJsonRequest,
+  ): Promise<{ ok: true; response: JsonResponse } | { ok: false; error: ProviderError; outcome: AttemptOutcome }> {
+    const remaining = request.deadlineMs === undefined ? timeoutMs : Math.min(timeoutMs, request.deadlineMs - now());
+    if (remaining <= 0) {
+      const error = new ProviderError({ provider, code: 'upstream_timeout', message: 'deadline reached before the call' });
+      return { ok: false, error, outcome: { kind: 'timeout' } };
+    }
+    const timeoutSignal = AbortSignal.timeout(remaining);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeoutSignal]) : timeoutSignal;
+    const release = options.gate ? await options.gate.acquire(signal, request.deadlineMs) : undefined;
+    const started = now();
+    calls += 1;
+    const emit = (status: number | undefined, outcome: UpstreamEvent['outcome']): void =>
+      options.observer?.({ provider, path: request.path, attempt: calls, status, outcome, durationMs: now() - started });
+    try {
+      const response = await instance.get<unknown>(url, {
+        headers: { Accept: 'application/json', 'User-Agent': USER_AGENT, ...request.headers },
+        signal,
+        timeout: remaining,
+      });
+      const headers = headerMap(response);
+      const text = typeof response.data === 'string' ? response.data : '';
+      const status = response.status;
+      if (status >= 200 && status < 300) {
+        let data: unknown;
+        try {
+          data = text === '' ? null : JSON.parse(text);
+        } catch {
+          const error = new ProviderError({ provider, code: 'upstream_schema', status, message: 'the vendor answered with a body that is not JSON' });
+          emit(status, error.code);
+          return { ok: false, error, outcome: { kind: 'status', status } };
+        }
+        emit(status, 'ok');
+        return { ok: true, response: { status, headers, data } };
+      }
+      const retryAfterMs = parseRetryAfter(headers['retry-after'], now(), policy.maxRetryAfterMs);
+      const code = codeForStatus(status);
+      const redirect = status >= 300 && status < 400 ? ' (redirect not followed)' : '';
+      const error = new ProviderError({
+        provider,
+        code,
+        status,
+        retryAfterMs,
+        message: `HTTP ${status}${redirect}${text ? `: ${describeErrorBody(text, secrets)}` : ''}`,
+      });
+      if (status === 429) options.gate?.pause(retryAfterMs ?? policy.baseDelayMs);
+      emit(status, code);
+      return { ok: false, error, outcome: { kind: 'status', status, retryAfterMs } };
+    } catch (thrown) {
+      if (request.signal?.aborted) {
+        const error = new ProviderError({ provider, code: 'aborted', message: 'the call was cancelled' });
+        emit(undefined, error.code);
+        return { ok: false, error, outcome: { kind: 'timeout' } };
+      }
+      const classified = timeoutSignal.aborted ? { code: 'upstream_timeout' as const, message: 'the vendor did not answer in time' } : classifyThrown(thrown);
+      const error = new ProviderError({ provider, ...classified });
+      emit(undefined, error.code);
+      const outcome: AttemptOutcome = error.code === 'upstream_timeout' ? { kind: 'timeout' } : { kind: 'network' };
+      // A body over the cap will be over the cap next time too.
+      if (error.code === 'upstream_too_large') return { ok: false, error, outcome: { kind: 'status', status: 413 } };
+      return { ok: false, error, outcome };
+    } finally {
+      release?.();
+    }
+  }
+
+  async function getJson(request: GetJsonRequest): Promise<JsonResponse> {
+    const url = buildUrl(origin, request.path, request.query);
+    for (let n = 1; ; n += 1) {
+      const result = await attempt(url, request);
+      if (result.ok) return result.response;
+      if (result.error.code === 'aborted') throw result.error;
+      const decision = decideRetry({
+        method: 'GET',
+        attempt: n,
+        outcome: result.outcome,
+        policy,
+        nowMs: now(),
+        deadlineMs: request.deadlineMs,
+        random: random(),
+      });
+      if (!decision.retry) throw result.error;
+      try {
+        await sleep(decision.delayMs, request.signal);
+      } catch {
+        throw new ProviderError({ provider, code: 'aborted', message: 'the call was cancelled' });
+      }
+    }
+  }
+
+  return {
+    provider,
+    getJson,
+    get calls() {
+      return calls;
+    },
+  };
+}

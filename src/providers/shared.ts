@@ -1,0 +1,184 @@
+/**
+ * Helpers every provider uses: record-level validation that counts (never hides) bad records,
+ * envelope parsing that fails as `upstream_schema`, capped cursor walks, and small coercions.
+ */
+import type { z } from 'zod';
+import { ProviderError } from '../errors';
+import pLimit from 'p-limit';
+import type { CampaignAnalytics, CampaignStatus, ProviderId } from '../schema/campaign';
+import { computeRates } from '../schema/rates';
+import type { ProviderConnection, SourceWarning } from './types';
+
+export const DEFAULT_MAX_PAGES = 200;
+export const DEFAULT_CONCURRENCY = 4;
+
+/** The dotted path of a zod issue: `campaigns.3.analytics.amount_of_replies`. */
+export function issuePath(error: z.ZodError): string {
+  const first = error.issues[0];
+  if (!first) return '(root)';
+  return first.path.length === 0 ? '(root)' : first.path.map(String).join('.');
+}
+
+/** Parses a whole reply envelope; failure is `upstream_schema` naming the field path. */
+export function parseEnvelope<S extends z.ZodType>(provider: ProviderId, schema: S, data: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const path = issuePath(parsed.error);
+  throw new ProviderError({
+    provider,
+    code: 'upstream_schema',
+    path,
+    message: `unexpected ${what} shape at ${path}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+  });
+}
+
+/**
+ * Validates records one by one: good ones are returned, bad ones are left out and counted in one
+ * `invalid_records` warning that names the first failing field path (`campaigns.3.analytics.amount_of_replies`).
+ */
+export class RecordValidator {
+  private invalid = 0;
+  private firstPath: string | undefined;
+
+  /** `where` names the record in the reply, e.g. `campaigns.3`; the warning path extends it. */
+  parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> | undefined {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    this.invalid += 1;
+    if (this.firstPath === undefined) {
+      const inner = issuePath(parsed.error);
+      this.firstPath = inner === '(root)' ? where : `${where}.${inner}`;
+    }
+    return undefined;
+  }
+
+  /** Counts a record that failed elsewhere (for example a per-campaign detail call's body). */
+  reject(path: string): void {
+    this.invalid += 1;
+    this.firstPath ??= path;
+  }
+
+  warnings(): SourceWarning[] {
+    if (this.invalid === 0) return [];
+    return [
+      {
+        code: 'invalid_records',
+        message: `${this.invalid} vendor record(s) failed validation and were left out; first at ${this.firstPath ?? '?'}`,
+        count: this.invalid,
+        path: this.firstPath ?? '?',
+      },
+    ];
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The cursor for the next page, or undefined when this was the last one. */
+  next: string | undefined;
+}
+
+/**
+ * Walks a cursor-paged list. Stops when `fetchPage` says there is no next cursor; fails with
+ * `too_many_pages` when the cap is reached (never a silently short list) and with
+ * `upstream_schema` when the vendor repeats a cursor (a loop).
+ */
+export async function walkCursor<T>(
+  provider: ProviderId,
+  maxPages: number,
+  fetchPage: (cursor: string | undefined, pageIndex: number) => Promise<Page<T>>,
+): Promise<T[]> {
+  const items: T[] = [];
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  for (let page = 0; ; page += 1) {
+    if (page >= maxPages) {
+      throw new ProviderError({
+        provider,
+        code: 'too_many_pages',
+        message: `the campaign list has more than ${maxPages} pages (maxPages); raise it for this connection`,
+      });
+    }
+    const result = await fetchPage(cursor, page);
+    items.push(...result.items);
+    if (result.next === undefined) return items;
+    if (seen.has(result.next)) {
+      throw new ProviderError({
+        provider,
+        code: 'upstream_schema',
+        message: `the vendor repeated a pagination cursor after page ${page + 1}; stopped to avoid a loop`,
+      });
+    }
+    seen.add(result.next);
+    cursor = result.next;
+  }
+}
+
+/** A vendor count as a number, or null when absent; numeric strings are accepted. */
+export function toCount(value: number | string | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+/** Sum of counts where at least one is reported; null when none is. */
+export function sumCounts(...values: readonly (number | null)[]): number | null {
+  let total: number | null = null;
+  for (const value of values) if (value !== null) total = (total ?? 0) + value;
+  return total;
+}
+
+/** Lower-cases the keys of a count map (the `leadStatus` shape), dropping non-numbers. */
+export function lowerCaseCounts(record: Readonly<Record<string, unknown>> | null | undefined): Record<string, number> | null {
+  if (!record) return null;
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(record)) if (typeof value === 'number' && Number.isFinite(value)) out[key.toLowerCase()] = value;
+  return out;
+}
+
+/** An ISO timestamp string normalized through Date, or null when absent or unparseable. */
+export function toIsoOrNull(value: string | number | null | undefined): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/**
+ * Runs `fn` over items with at most `limit` in flight (p-limit); results keep the input order.
+ * The first failure rejects and drops the calls still queued, so a failing vendor is not
+ * called for every remaining campaign.
+ */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const gate = pLimit(Math.max(1, limit));
+  try {
+    return await Promise.all(items.map((item, index) => gate(() => fn(item, index))));
+  } finally {
+    gate.clearQueue();
+  }
+}
+
+/** Maps a vendor status through a table; anything not in it is `unknown` (never a failure). */
+export function mapStatus(table: Readonly<Record<string, CampaignStatus>>, vendorStatus: string): CampaignStatus {
+  return Object.prototype.hasOwnProperty.call(table, vendorStatus) ? (table[vendorStatus] ?? 'unknown') : 'unknown';
+}
+
+export type RecordFields = Omit<CampaignAnalytics, 'key' | 'provider' | 'connection' | 'workspace' | 'rates' | 'raw'>;
+
+/** Completes a mapped record: identity fields, the `key`, rates computed from metrics, `raw` on request. */
+export function finishRecord(
+  provider: ProviderId,
+  connection: Pick<ProviderConnection, 'id' | 'workspace'>,
+  fields: RecordFields,
+  raw: unknown,
+  includeRaw: boolean,
+): CampaignAnalytics {
+  const record: CampaignAnalytics = {
+    key: `${connection.id}:${fields.id}`,
+    provider,
+    connection: connection.id,
+    workspace: connection.workspace,
+    ...fields,
+    rates: computeRates(fields.metrics),
+  };
+  if (includeRaw && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) record.raw = { ...raw };
+  return record;
+}

@@ -1,0 +1,62 @@
+/**
+ * The one interface every vendor implements. Providers know nothing of caching, tenants or
+ * Express: given a connection and a query they fetch, parse and map. Caching, rate limiting and
+ * breakers wrap them from outside (the HTTP client's `RequestGate` is the seam for outbound limits).
+ */
+import type { HttpClient } from '../http/client';
+import type { CampaignAnalytics, ProviderId } from '../schema/campaign';
+
+export interface ProviderConnection {
+  /** Gateway connection id (`acme-instantly`); first half of every campaign `key`. */
+  id: string;
+  /** Gateway workspace id the connection belongs to. */
+  workspace: string;
+  apiKey: string;
+  /** The vendor's workspace id where the vendor has one (SendKit platform keys, Seleqt). */
+  vendorWorkspaceId?: string | undefined;
+  /** Parallel per-campaign calls for vendors that need one call per campaign. @default 4 */
+  concurrency?: number | undefined;
+  /** Hard cap on list pages; a walk that reaches it fails with `too_many_pages`. @default 200 */
+  maxPages?: number | undefined;
+}
+
+export interface IncludeOptions {
+  steps: boolean;
+  daily: boolean;
+  raw: boolean;
+}
+
+export interface AnalyticsQuery {
+  /** Vendor campaign ids to restrict to; undefined = every campaign. */
+  campaignIds?: readonly string[] | undefined;
+  /** `YYYY-MM-DD` (UTC), inclusive. */
+  startDate?: string | undefined;
+  endDate?: string | undefined;
+  include: IncludeOptions;
+  signal?: AbortSignal | undefined;
+  /** Epoch ms: the whole walk must be over by then. */
+  deadlineMs?: number | undefined;
+}
+
+export type WarningCode = 'invalid_records' | 'date_range_unsupported' | 'campaign_not_found' | 'partial_detail';
+
+export interface SourceWarning {
+  code: WarningCode;
+  message: string;
+  /** How many records it concerns (for `invalid_records`). */
+  count?: number;
+  /** The first failing field path (for `invalid_records`). */
+  path?: string;
+}
+
+export interface ProviderResult {
+  records: CampaignAnalytics[];
+  warnings: SourceWarning[];
+}
+
+export interface AnalyticsProvider {
+  readonly id: ProviderId;
+  /** Upstream calls one fetch needs at most for `campaigns` campaigns (for the fan-out cost cap). */
+  estimateCalls(campaigns: number, query: Pick<AnalyticsQuery, 'include' | 'campaignIds'>): number;
+  fetchAnalytics(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient): Promise<ProviderResult>;
+}
