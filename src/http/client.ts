@@ -89,7 +89,10 @@ export interface HttpClient {
 export function pathOf(strings: TemplateStringsArray, ...values: readonly (string | number)[]): string {
   let out = strings[0] ?? '';
   values.forEach((value, i) => {
-    out += encodeURIComponent(String(value)) + (strings[i + 1] ?? '');
+    const text = String(value);
+    // encodeURIComponent leaves dots alone, and URL parsing resolves "." and ".." segments.
+    if (text === '' || text === '.' || text === '..') throw new Error('unsafe path segment');
+    out += encodeURIComponent(text) + (strings[i + 1] ?? '');
   });
   return out;
 }
@@ -133,7 +136,7 @@ export function describeErrorBody(text: string, secrets: readonly string[]): str
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed !== null && typeof parsed === 'object') {
-      const record = new Map(Object.entries(parsed));
+      const record = new Map<string, unknown>(Object.entries(parsed));
       const code = record.get('error');
       const message = record.get('message');
       const parts = [code, message].filter((part): part is string => typeof part === 'string' && part !== '');
@@ -142,9 +145,9 @@ export function describeErrorBody(text: string, secrets: readonly string[]): str
   } catch {
     // not JSON: keep the raw text
   }
-  const flat = described.replace(/\s+/g, ' ').trim();
-  const short = flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS)}…` : flat;
-  return redactSecrets(short, secrets);
+  // Redact before truncating: a key cut in half by the length limit would no longer match.
+  const flat = redactSecrets(described, secrets).replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS)}…` : flat;
 }
 
 function headerMap(response: AxiosResponse): Record<string, string> {
@@ -211,6 +214,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function attempt(
     url: string,
     request: GetJsonRequest,
+    attemptNumber: number,
   ): Promise<{ ok: true; response: JsonResponse } | { ok: false; error: ProviderError; outcome: AttemptOutcome }> {
     const remaining = request.deadlineMs === undefined ? timeoutMs : Math.min(timeoutMs, request.deadlineMs - now());
     if (remaining <= 0) {
@@ -223,7 +227,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const started = now();
     calls += 1;
     const emit = (status: number | undefined, outcome: UpstreamEvent['outcome']): void =>
-      options.observer?.({ provider, path: request.path, attempt: calls, status, outcome, durationMs: now() - started });
+      options.observer?.({ provider, path: request.path, attempt: attemptNumber, status, outcome, durationMs: now() - started });
     try {
       const response = await instance.get<unknown>(url, {
         headers: { Accept: 'application/json', 'User-Agent': USER_AGENT, ...request.headers },
@@ -279,7 +283,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function getJson(request: GetJsonRequest): Promise<JsonResponse> {
     const url = buildUrl(origin, request.path, request.query);
     for (let n = 1; ; n += 1) {
-      const result = await attempt(url, request);
+      const result = await attempt(url, request, n);
       if (result.ok) return result.response;
       if (result.error.code === 'aborted') throw result.error;
       const decision = decideRetry({

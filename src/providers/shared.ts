@@ -116,6 +116,8 @@ export async function walkCursor<T>(
 /** A vendor count as a number, or null when absent; numeric strings are accepted. */
 export function toCount(value: number | string | null | undefined): number | null {
   if (value === null || value === undefined) return null;
+  // Number('') is 0, but an empty string reports nothing: null, not zero.
+  if (typeof value === 'string' && value.trim() === '') return null;
   const n = typeof value === 'number' ? value : Number(value);
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
@@ -149,11 +151,19 @@ export function toIsoOrNull(value: string | number | null | undefined): string |
  */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const gate = pLimit(Math.max(1, limit));
-  try {
-    return await Promise.all(items.map((item, index) => gate(() => fn(item, index))));
-  } finally {
-    gate.clearQueue();
-  }
+  let failed = false;
+  const run = async (item: T, index: number): Promise<R> => {
+    // p-limit may start one queued task before the rejection below is seen: skip it.
+    if (failed) throw new Error('skipped after an earlier failure');
+    try {
+      return await fn(item, index);
+    } catch (error) {
+      failed = true;
+      gate.clearQueue();
+      throw error;
+    }
+  };
+  return Promise.all(items.map((item, index) => gate(() => run(item, index))));
 }
 
 /** Maps a vendor status through a table; anything not in it is `unknown` (never a failure). */

@@ -1,2 +1,3 @@
 export * from './campaign';
 export * from './rates';
+export * from './envelope';

@@ -1,13 +1,16 @@
 /**
  * Seleqt's reply shapes, as zod schemas. Source:
  * https://docs.seleqt.ai/api-reference/dashboard-campaign-analytics
- * Only the fields the gateway reads are declared; extra fields pass through untouched.
+ * Only the fields the gateway reads are declared; objects are loose so extra vendor fields survive
+ * into `raw` (zod 4 strips unknown keys from plain objects).
  */
 import { z } from 'zod';
 
 const count = z.union([z.number(), z.string()]).nullish();
 
-export const SeleqtAnalyticsSchema = z.object({
+// looseObject, not object: zod's object strips undeclared keys, and `include=raw` must return the
+// vendor's record as it came (DESIGN.md section 3), extra fields included.
+export const SeleqtAnalyticsSchema = z.looseObject({
   amount_of_prospects: count,
   amount_of_emails_sent: count,
   amount_of_invites_sent: count,
@@ -19,7 +22,7 @@ export const SeleqtAnalyticsSchema = z.object({
   average_reply_time: z.string().nullish(),
 });
 
-export const SeleqtCampaignSchema = z.object({
+export const SeleqtCampaignSchema = z.looseObject({
   id: z.union([z.number().int(), z.string().min(1)]),
   name: z.string(),
   status: z.union([z.string(), z.number()]).nullish(),

@@ -1,0 +1,112 @@
+/**
+ * The per-provider result cache: one `lru-cache` per provider, bounded in bytes (each entry is sized
+ * by its serialized records). An entry is one connection's complete result for one upstream query;
+ * errors and partial walks are never stored. Freshness is decided by the caller from `fetchedAt`
+ * (fresh for `ttlSeconds`, then stale for `staleSeconds`), so the same entry serves fresh,
+ * stale-while-revalidate and stale-if-error.
+ *
+ * Keys never hold a secret: `<connection>|<HMAC(credential + vendor workspace)>|<normalized query>`.
+ * The HMAC means a connection whose key is rotated never reads the old key's data.
+ *
+ * Seam for a shared tier (Redis, issue 7): `SourceCache` is the local tier; a remote tier can sit
+ * behind the same `get`/`set` and be consulted on a local miss.
+ */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { ResolvedConnection } from '../config';
+import type { CampaignAnalytics, ProviderId } from '../schema/campaign';
+import type { SourceWarning } from '../providers/types';
+
+export interface CachedSource {
+  records: CampaignAnalytics[];
+  warnings: SourceWarning[];
+  /** Epoch ms when the vendor answered. */
+  fetchedAt: number;
+  /** Serialized size, for the byte bound. */
+  bytes: number;
+  /** Content digest of the records and warnings: the same vendor data gives the same digest (ETags). */
+  digest: string;
+}
+
+export interface UpstreamQueryKey {
+  campaignIds: readonly string[] | undefined;
+  startDate: string | undefined;
+  endDate: string | undefined;
+  steps: boolean;
+  daily: boolean;
+  raw: boolean;
+}
+
+export function normalizeUpstreamQuery(query: UpstreamQueryKey): string {
+  const ids = query.campaignIds ? [...new Set(query.campaignIds)].sort().join(',') : '*';
+  return [ids, query.startDate ?? '', query.endDate ?? '', query.steps ? 's' : '', query.daily ? 'd' : '', query.raw ? 'r' : ''].join('|');
+}
+
+export class CacheKeyer {
+  private readonly secret: Buffer;
+  constructor(secret?: string) {
+    this.secret = secret ? Buffer.from(secret) : randomBytes(32);
+  }
+
+  /** A keyed hash of the credential and vendor workspace: stable per process, never reversible. */
+  credentialTag(connection: Pick<ResolvedConnection, 'apiKey' | 'vendorWorkspaceId'>): string {
+    return createHmac('sha256', this.secret)
+      .update(connection.apiKey)
+      .update('\u0000')
+      .update(connection.vendorWorkspaceId ?? '')
+      .digest('base64url')
+      .slice(0, 22);
+  }
+
+  key(connection: Pick<ResolvedConnection, 'id' | 'apiKey' | 'vendorWorkspaceId'>, query: UpstreamQueryKey): string {
+    return `${connection.id}|${this.credentialTag(connection)}|${normalizeUpstreamQuery(query)}`;
+  }
+}
+
+export interface SourceCacheOptions {
+  maxBytes: number;
+  /** Longest an entry can be useful (ttl + stale of the longest-lived connection), in ms. */
+  maxAgeMs: number;
+  onEvict?: (provider: ProviderId) => void;
+}
+
+export class SourceCache {
+  private readonly lru: LRUCache<string, CachedSource>;
+
+  constructor(
+    readonly provider: ProviderId,
+    options: SourceCacheOptions,
+  ) {
+    this.lru = new LRUCache<string, CachedSource>({
+      maxSize: options.maxBytes,
+      sizeCalculation: (value) => Math.max(1, value.bytes),
+      ttl: options.maxAgeMs,
+      ttlAutopurge: false,
+      allowStale: false,
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') options.onEvict?.(provider);
+      },
+    });
+  }
+
+  get(key: string): CachedSource | undefined {
+    return this.lru.get(key);
+  }
+
+  set(key: string, value: Omit<CachedSource, 'bytes' | 'digest'>): CachedSource {
+    const json = JSON.stringify([value.records, value.warnings]);
+    const bytes = Buffer.byteLength(json) + 64;
+    const digest = createHash('sha1').update(json).digest('base64url');
+    const entry: CachedSource = { ...value, bytes, digest };
+    this.lru.set(key, entry);
+    return entry;
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  get calculatedBytes(): number {
+    return this.lru.calculatedSize;
+  }
+}

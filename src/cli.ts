@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+/**
+ * The command line:
+ *   outreach-gateway [serve] [--config FILE]   serve real vendors (config from --config or OUTREACH_GATEWAY_CONFIG);
+ *                                              with neither, runs the demo
+ *   outreach-gateway demo                      simulators + gateway on loopback, prints a key and curl lines
+ *   outreach-gateway check-config FILE         validates a config file; one line per problem, exit 1
+ *   outreach-gateway hash-key KEY              prints the SHA-256 to put in clients[].keySha256
+ *   outreach-gateway fetch [--config FILE] [--client ID] [--query 'workspace_id=ALL&providers=instantly']
+ *                                              one query in-process, JSON on stdout (for cron jobs);
+ *                                              exit 0 complete, 3 partial, 1 failed
+ */
+import { createHash } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile, type GatewayConfig } from './config';
+import { isGatewayError } from './errors';
+import { parseAnalyticsQuery } from './gateway/request';
+import { createLogger } from './logger';
+import { createService } from './service';
+import { startDemo } from './demo';
+
+const USAGE = `usage:
+  outreach-gateway [serve] [--config FILE]
+  outreach-gateway demo
+  outreach-gateway check-config FILE
+  outreach-gateway hash-key KEY
+  outreach-gateway fetch [--config FILE] [--client ID] [--query QUERYSTRING]`;
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+};
+
+function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return flag ?? (env.OUTREACH_GATEWAY_CONFIG && env.OUTREACH_GATEWAY_CONFIG !== '' ? env.OUTREACH_GATEWAY_CONFIG : undefined);
+}
+
+function load(path: string, io: CliIo): GatewayConfig | undefined {
+  try {
+    return loadConfigFile(path, io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`${path}: invalid configuration`);
+      for (const problem of error.problems) io.err(`  ${problem}`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Stops the service on SIGTERM/SIGINT, letting in-flight requests finish. */
+function drainOnSignals(stop: () => Promise<void>, io: CliIo): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    io.err(`${signal}: draining in-flight requests…`);
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+async function serve(path: string, io: CliIo): Promise<number> {
+  const config = load(path, io);
+  if (!config) return 1;
+  const service = createService(config);
+  const url = await service.listen();
+  service.logger.info('listening', { url, connections: config.connections.length, workspaces: config.workspaces.length });
+  drainOnSignals(() => service.close(), io);
+  return -1;
+}
+
+async function demo(io: CliIo): Promise<number> {
+  const running = await startDemo({ env: io.env, out: io.out });
+  drainOnSignals(() => running.close(), io);
+  return -1;
+}
+
+async function fetchOnce(path: string, clientId: string | undefined, query: string, io: CliIo): Promise<number> {
+  const config = load(path, io);
+  if (!config) return 1;
+  const client = clientId === undefined ? config.clients[0] : config.clients.find((c) => c.id === clientId);
+  if (!client) {
+    io.err(`no client "${clientId ?? ''}" in ${path}`);
+    return 1;
+  }
+  const logger = createLogger({ level: 'warn', secrets: () => config.secrets, stream: process.stderr });
+  const service = createService(config, { logger });
+  try {
+    const request = parseAnalyticsQuery(Object.fromEntries(new URLSearchParams(query)));
+    const answer = await service.gateway.analytics(client, request, `cli-${Date.now()}`);
+    io.out(JSON.stringify(answer.body, null, 2));
+    if (answer.status !== 200) return 1;
+    return answer.complete ? 0 : 3;
+  } catch (error) {
+    if (isGatewayError(error)) {
+      io.err(`${error.code}: ${error.message}`);
+      for (const problem of error.errors ?? []) io.err(`  ${problem.parameter}: ${problem.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** Runs the CLI; resolves with an exit code, or -1 for a long-running server. */
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      client: { type: 'string' },
+      query: { type: 'string', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command = 'serve', ...rest] = positionals;
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  switch (command) {
+    case 'serve': {
+      const path = configPath(values.config, io.env);
+      return path === undefined ? demo(io) : serve(path, io);
+    }
+    case 'demo':
+      return demo(io);
+    case 'check-config': {
+      const path = rest[0] ?? values.config;
+      if (path === undefined) {
+        io.err(USAGE);
+        return 2;
+      }
+      const config = load(path, io);
+      if (!config) return 1;
+      io.out(`${path}: ok (${config.workspaces.length} workspaces, ${config.connections.length} connections, ${config.clients.length} clients)`);
+      return 0;
+    }
+    case 'hash-key': {
+      const key = rest[0];
+      if (key === undefined || key === '') {
+        io.err(USAGE);
+        return 2;
+      }
+      io.out(createHash('sha256').update(key).digest('hex'));
+      return 0;
+    }
+    case 'fetch': {
+      const path = configPath(values.config, io.env);
+      if (path === undefined) {
+        io.err('fetch needs --config FILE or OUTREACH_GATEWAY_CONFIG');
+        return 2;
+      }
+      return fetchOnce(path, values.client, values.query ?? '', io);
+    }
+    default:
+      io.err(`unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

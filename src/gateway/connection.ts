@@ -1,0 +1,317 @@
+/**
+ * One configured connection at run time: its provider, HTTP client (with the vendor account's
+ * limiter as gate), circuit breaker, cache entries and health. `fetch()` answers one source of one
+ * request: fresh hit, stale-while-revalidate, coalesced upstream walk, stale-if-error, or error,
+ * and never later than the request's deadline. An upstream walk runs under no caller's signal, so
+ * it may finish after the deadline and fill the cache for the next request.
+ */
+import type { ResolvedConnection } from '../config';
+import { ProviderError, isAccountError, isProviderError } from '../errors';
+import { createHttpClient, type HttpClient } from '../http/client';
+import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics';
+import type { AnalyticsProvider, ProviderConnection, SourceWarning } from '../providers/types';
+import { Coalescer } from '../cache/coalesce';
+import { CacheKeyer, SourceCache, type CachedSource, type UpstreamQueryKey } from '../cache/source-cache';
+import { CircuitBreaker, type BreakerState } from '../ratelimit/breaker';
+import type { AccountLimiter } from '../ratelimit/limiter';
+import type { CampaignAnalytics } from '../schema/campaign';
+
+/** How long a connection whose key the vendor rejected (401/403) is left alone. */
+export const AUTH_BLOCK_MS = 60_000;
+
+export type SourceStatus = 'ok' | 'stale' | 'error';
+export type CacheOutcome = 'hit' | 'miss' | 'stale' | 'bypass';
+
+export interface SourceError {
+  code: string;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+export interface SourceResult {
+  status: SourceStatus;
+  cache: CacheOutcome;
+  fetchedAt: number | undefined;
+  records: CampaignAnalytics[];
+  warnings: SourceWarning[];
+  error: SourceError | null;
+  /** Seconds left until the entry goes stale (0 when stale or none). */
+  freshForSeconds: number;
+  /** Content digest of the records served (undefined when none). */
+  digest: string | undefined;
+}
+
+export interface ConnectionHealth {
+  lastSuccessAt: number | undefined;
+  lastErrorAt: number | undefined;
+  lastErrorCode: string | undefined;
+  lastCampaignCount: number | undefined;
+  lastFetchedAt: number | undefined;
+}
+
+export interface ConnectionDeps {
+  provider: AnalyticsProvider;
+  limiter: AccountLimiter;
+  cache: SourceCache;
+  keyer: CacheKeyer;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** Upper bound for one background upstream walk, in ms. */
+  walkTimeoutMs: number;
+  now?: () => number;
+}
+
+export interface FetchOptions {
+  refresh: boolean;
+  /** Epoch ms: the request answers by then. */
+  deadlineMs: number;
+}
+
+function toSourceError(error: unknown): SourceError {
+  if (isProviderError(error)) {
+    const json = error.toJSON();
+    return { code: json.code, message: json.message, ...(json.retryAfterSeconds !== undefined ? { retryAfterSeconds: json.retryAfterSeconds } : {}) };
+  }
+  return { code: 'internal', message: 'unexpected error while fetching this source' };
+}
+
+class DeadlineReached extends Error {}
+
+export class ConnectionRuntime {
+  readonly breaker: CircuitBreaker;
+  readonly http: HttpClient;
+  readonly health: ConnectionHealth = {
+    lastSuccessAt: undefined,
+    lastErrorAt: undefined,
+    lastErrorCode: undefined,
+    lastCampaignCount: undefined,
+    lastFetchedAt: undefined,
+  };
+  private authBlockedUntil = 0;
+  private authBlockError: SourceError | undefined;
+  private readonly walks = new Coalescer<CachedSource>();
+  private readonly now: () => number;
+  private readonly providerConnection: ProviderConnection;
+
+  constructor(
+    readonly connection: ResolvedConnection,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    const { settings, provider } = connection;
+    this.breaker = new CircuitBreaker({
+      threshold: settings.breakerThreshold,
+      cooldownMs: settings.breakerCooldownSeconds * 1000,
+      now: this.now,
+      onStateChange: (state) => {
+        if (state === 'open') deps.metrics.breakersOpen.inc({ provider });
+        else if (state === 'closed') deps.metrics.breakersOpen.dec({ provider });
+        deps.logger.warn('circuit breaker state changed', { connection: connection.id, provider, state });
+      },
+    });
+    this.http = createHttpClient({
+      provider,
+      baseUrl: settings.baseUrl,
+      timeoutMs: settings.timeoutMs,
+      maxResponseBytes: settings.maxResponseBytes,
+      retry: { maxAttempts: settings.maxAttempts },
+      secrets: [connection.apiKey],
+      gate: deps.limiter,
+      observer: (event) => {
+        deps.metrics.upstreamCalls.inc({ provider, outcome: event.outcome });
+        deps.metrics.upstreamDuration.observe({ provider }, event.durationMs / 1000);
+        deps.logger.debug('upstream call', { connection: connection.id, provider, path: event.path, status: event.status, outcome: event.outcome, ms: event.durationMs });
+      },
+    });
+    this.providerConnection = {
+      id: connection.id,
+      workspace: connection.workspace,
+      apiKey: connection.apiKey,
+      vendorWorkspaceId: connection.vendorWorkspaceId,
+      concurrency: settings.concurrency,
+      maxPages: settings.maxPages,
+    };
+  }
+
+  get breakerState(): BreakerState {
+    return this.breaker.state;
+  }
+
+  cacheKey(query: UpstreamQueryKey): string {
+    return this.deps.keyer.key(this.connection, query);
+  }
+
+  /** Upstream calls a fetch of this connection would make at most (for the fan-out cost cap). */
+  estimateCalls(query: UpstreamQueryKey): number {
+    const campaigns = query.campaignIds?.length ?? this.health.lastCampaignCount ?? 50;
+    return this.deps.provider.estimateCalls(campaigns, {
+      include: { steps: query.steps, daily: query.daily, raw: query.raw },
+      campaignIds: query.campaignIds,
+    });
+  }
+
+  /** True when a fresh entry exists for the query (no upstream call would be made). */
+  isFresh(query: UpstreamQueryKey): boolean {
+    const entry = this.deps.cache.get(this.cacheKey(query));
+    return entry !== undefined && this.ageMs(entry) < this.connection.settings.ttlSeconds * 1000;
+  }
+
+  private ageMs(entry: CachedSource): number {
+    return Math.max(0, this.now() - entry.fetchedAt);
+  }
+
+  private result(entry: CachedSource, status: SourceStatus, cache: CacheOutcome, error: SourceError | null): SourceResult {
+    const freshMs = this.connection.settings.ttlSeconds * 1000 - this.ageMs(entry);
+    return {
+      status,
+      cache,
+      fetchedAt: entry.fetchedAt,
+      records: entry.records,
+      warnings: entry.warnings,
+      error,
+      freshForSeconds: status === 'ok' ? Math.max(0, Math.floor(freshMs / 1000)) : 0,
+      digest: entry.digest,
+    };
+  }
+
+  private failed(error: SourceError, cache: CacheOutcome): SourceResult {
+    return { status: 'error', cache, fetchedAt: undefined, records: [], warnings: [], error, freshForSeconds: 0, digest: undefined };
+  }
+
+  /** Usable for stale-if-error: younger than ttl + staleSeconds. */
+  private usableStale(entry: CachedSource | undefined): entry is CachedSource {
+    if (!entry) return false;
+    const { ttlSeconds, staleSeconds } = this.connection.settings;
+    return this.ageMs(entry) < (ttlSeconds + staleSeconds) * 1000;
+  }
+
+  private count(event: string): void {
+    this.deps.metrics.cacheEvents.inc({ provider: this.connection.provider, event });
+  }
+
+  async fetch(query: UpstreamQueryKey, options: FetchOptions): Promise<SourceResult> {
+    const key = this.cacheKey(query);
+    const entry = this.deps.cache.get(key);
+    const ttlMs = this.connection.settings.ttlSeconds * 1000;
+
+    if (entry && !options.refresh) {
+      if (this.ageMs(entry) < ttlMs) {
+        this.count('hit');
+        return this.result(entry, 'ok', 'hit', null);
+      }
+      if (this.usableStale(entry)) {
+        // stale-while-revalidate: answer now, refresh in the background (coalesced).
+        this.count('stale');
+        this.startWalk(key, query).promise.catch(() => undefined);
+        return this.result(entry, 'stale', 'stale', null);
+      }
+    }
+
+    const stale = this.usableStale(entry) ? entry : undefined;
+    const cacheOutcome: CacheOutcome = options.refresh ? 'bypass' : 'miss';
+    this.count(cacheOutcome);
+
+    if (this.now() < this.authBlockedUntil && this.authBlockError) {
+      return stale ? this.result(stale, 'stale', 'stale', this.authBlockError) : this.failed(this.authBlockError, cacheOutcome);
+    }
+
+    const walk = this.startWalk(key, query);
+    if (!walk.leader) this.count('coalesced');
+    try {
+      const fresh = await this.beforeDeadline(walk.promise, options.deadlineMs);
+      return this.result(fresh, 'ok', cacheOutcome, null);
+    } catch (error) {
+      const sourceError =
+        error instanceof DeadlineReached
+          ? { code: 'upstream_timeout', message: 'the vendor did not answer before the request deadline' }
+          : toSourceError(error);
+      if (stale) return this.result(stale, 'stale', 'stale', sourceError);
+      return this.failed(sourceError, cacheOutcome);
+    }
+  }
+
+  private beforeDeadline<T>(promise: Promise<T>, deadlineMs: number): Promise<T> {
+    const remaining = deadlineMs - this.now();
+    if (remaining <= 0) return Promise.reject(new DeadlineReached());
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new DeadlineReached()), remaining);
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  /** Starts (or joins) the upstream walk for a key. Only a walk leader consults the breaker. */
+  private startWalk(key: string, query: UpstreamQueryKey): { promise: Promise<CachedSource>; leader: boolean } {
+    return this.walks.run(key, () => this.walk(key, query));
+  }
+
+  private async walk(key: string, query: UpstreamQueryKey): Promise<CachedSource> {
+    const { provider } = this.connection;
+    if (!this.breaker.allow()) {
+      throw new ProviderError({
+        provider,
+        code: 'circuit_open',
+        message: 'the vendor failed repeatedly; calls are paused (circuit breaker open)',
+        retryAfterMs: this.breaker.retryAfterMs(),
+      });
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.deps.walkTimeoutMs);
+    const started = this.now();
+    try {
+      const result = await this.deps.provider.fetchAnalytics(
+        this.providerConnection,
+        {
+          campaignIds: query.campaignIds,
+          startDate: query.startDate,
+          endDate: query.endDate,
+          include: { steps: query.steps, daily: query.daily, raw: query.raw },
+          signal: controller.signal,
+          deadlineMs: started + this.deps.walkTimeoutMs,
+        },
+        this.http,
+      );
+      this.breaker.success();
+      const fetchedAt = this.now();
+      this.health.lastSuccessAt = fetchedAt;
+      this.health.lastFetchedAt = fetchedAt;
+      if (query.campaignIds === undefined) this.health.lastCampaignCount = result.records.length;
+      return this.deps.cache.set(key, { records: result.records, warnings: result.warnings, fetchedAt });
+    } catch (error) {
+      this.noteFailure(error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private noteFailure(error: unknown): void {
+    const code = isProviderError(error) ? error.code : 'internal';
+    this.health.lastErrorAt = this.now();
+    this.health.lastErrorCode = code;
+    if (isProviderError(error) && (error.code === 'unauthorized' || error.code === 'forbidden')) {
+      this.authBlockedUntil = this.now() + AUTH_BLOCK_MS;
+      this.authBlockError = {
+        code: error.code,
+        message: `the vendor rejected this connection's key (${error.message}); not called again for ${AUTH_BLOCK_MS / 1000} s`,
+      };
+    }
+    if (isAccountError(error) || (isProviderError(error) && error.code === 'aborted')) this.breaker.neutral();
+    else this.breaker.failure();
+    this.deps.logger.warn('upstream walk failed', {
+      connection: this.connection.id,
+      provider: this.connection.provider,
+      code,
+      message: isProviderError(error) ? error.message : 'unexpected error',
+    });
+  }
+}

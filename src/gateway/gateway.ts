@@ -1,0 +1,291 @@
+/**
+ * Plans and answers one analytics request: which connections (authorization first, so a cached
+ * workspace is never an oracle), the fan-out cost cap, one fetch per connection in parallel under
+ * the request deadline, then merge, filter, sort and totals.
+ */
+import { createHash } from 'node:crypto';
+import type { GatewayConfig, ResolvedClient, ResolvedConnection } from '../config';
+import { GatewayError } from '../errors';
+import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics';
+import type { AnalyticsProvider } from '../providers/types';
+import { CacheKeyer, SourceCache, type UpstreamQueryKey } from '../cache/source-cache';
+import { AccountLimiter } from '../ratelimit/limiter';
+import { PROVIDER_IDS, type CampaignAnalytics, type ProviderId } from '../schema/campaign';
+import type { AnalyticsResponse, Source } from '../schema/envelope';
+import { computeTotals } from '../schema/rates';
+import { ConnectionRuntime, type SourceResult } from './connection';
+import type { AnalyticsRequest } from './request';
+
+export interface GatewayDeps {
+  providers: Readonly<Record<ProviderId, AnalyticsProvider>>;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  now?: () => number;
+  /** Secret for the cache's credential HMAC; random per process when absent. */
+  cacheKeySecret?: string;
+}
+
+export interface AnalyticsAnswer {
+  status: 200 | 502;
+  body: AnalyticsResponse;
+  etag: string;
+  /** Seconds until the oldest source goes stale (for Cache-Control). */
+  maxAgeSeconds: number;
+  complete: boolean;
+}
+
+interface PlannedSource {
+  runtime: ConnectionRuntime;
+  query: UpstreamQueryKey;
+}
+
+function compareRecords(a: CampaignAnalytics, b: CampaignAnalytics): number {
+  if (a.workspace !== b.workspace) return a.workspace < b.workspace ? -1 : 1;
+  if (a.provider !== b.provider) return a.provider < b.provider ? -1 : 1;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  return a.connection < b.connection ? -1 : a.connection > b.connection ? 1 : 0;
+}
+
+export class Gateway {
+  readonly runtimes = new Map<string, ConnectionRuntime>();
+  readonly caches: Readonly<Record<ProviderId, SourceCache>>;
+  readonly limiters = new Map<string, AccountLimiter>();
+  private readonly workspaces: Map<string, GatewayConfig['workspaces'][number]>;
+  private readonly now: () => number;
+
+  constructor(
+    readonly config: GatewayConfig,
+    private readonly deps: GatewayDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.workspaces = new Map(config.workspaces.map((w) => [w.id, w]));
+    const keyer = new CacheKeyer(deps.cacheKeySecret);
+    const perProvider = Math.max(1024, Math.floor(config.cache.maxBytes / PROVIDER_IDS.length));
+    const maxAge = (provider: ProviderId): number =>
+      Math.max(1000, ...config.connections.filter((c) => c.provider === provider).map((c) => (c.settings.ttlSeconds + c.settings.staleSeconds) * 1000));
+    const cacheFor = (provider: ProviderId): SourceCache =>
+      new SourceCache(provider, {
+        maxBytes: perProvider,
+        maxAgeMs: maxAge(provider),
+        onEvict: (p) => deps.metrics.cacheEvents.inc({ provider: p, event: 'evict' }),
+      });
+    this.caches = { instantly: cacheFor('instantly'), sendkit: cacheFor('sendkit'), kakiyo: cacheFor('kakiyo'), seleqt: cacheFor('seleqt') };
+    const walkTimeoutMs = Math.max(config.server.deadlineMs * 4, 60_000);
+
+    for (const connection of config.connections) {
+      this.runtimes.set(
+        connection.id,
+        new ConnectionRuntime(connection, {
+          provider: deps.providers[connection.provider],
+          limiter: this.limiterFor(connection),
+          cache: this.caches[connection.provider],
+          keyer,
+          metrics: deps.metrics,
+          logger: deps.logger,
+          walkTimeoutMs,
+          now: this.now,
+        }),
+      );
+    }
+  }
+
+  private limiterFor(connection: ResolvedConnection): AccountLimiter {
+    const existing = this.limiters.get(connection.rateLimitGroup);
+    if (existing) return existing;
+    const { settings, provider } = connection;
+    const limiter = new AccountLimiter({
+      provider,
+      requestsPerSecond: settings.requestsPerSecond,
+      burst: settings.burst,
+      concurrency: settings.concurrency,
+      now: this.now,
+      onWait: (ms) => this.deps.metrics.rateLimitWait.observe({ provider }, ms / 1000),
+    });
+    this.limiters.set(connection.rateLimitGroup, limiter);
+    return limiter;
+  }
+
+  /** The workspaces a request covers; 403 for a workspace the client is not linked to. */
+  resolveWorkspaces(client: ResolvedClient, workspaceId: string | undefined): string[] {
+    if (workspaceId === undefined) return [client.defaultWorkspace];
+    if (workspaceId === 'ALL') return [...client.workspaces];
+    if (!client.workspaces.includes(workspaceId)) {
+      throw new GatewayError(403, 'access_denied', 'this key is not linked to that workspace');
+    }
+    return [workspaceId];
+  }
+
+  private plan(workspaceIds: readonly string[], request: AnalyticsRequest): PlannedSource[] {
+    let idsByConnection: Map<string, string[]> | undefined;
+    if (request.ids) {
+      idsByConnection = new Map();
+      for (const key of request.ids) {
+        const at = key.indexOf(':');
+        const connection = key.slice(0, at);
+        const list = idsByConnection.get(connection) ?? [];
+        list.push(key.slice(at + 1));
+        idsByConnection.set(connection, list);
+      }
+    }
+    const planned: PlannedSource[] = [];
+    for (const workspaceId of workspaceIds) {
+      const workspace = this.workspaces.get(workspaceId);
+      if (!workspace) continue;
+      for (const connection of workspace.connections) {
+        if (request.providers && !request.providers.includes(connection.provider)) continue;
+        const campaignIds = idsByConnection?.get(connection.id);
+        if (idsByConnection && !campaignIds) continue;
+        const runtime = this.runtimes.get(connection.id);
+        if (!runtime) continue;
+        planned.push({
+          runtime,
+          query: {
+            campaignIds: campaignIds ? [...campaignIds].sort() : undefined,
+            startDate: request.startDate,
+            endDate: request.endDate,
+            steps: request.include.steps,
+            daily: request.include.daily,
+            raw: request.include.raw,
+          },
+        });
+      }
+    }
+    return planned;
+  }
+
+  async analytics(client: ResolvedClient, request: AnalyticsRequest, requestId: string): Promise<AnalyticsAnswer> {
+    const workspaceIds = this.resolveWorkspaces(client, request.workspaceId);
+    const planned = this.plan(workspaceIds, request);
+
+    const cost = planned.reduce(
+      (sum, p) => sum + (!request.refresh && p.runtime.isFresh(p.query) ? 0 : p.runtime.estimateCalls(p.query)),
+      0,
+    );
+    if (cost > this.config.server.maxUpstreamCalls) {
+      this.deps.metrics.inboundRejected.inc({ reason: 'too_expensive' });
+      throw new GatewayError(
+        400,
+        'too_expensive',
+        `this request would need about ${cost} upstream vendor calls, more than the configured maximum of ${this.config.server.maxUpstreamCalls}; narrow it with ids, providers or workspace_id, or drop include=steps/daily`,
+      );
+    }
+
+    const started = this.now();
+    const deadlineMs = started + this.config.server.deadlineMs;
+    const results = await Promise.all(
+      planned.map(async (p) => {
+        const t0 = this.now();
+        const result = await p.runtime.fetch(p.query, { refresh: request.refresh, deadlineMs });
+        return { planned: p, result, durationMs: this.now() - t0 };
+      }),
+    );
+    return this.answer(workspaceIds, request, requestId, results);
+  }
+
+  private answer(
+    workspaceIds: string[],
+    request: AnalyticsRequest,
+    requestId: string,
+    results: { planned: PlannedSource; result: SourceResult; durationMs: number }[],
+  ): AnalyticsAnswer {
+    const now = this.now();
+    const statuses = request.statuses ? new Set<string>(request.statuses) : undefined;
+    const wantedIds = request.ids ? new Set(request.ids) : undefined;
+    const data: CampaignAnalytics[] = [];
+    const sources: Source[] = [];
+    const etag = createHash('sha1');
+    etag.update(JSON.stringify([workspaceIds, request.providers, request.ids, request.statuses, request.startDate, request.endDate, request.include]));
+    let maxAge = Number.POSITIVE_INFINITY;
+
+    for (const { planned, result, durationMs } of results) {
+      const connection = planned.runtime.connection;
+      let count = 0;
+      for (const record of result.records) {
+        if (statuses && !statuses.has(record.status)) continue;
+        if (wantedIds && !wantedIds.has(record.key)) continue;
+        data.push(record);
+        count += 1;
+      }
+      this.deps.metrics.sourceOutcomes.inc({ provider: connection.provider, status: result.status });
+      sources.push({
+        workspace: connection.workspace,
+        connection: connection.id,
+        provider: connection.provider,
+        status: result.status,
+        cache: result.cache,
+        fetchedAt: result.fetchedAt === undefined ? null : new Date(result.fetchedAt).toISOString(),
+        ageSeconds: result.fetchedAt === undefined ? null : Math.max(0, Math.floor((now - result.fetchedAt) / 1000)),
+        durationMs: Math.round(durationMs),
+        campaigns: count,
+        warnings: result.warnings,
+        error: result.error,
+      });
+      // Content, not time: a refresh that brings the same vendor data keeps the ETag.
+      etag.update(`|${connection.id}:${result.status}:${result.digest ?? ''}:${result.error?.code ?? ''}`);
+      maxAge = Math.min(maxAge, result.freshForSeconds);
+    }
+    data.sort(compareRecords);
+    sources.sort((a, b) => (a.workspace === b.workspace ? (a.connection < b.connection ? -1 : 1) : a.workspace < b.workspace ? -1 : 1));
+
+    const failed = sources.filter((s) => s.status === 'error').length;
+    const complete = failed === 0;
+    const allFailed = sources.length > 0 && failed === sources.length;
+    const status: 200 | 502 = allFailed || (request.requireAll && !complete) ? 502 : 200;
+    const body: AnalyticsResponse = {
+      data,
+      totals: computeTotals(data),
+      sources,
+      meta: {
+        requestId,
+        generatedAt: new Date(now).toISOString(),
+        complete,
+        workspaces: workspaceIds,
+        ...(this.config.demo ? { demo: true } : {}),
+      },
+    };
+    return {
+      status,
+      body,
+      etag: `"${etag.digest('base64url')}"`,
+      maxAgeSeconds: Number.isFinite(maxAge) ? maxAge : 0,
+      complete,
+    };
+  }
+
+  /** `/v1/connections`: the caller's connections and their health; never a secret. */
+  connections(client: ResolvedClient): {
+    id: string;
+    workspace: string;
+    provider: ProviderId;
+    breaker: 'closed' | 'open' | 'half_open';
+    lastSuccessAt: string | null;
+    lastErrorAt: string | null;
+    lastErrorCode: string | null;
+    cacheAgeSeconds: number | null;
+    campaigns: number | null;
+  }[] {
+    const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+    const out = [];
+    for (const workspaceId of client.workspaces) {
+      for (const connection of this.workspaces.get(workspaceId)?.connections ?? []) {
+        const runtime = this.runtimes.get(connection.id);
+        if (!runtime) continue;
+        const health = runtime.health;
+        out.push({
+          id: connection.id,
+          workspace: connection.workspace,
+          provider: connection.provider,
+          breaker: runtime.breakerState,
+          lastSuccessAt: iso(health.lastSuccessAt),
+          lastErrorAt: iso(health.lastErrorAt),
+          lastErrorCode: health.lastErrorCode ?? null,
+          cacheAgeSeconds: health.lastFetchedAt === undefined ? null : Math.floor((this.now() - health.lastFetchedAt) / 1000),
+          campaigns: health.lastCampaignCount ?? null,
+        });
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * winston JSON logging with a redaction format that runs on every line: header-like keys
+ * (`authorization`, `x-api-key`, `apiKey`, cookies, …) are blanked wherever they nest, and every
+ * configured secret value (vendor keys, the demo client key) is cut out of any string.
+ */
+import type { Writable } from 'node:stream';
+import winston from 'winston';
+import { redactSecrets } from './errors';
+
+export type Logger = winston.Logger;
+
+const SECRET_KEY = /^(authorization|proxy-authorization|x-api-key|api[-_]?key|apikey|cookie|set-cookie|password|secret|token|access[-_]?token|client[-_]?key)$/i;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+const MAX_DEPTH = 6;
+
+export function redactValue(value: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (typeof value === 'string') return redactSecrets(value, secrets).replace(BEARER, '$1 [REDACTED]');
+  if (value === null || typeof value !== 'object') return value;
+  // Nothing below the depth limit is inspected, so nothing below it is shown: a header-like key or
+  // a secret down there would otherwise reach the log unredacted (this also ends cyclic objects).
+  if (depth >= MAX_DEPTH) return '[Truncated]';
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: redactValue(value.message, secrets, depth + 1) };
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = SECRET_KEY.test(key) ? '[REDACTED]' : redactValue(item, secrets, depth + 1);
+  }
+  return out;
+}
+
+/** The redaction format; `secrets` is read on every line so keys added later are covered too. */
+export function redactFormat(secretsOf: () => readonly string[]): winston.Logform.Format {
+  return winston.format((info) => {
+    const secrets = secretsOf();
+    for (const key of Object.keys(info)) {
+      info[key] = SECRET_KEY.test(key) ? '[REDACTED]' : redactValue(info[key], secrets);
+    }
+    return info;
+  })();
+}
+
+export interface LoggerOptions {
+  level?: string;
+  secrets?: () => readonly string[];
+  /** Where lines go; stdout by default. Tests pass a stream to capture them. */
+  stream?: Writable;
+  silent?: boolean;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const secrets = options.secrets ?? (() => []);
+  return winston.createLogger({
+    level: options.level ?? 'info',
+    silent: options.silent ?? false,
+    format: winston.format.combine(winston.format.timestamp(), redactFormat(secrets), winston.format.json()),
+    transports: [options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console()],
+  });
+}

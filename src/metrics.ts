@@ -1,0 +1,54 @@
+/**
+ * Prometheus metrics (prom-client), one registry per gateway instance. Labels are bounded sets
+ * (route, status, provider, outcome): never a tenant, a key or a campaign id.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  httpRequests: Counter<'route' | 'status'>;
+  httpDuration: Histogram<'route'>;
+  upstreamCalls: Counter<'provider' | 'outcome'>;
+  upstreamDuration: Histogram<'provider'>;
+  cacheEvents: Counter<'provider' | 'event'>;
+  rateLimitWait: Histogram<'provider'>;
+  breakersOpen: Gauge<'provider'>;
+  sourceOutcomes: Counter<'provider' | 'status'>;
+  inboundRejected: Counter<'reason'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'gateway_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['route', 'status'], registers }),
+    httpDuration: new Histogram({
+      name: 'gateway_http_request_duration_seconds',
+      help: 'HTTP request duration by route',
+      labelNames: ['route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    upstreamCalls: new Counter({ name: 'gateway_upstream_calls_total', help: 'Upstream vendor calls (attempts) by provider and outcome', labelNames: ['provider', 'outcome'], registers }),
+    upstreamDuration: new Histogram({
+      name: 'gateway_upstream_call_duration_seconds',
+      help: 'Upstream vendor call duration by provider',
+      labelNames: ['provider'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    cacheEvents: new Counter({ name: 'gateway_cache_events_total', help: 'Cache events (hit, miss, stale, bypass, coalesced, evict) by provider', labelNames: ['provider', 'event'], registers }),
+    rateLimitWait: new Histogram({
+      name: 'gateway_ratelimit_wait_seconds',
+      help: 'Time upstream calls waited for an outbound rate-limit token',
+      labelNames: ['provider'],
+      buckets: [0, 0.01, 0.1, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    }),
+    breakersOpen: new Gauge({ name: 'gateway_breakers_open', help: 'Connections whose circuit breaker is open, by provider', labelNames: ['provider'], registers }),
+    sourceOutcomes: new Counter({ name: 'gateway_source_outcomes_total', help: 'Per-connection outcomes in answers (ok, stale, error) by provider', labelNames: ['provider', 'status'], registers }),
+    inboundRejected: new Counter({ name: 'gateway_inbound_rejected_total', help: 'Requests refused before any vendor call, by reason', labelNames: ['reason'], registers }),
+  };
+}

@@ -1,0 +1,361 @@
+/**
+ * SendKit.ai client (`https://api.sendkit.ai`, paths under `/v1`; not sendkit.dev, a different product).
+ *
+ * Quirks (VENDORS.md section 2):
+ * - auth: `X-Api-Key: <key>` (the docs accept `Authorization: Bearer` too, "use one style per
+ *   request"; we never send Authorization). Workspace keys `sk_…` are scoped to one workspace and
+ *   must not send `X-Workspace-Id`; platform keys `sk_user_…` must send `X-Workspace-Id` on
+ *   campaign and analytics endpoints, and without it they pass a key check and then fail every
+ *   real call, so a platform key without `vendorWorkspaceId` fails here before any call
+ *   (https://docs.sendkit.ai/llms.txt).
+ * - no all-campaign analytics: list `GET /v1/campaigns?limit=100&cursor=…`
+ *   (https://docs.sendkit.ai/api-reference/get-v1-campaigns), then one
+ *   `GET /v1/analytics/campaigns/{id}` per campaign, with bounded concurrency. With `include=daily`
+ *   also `GET /v1/analytics/daily/campaigns/{id}` (the vendor defaults it to the last 30 days
+ *   when no range is given).
+ * - paging: two doc generations. Current: `cursor` + `limit`, next-cursor field undocumented, so
+ *   `pagination.nextCursor`, a top-level `nextCursor` and `hasMore` are read; older:
+ *   `pagination: {page, limit, total, pages}`, next page is `page=n+1`; neither: the last item's
+ *   `_id` is the next cursor while pages come back full. A sparse page (`data: []` while more
+ *   pages are indicated) is possible and does not end the walk. Pages are capped (`maxPages`)
+ *   and a repeated cursor is an error, never a silently short list.
+ * - dates: `from`/`to` take ISO 8601 or a date string; we forward `YYYY-MM-DD` as given (time zone
+ *   not documented; assumed UTC).
+ * - limits: no number is published ("rate-limit headers on every response"); 429 and 5xx are
+ *   retried by the HTTP client, honouring `Retry-After`.
+ * - errors: body not documented; expected `{success:false, error|message}`, raw text otherwise
+ *   (the HTTP client reads `message ?? error ?? text`). 403 = a workspace key on a platform route
+ *   or the wrong key type.
+ */
+import type { z } from 'zod';
+import { ProviderError, isProviderError, redactSecrets } from '../../errors';
+import { pathOf, type HttpClient, type QueryValue } from '../../http/client';
+import type { CampaignAnalytics } from '../../schema/campaign';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_PAGES,
+  RecordValidator,
+  issuePath,
+  mapBounded,
+  parseEnvelope,
+  toCount,
+  walkCursor,
+} from '../shared';
+import type { AnalyticsQuery, ProviderConnection, ProviderResult, SourceWarning } from '../types';
+import { mapSendkitCampaign, sendkitCampaignName } from './map';
+import {
+  SendkitAnalyticsEnvelopeSchema,
+  SendkitAnalyticsSchema,
+  SendkitCursorItemSchema,
+  SendkitDailyEnvelopeSchema,
+  SendkitDailyRowSchema,
+  SendkitListEnvelopeSchema,
+  SendkitListItemSchema,
+  type SendkitDailyRow,
+  type SendkitListEnvelope,
+  type SendkitListItem,
+} from './schema';
+
+export const SENDKIT_LIST_PATH = '/v1/campaigns';
+/** Page size asked of `GET /v1/campaigns` (third-party clients use up to 200; 100 is conservative). */
+export const SENDKIT_LIST_LIMIT = 100;
+/** Platform keys work across workspaces and need `X-Workspace-Id`; workspace keys are `sk_…`. */
+export const SENDKIT_PLATFORM_KEY_PREFIX = 'sk_user_';
+
+const CURSOR_TOKEN = 'cursor:';
+const PAGE_TOKEN = 'page:';
+
+/** The auth headers: `X-Api-Key`, plus `X-Workspace-Id` for a platform key (and only then). */
+export function sendkitHeaders(connection: Pick<ProviderConnection, 'apiKey' | 'vendorWorkspaceId'>): Record<string, string> {
+  if (!connection.apiKey.startsWith(SENDKIT_PLATFORM_KEY_PREFIX)) return { 'X-Api-Key': connection.apiKey };
+  const workspaceId = connection.vendorWorkspaceId;
+  if (workspaceId === undefined || workspaceId.trim() === '') {
+    throw new ProviderError({
+      provider: 'sendkit',
+      code: 'bad_request',
+      message:
+        'this connection uses a SendKit platform key (sk_user_…), which needs vendorWorkspaceId: SendKit requires X-Workspace-Id on campaign and analytics endpoints',
+    });
+  }
+  return { 'X-Api-Key': connection.apiKey, 'X-Workspace-Id': workspaceId };
+}
+
+/** The list query for a walk token: none = the first page; `cursor:<c>`; `page:<n>` (older generation). */
+export function sendkitListQuery(token: string | undefined): Record<string, QueryValue> {
+  if (token?.startsWith(PAGE_TOKEN)) return { limit: SENDKIT_LIST_LIMIT, page: token.slice(PAGE_TOKEN.length) };
+  if (token?.startsWith(CURSOR_TOKEN)) return { limit: SENDKIT_LIST_LIMIT, cursor: token.slice(CURSOR_TOKEN.length) };
+  return { limit: SENDKIT_LIST_LIMIT };
+}
+
+function asFlag(value: boolean | 'true' | 'false' | null | undefined): boolean | undefined {
+  if (value === null || value === undefined) return undefined;
+  return value === true || value === 'true';
+}
+
+function asCursor(value: string | number | null | undefined): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = String(value);
+  return text === '' ? undefined : text;
+}
+
+function lastItemCursor(items: readonly unknown[]): string | undefined {
+  const parsed = SendkitCursorItemSchema.safeParse(items[items.length - 1]);
+  return parsed.success ? parsed.data._id : undefined;
+}
+
+function noCursor(reason: string): ProviderError {
+  return new ProviderError({
+    provider: 'sendkit',
+    code: 'upstream_schema',
+    path: 'pagination',
+    message: `the campaign list ${reason} but gives no way to ask for the next page; stopped rather than return a short list`,
+  });
+}
+
+/**
+ * The walk token for the page after this one, or undefined when this was the last page.
+ * Order (VENDORS.md section 2): `hasMore: false` ends the walk; a next cursor (in `pagination` or
+ * at the top level) continues it, an explicit `nextCursor: null` ends it; `hasMore: true` without a
+ * cursor continues from the last item's `_id`; the older `{page, pages}` continues while
+ * `page < pages`; with no metadata at all a full page continues from the last item's `_id`.
+ * A page that says there is more but offers no way to get it is an error, not the end.
+ */
+export function nextSendkitListToken(envelope: SendkitListEnvelope): string | undefined {
+  const pagination = envelope.pagination ?? undefined;
+  const hasMore = asFlag(pagination?.hasMore) ?? asFlag(envelope.hasMore);
+  if (hasMore === false) return undefined;
+  const cursor = asCursor(pagination?.nextCursor) ?? asCursor(envelope.nextCursor);
+  if (cursor !== undefined) return CURSOR_TOKEN + cursor;
+  if (hasMore === true) {
+    const last = lastItemCursor(envelope.data);
+    if (last === undefined) throw noCursor('says hasMore');
+    return CURSOR_TOKEN + last;
+  }
+  if (pagination?.nextCursor === null || envelope.nextCursor === null) return undefined;
+  const page = toCount(pagination?.page);
+  const pages = toCount(pagination?.pages);
+  if (page !== null && pages !== null) return page < pages ? PAGE_TOKEN + String(page + 1) : undefined;
+  if (envelope.data.length < SENDKIT_LIST_LIMIT) return undefined;
+  const last = lastItemCursor(envelope.data);
+  if (last === undefined) throw noCursor('page is full');
+  return CURSOR_TOKEN + last;
+}
+
+interface CallContext {
+  connection: ProviderConnection;
+  query: AnalyticsQuery;
+  http: HttpClient;
+  headers: Record<string, string>;
+  /** The caller's signal, also aborted by the fetch itself once one campaign has failed it. */
+  signal: AbortSignal;
+}
+
+interface ListedCampaign {
+  item: SendkitListItem;
+  raw: unknown;
+}
+
+/** Every campaign of the account, page by page; bad items are counted by `validator` and left out. */
+async function listSendkitCampaigns(ctx: CallContext, validator: RecordValidator): Promise<ListedCampaign[]> {
+  const listed = await walkCursor('sendkit', ctx.connection.maxPages ?? DEFAULT_MAX_PAGES, async (token, pageIndex) => {
+    const response = await ctx.http.getJson({
+      path: SENDKIT_LIST_PATH,
+      query: sendkitListQuery(token),
+      headers: ctx.headers,
+      signal: ctx.signal,
+      deadlineMs: ctx.query.deadlineMs,
+    });
+    const envelope = parseEnvelope('sendkit', SendkitListEnvelopeSchema, response.data, 'campaign list reply');
+    const items: ListedCampaign[] = [];
+    for (const [index, raw] of envelope.data.entries()) {
+      const item = validator.parse(SendkitListItemSchema, raw, `list.page${pageIndex + 1}.data.${index}`);
+      if (item) items.push({ item, raw });
+    }
+    return { items, next: nextSendkitListToken(envelope) };
+  });
+  // A campaign that moves while the walk runs can show up on two pages: keep it once.
+  const byId = new Map<string, ListedCampaign>();
+  for (const campaign of listed) if (!byId.has(campaign.item._id)) byId.set(campaign.item._id, campaign);
+  return [...byId.values()];
+}
+
+type CampaignOutcome =
+  | { kind: 'ok'; record: CampaignAnalytics; rejected: string[] }
+  | { kind: 'invalid'; path: string }
+  | { kind: 'not_found'; id: string }
+  /** Not called because another campaign already failed the fetch (never in a returned result). */
+  | { kind: 'skipped' };
+
+function pathIn(where: string, error: z.ZodError): string {
+  const inner = issuePath(error);
+  return inner === '(root)' ? where : `${where}.${inner}`;
+}
+
+/** Daily rows of one campaign; rows that fail their schema are reported in `rejected` by path. */
+async function fetchSendkitDaily(
+  ctx: CallContext,
+  id: string,
+  range: Record<string, QueryValue>,
+): Promise<{ rows: SendkitDailyRow[]; raw: unknown[]; rejected: string[] }> {
+  const response = await ctx.http.getJson({
+    path: pathOf`/v1/analytics/daily/campaigns/${id}`,
+    query: range,
+    headers: ctx.headers,
+    signal: ctx.signal,
+    deadlineMs: ctx.query.deadlineMs,
+  });
+  const envelope = parseEnvelope('sendkit', SendkitDailyEnvelopeSchema, response.data, `daily reply for campaign ${id}`);
+  const rows: SendkitDailyRow[] = [];
+  const rejected: string[] = [];
+  for (const [index, row] of envelope.data.entries()) {
+    const parsed = SendkitDailyRowSchema.safeParse(row);
+    if (parsed.success) rows.push(parsed.data);
+    else rejected.push(pathIn(`daily.${id}.data.${index}`, parsed.error));
+  }
+  return { rows, raw: envelope.data, rejected };
+}
+
+/**
+ * One campaign: `GET /v1/analytics/campaigns/{id}` (+ the daily series on request), mapped.
+ * A 404 is `not_found` only for requested ids (`tolerateNotFound`); any other failure rejects.
+ */
+async function loadSendkitCampaign(
+  ctx: CallContext,
+  id: string,
+  listed: ListedCampaign | undefined,
+  tolerateNotFound: boolean,
+): Promise<CampaignOutcome> {
+  const range: Record<string, QueryValue> = { from: ctx.query.startDate, to: ctx.query.endDate };
+  let path: string;
+  try {
+    path = pathOf`/v1/analytics/campaigns/${id}`;
+  } catch {
+    // '', '.' and '..' cannot be one path segment, so no campaign can have them as its id.
+    return tolerateNotFound ? { kind: 'not_found', id } : { kind: 'invalid', path: `analytics.${id}` };
+  }
+  let data: unknown;
+  try {
+    const response = await ctx.http.getJson({
+      path,
+      query: range,
+      headers: ctx.headers,
+      signal: ctx.signal,
+      deadlineMs: ctx.query.deadlineMs,
+    });
+    data = response.data;
+  } catch (error) {
+    if (tolerateNotFound && isProviderError(error) && error.code === 'not_found') return { kind: 'not_found', id };
+    throw error;
+  }
+  const envelope = parseEnvelope('sendkit', SendkitAnalyticsEnvelopeSchema, data, `analytics reply for campaign ${id}`);
+  const where = `analytics.${id}.data`;
+  const parsed = SendkitAnalyticsSchema.safeParse(envelope.data);
+  if (!parsed.success) return { kind: 'invalid', path: pathIn(where, parsed.error) };
+  const name = sendkitCampaignName(listed?.item, parsed.data);
+  if (name === undefined) return { kind: 'invalid', path: `${where}.campaign.name` };
+
+  const raw: Record<string, unknown> = { analytics: envelope.data };
+  if (listed) raw.listItem = listed.raw;
+  let daily: SendkitDailyRow[] | undefined;
+  let rejected: string[] = [];
+  if (ctx.query.include.daily) {
+    const series = await fetchSendkitDaily(ctx, id, range);
+    daily = series.rows;
+    rejected = series.rejected;
+    raw.daily = series.raw;
+  }
+  const record = mapSendkitCampaign(
+    ctx.connection,
+    { id, listItem: listed?.item, analytics: parsed.data, daily, raw },
+    name,
+    ctx.query.include,
+  );
+  return { kind: 'ok', record, rejected };
+}
+
+async function fetchUnredacted(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient): Promise<ProviderResult> {
+  const headers = sendkitHeaders(connection);
+  // One failed campaign fails the fetch: stop the calls in flight and skip the ones not started
+  // (p-limit starts the next queued task before the rejection reaches Promise.all).
+  const stop = new AbortController();
+  const signal = query.signal ? AbortSignal.any([query.signal, stop.signal]) : stop.signal;
+  const ctx: CallContext = { connection, query, http, headers, signal };
+  const validator = new RecordValidator();
+  const requested = query.campaignIds !== undefined;
+  const targets: { id: string; listed: ListedCampaign | undefined }[] = query.campaignIds
+    ? [...new Set(query.campaignIds)].map((id) => ({ id, listed: undefined }))
+    : (await listSendkitCampaigns(ctx, validator)).map((listed) => ({ id: listed.item._id, listed }));
+
+  const outcomes = await mapBounded(targets, connection.concurrency ?? DEFAULT_CONCURRENCY, async (target): Promise<CampaignOutcome> => {
+    if (stop.signal.aborted) return { kind: 'skipped' };
+    try {
+      return await loadSendkitCampaign(ctx, target.id, target.listed, requested);
+    } catch (error) {
+      stop.abort();
+      throw error;
+    }
+  });
+
+  // Counted in campaign order after the fan-out, so the first failing path does not depend on timing.
+  const records: CampaignAnalytics[] = [];
+  const missing: string[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'ok') {
+      records.push(outcome.record);
+      for (const path of outcome.rejected) validator.reject(path);
+    } else if (outcome.kind === 'invalid') {
+      validator.reject(outcome.path);
+    } else if (outcome.kind === 'not_found') {
+      missing.push(outcome.id);
+    }
+  }
+  const warnings: SourceWarning[] = validator.warnings();
+  if (missing.length > 0) {
+    warnings.push({
+      code: 'campaign_not_found',
+      message: `SendKit has no campaign with id ${missing.join(', ')}`,
+      count: missing.length,
+    });
+  }
+  return { records, warnings };
+}
+
+/**
+ * Defence in depth: the HTTP client removes configured secrets from vendor text, but a provider
+ * must not rely on how its client was built, so the key is removed here as well.
+ */
+function withoutKey(error: unknown, apiKey: string): unknown {
+  if (!isProviderError(error) || !error.message.includes(apiKey)) return error;
+  return new ProviderError({
+    provider: error.provider,
+    code: error.code,
+    status: error.status,
+    retryAfterMs: error.retryAfterMs,
+    path: error.path,
+    message: redactSecrets(error.message, [apiKey]),
+  });
+}
+
+export async function fetchSendkitAnalytics(
+  connection: ProviderConnection,
+  query: AnalyticsQuery,
+  http: HttpClient,
+): Promise<ProviderResult> {
+  try {
+    return await fetchUnredacted(connection, query, http);
+  } catch (error) {
+    throw withoutKey(error, connection.apiKey);
+  }
+}
+
+/**
+ * Upper bound of upstream calls for one fetch (retries not counted): one analytics call per
+ * campaign (two with `include=daily`), plus, when the list is walked, its pages, counting the
+ * final page that may come back empty. Sparse pages are bounded only by `maxPages`.
+ */
+export function estimateSendkitCalls(campaigns: number, query: Pick<AnalyticsQuery, 'include' | 'campaignIds'>): number {
+  const perCampaign = query.include.daily ? 2 : 1;
+  if (query.campaignIds !== undefined) return new Set(query.campaignIds).size * perCampaign;
+  const count = Math.max(0, Math.ceil(campaigns));
+  return Math.floor(count / SENDKIT_LIST_LIMIT) + 1 + count * perCampaign;
+}

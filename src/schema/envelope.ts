@@ -1,0 +1,77 @@
+/** The response envelope of `GET /v1/campaigns/analytics` and the problem+json error body. */
+import { z } from 'zod';
+import { CampaignAnalyticsSchema, MetricsSchema, ProviderIdSchema, RatesSchema } from './campaign';
+
+export const SourceWarningSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  count: z.number().int().optional(),
+  path: z.string().optional(),
+});
+
+export const SourceErrorSchema = z.object({
+  code: z.string().describe('Stable snake_case code: unauthorized, forbidden, payment_required, not_found, rate_limited, upstream_unavailable, upstream_timeout, network, upstream_schema, upstream_too_large, bad_request, circuit_open, too_many_pages'),
+  message: z.string(),
+  retryAfterSeconds: z.number().int().optional(),
+});
+
+export const SourceSchema = z.object({
+  workspace: z.string(),
+  connection: z.string(),
+  provider: ProviderIdSchema,
+  status: z.enum(['ok', 'stale', 'error']),
+  cache: z.enum(['hit', 'miss', 'stale', 'bypass']),
+  fetchedAt: z.string().nullable(),
+  ageSeconds: z.number().int().nullable(),
+  durationMs: z.number().int(),
+  campaigns: z.number().int(),
+  warnings: z.array(SourceWarningSchema),
+  error: SourceErrorSchema.nullable(),
+});
+export type Source = z.infer<typeof SourceSchema>;
+
+export const TotalsSchema = z.object({
+  campaigns: z.number().int(),
+  metrics: MetricsSchema,
+  rates: RatesSchema,
+});
+
+export const MetaSchema = z.object({
+  requestId: z.string(),
+  generatedAt: z.string(),
+  complete: z.boolean(),
+  workspaces: z.array(z.string()),
+  demo: z.boolean().optional(),
+});
+
+export const AnalyticsResponseSchema = z.object({
+  data: z.array(CampaignAnalyticsSchema),
+  totals: TotalsSchema,
+  sources: z.array(SourceSchema),
+  meta: MetaSchema,
+});
+export type AnalyticsResponse = z.infer<typeof AnalyticsResponseSchema>;
+
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.enum(['invalid_query', 'unauthorized', 'access_denied', 'rate_limited', 'all_sources_failed', 'not_found', 'too_expensive', 'internal']),
+  errors: z.array(z.object({ parameter: z.string(), message: z.string() })).optional(),
+  requestId: z.string(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;
+
+export const ConnectionInfoSchema = z.object({
+  id: z.string(),
+  workspace: z.string(),
+  provider: ProviderIdSchema,
+  breaker: z.enum(['closed', 'open', 'half_open']),
+  lastSuccessAt: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+  lastErrorCode: z.string().nullable(),
+  cacheAgeSeconds: z.number().int().nullable(),
+  campaigns: z.number().int().nullable(),
+});
+export const ConnectionsResponseSchema = z.object({ data: z.array(ConnectionInfoSchema) });

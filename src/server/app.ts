@@ -1,0 +1,179 @@
+/**
+ * The Express app (no `listen`): auth, validation, problem+json, headers, metrics, one log line per
+ * request. Routes: `GET /v1/campaigns/analytics`, `GET /v1/connections`, `/healthz`, `/readyz`,
+ * `/metrics`, `/openapi.json`.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { GatewayConfig } from '../config';
+import { isGatewayError } from '../errors';
+import type { Gateway } from '../gateway/gateway';
+import { parseAnalyticsQuery } from '../gateway/request';
+import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics';
+import { ClientDirectory, QUERY_KEY_NAMES, presentedKey } from './auth';
+import { InboundLimiter } from './inbound-limit';
+import { contextOf, setContext } from './context';
+import { buildOpenApi } from './openapi';
+import { sendProblem } from './problem';
+
+export const VERSION = '0.1.0';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_URL_LENGTH = 8192;
+
+export interface AppDeps {
+  config: GatewayConfig;
+  gateway: Gateway;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** Extra readiness checks (Redis, issue 7); each resolves to a problem or undefined. */
+  readiness?: () => Promise<string | undefined>;
+  now?: () => number;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, gateway, metrics, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const directory = new ClientDirectory(config.clients);
+  const inbound = new InboundLimiter(now);
+  const openapi = JSON.stringify(buildOpenApi(VERSION));
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(helmet());
+
+  // Request id, metrics and the one log line per request.
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    const incoming = req.get('x-request-id');
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const context = setContext(res, { requestId, route: 'unmatched' });
+    res.setHeader('X-Request-Id', requestId);
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const { route, client, sources } = context;
+      metrics.httpRequests.inc({ route, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ route }, ms / 1000);
+      logger.info('request', {
+        requestId,
+        client: client?.id,
+        method: req.method,
+        path: req.path.slice(0, 200),
+        route,
+        status: res.statusCode,
+        ms: Math.round(ms * 10) / 10,
+        ...(sources !== undefined ? { sources } : {}),
+      });
+    });
+    next();
+  });
+
+  app.use((req, res, next) => {
+    if (req.originalUrl.length > MAX_URL_LENGTH) return sendProblem(res, 414, 'invalid_query', 'the URL is too long');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return sendProblem(res, 405, 'not_found', `method ${req.method} is not allowed; this API is read-only`);
+    }
+    const length = req.get('content-length');
+    if ((length !== undefined && length !== '0') || req.get('transfer-encoding') !== undefined) {
+      return sendProblem(res, 400, 'invalid_query', 'a GET request must not carry a body');
+    }
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    contextOf(res).route = '/healthz';
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    contextOf(res).route = '/readyz';
+    const problem = deps.readiness ? await deps.readiness() : undefined;
+    if (problem) res.status(503).json({ status: 'degraded', problem });
+    else res.json({ status: 'ready', connections: config.connections.length });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    contextOf(res).route = '/metrics';
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.get('/openapi.json', (_req, res) => {
+    contextOf(res).route = '/openapi.json';
+    res.type('application/json').send(openapi);
+  });
+
+  /** Authentication and inbound limits for the /v1 routes. */
+  const authenticate = (req: Request, res: Response, next: NextFunction): void => {
+    if (QUERY_KEY_NAMES.some((name) => Object.prototype.hasOwnProperty.call(req.query, name))) {
+      metrics.inboundRejected.inc({ reason: 'key_in_query' });
+      return sendProblem(res, 401, 'unauthorized', 'send the key in the X-API-Key or Authorization: Bearer header; keys in the URL are refused');
+    }
+    const client = directory.authenticate(presentedKey(req.headers));
+    if (!client) {
+      metrics.inboundRejected.inc({ reason: 'unauthorized' });
+      res.setHeader('WWW-Authenticate', 'Bearer realm="outreach-gateway"');
+      return sendProblem(res, 401, 'unauthorized', 'a valid client key is required (X-API-Key or Authorization: Bearer)');
+    }
+    contextOf(res).client = client;
+    const decision = inbound.check(client.id, client.requestsPerMinute);
+    res.setHeader('RateLimit-Policy', `"per-key";q=${decision.limit};w=60`);
+    res.setHeader('RateLimit', `"per-key";r=${decision.remaining};t=${decision.retryAfterSeconds}`);
+    if (!decision.allowed) {
+      metrics.inboundRejected.inc({ reason: 'rate_limited' });
+      res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+      return sendProblem(res, 429, 'rate_limited', `this key is limited to ${decision.limit} requests per minute`);
+    }
+    next();
+  };
+
+  app.get('/v1/campaigns/analytics', authenticate, async (req, res) => {
+    contextOf(res).route = '/v1/campaigns/analytics';
+    const { client, requestId } = contextOf(res);
+    if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
+    const request = parseAnalyticsQuery(req.query);
+    const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(req.get('cache-control') ?? '');
+    if (noCache) request.refresh = true;
+    const answer = await gateway.analytics(client, request, requestId);
+    contextOf(res).sources = answer.body.sources.map((s) => `${s.connection}:${s.status}:${s.cache}${s.error ? `:${s.error.code}` : ''}`).join(' ');
+    if (res.destroyed) return; // the caller left; the shared upstream work already went on without it
+    res.setHeader('ETag', answer.etag);
+    res.setHeader('Cache-Control', `private, max-age=${answer.maxAgeSeconds}`);
+    res.setHeader('X-Gateway-Complete', String(answer.complete));
+    res.setHeader('Vary', 'Authorization, X-API-Key');
+    if (answer.status === 200 && req.get('if-none-match') === answer.etag) {
+      res.status(304).end();
+      return;
+    }
+    res.status(answer.status).type('application/json').send(JSON.stringify(answer.body));
+  });
+
+  app.get('/v1/connections', authenticate, (_req, res) => {
+    contextOf(res).route = '/v1/connections';
+    const { client } = contextOf(res);
+    if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
+    res.json({ data: gateway.connections(client) });
+  });
+
+  app.use((req, res) => {
+    sendProblem(res, 404, 'not_found', `no route ${req.method} ${req.path.slice(0, 200)}`);
+  });
+
+  // Express 5 passes rejected async handlers here. Nothing internal (stack, message of an
+  // unexpected error) reaches the caller.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
+    if (isGatewayError(error)) {
+      if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return sendProblem(res, error.status, error.code, error.message, error.errors);
+    }
+    const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+    if (status >= 400 && status < 500) return sendProblem(res, status, 'invalid_query', 'the request could not be read');
+    logger.error('unhandled error', { requestId: contextOf(res).requestId, error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });
+    return sendProblem(res, 500, 'internal', 'an internal error occurred; the request id identifies it in the logs');
+  });
+
+  return app;
+}

@@ -1,0 +1,89 @@
+/**
+ * Wires one gateway instance: logger (with every configured secret redacted), metrics, providers,
+ * gateway, Express app, and the Node HTTP server with timeouts set for a gateway (Node's default
+ * `requestTimeout` is 300 s) and a graceful drain on stop.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
+import type { GatewayConfig } from './config';
+import { Gateway } from './gateway/gateway';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type GatewayMetrics } from './metrics';
+import { createProviders } from './providers/registry';
+import type { AnalyticsProvider } from './providers/types';
+import type { ProviderId } from './schema/campaign';
+import { createApp } from './server/app';
+
+export interface ServiceOptions {
+  logger?: Logger;
+  /** Capture log lines (tests). */
+  logStream?: Writable;
+  /** Extra secret values to redact from logs (the demo client key). */
+  extraSecrets?: readonly string[];
+  providers?: Record<ProviderId, AnalyticsProvider>;
+  now?: () => number;
+}
+
+export interface GatewayService {
+  config: GatewayConfig;
+  gateway: Gateway;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  server: Server;
+  /** Listens on `host:port` (port 0 = any free port); resolves with the base URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createService(config: GatewayConfig, options: ServiceOptions = {}): GatewayService {
+  const secrets = [...config.secrets, ...(options.extraSecrets ?? [])];
+  const logger =
+    options.logger ??
+    createLogger({ level: config.log.level, secrets: () => secrets, ...(options.logStream ? { stream: options.logStream } : {}) });
+  const metrics = createMetrics();
+  const gateway = new Gateway(config, {
+    providers: options.providers ?? createProviders(),
+    metrics,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const app = createApp({ config, gateway, metrics, logger, ...(options.now ? { now: options.now } : {}) });
+  const server = createServer(app);
+  server.requestTimeout = config.server.deadlineMs + 5_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 100;
+
+  return {
+    config,
+    gateway,
+    metrics,
+    logger,
+    server,
+    listen(port = config.server.port, host = config.server.host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address();
+          const bound = address !== null && typeof address === 'object' ? (address satisfies AddressInfo).port : port;
+          resolve(`http://${host.includes(':') ? `[${host}]` : host}:${bound}`);
+        });
+      });
+    },
+    close(graceMs = config.server.deadlineMs + 1_000) {
+      return new Promise((resolve) => {
+        if (!server.listening) return resolve();
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

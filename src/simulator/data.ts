@@ -1,0 +1,463 @@
+/**
+ * Seeded campaign data shared by the four simulators.
+ *
+ * Every campaign has a lifetime of counts drawn from its own PRNG stream (account seed, vendor,
+ * index), so one account's data never depends on another's, and the same seed always gives the
+ * same campaigns. The counts are consistent the way real funnels are: contacted ≤ leads,
+ * opened ≤ contacted, clicked ≤ opened, replied ≤ contacted, interested ≤ replied, won ≤ meetings
+ * ≤ interested, invites accepted ≤ invites sent.
+ *
+ * Activity is spread over the campaign's active days with a smooth cumulative curve
+ * `F(k) = (k / N) ^ curve`, and a count over a date range is `floor(T·F(end)) − floor(T·F(start − 1))`.
+ * That makes ranges cheap (no per-day arrays), deterministic, smaller than lifetime, and consistent:
+ * a range's total is exactly the sum of its daily rows, and `floor` being monotonic keeps every
+ * "x ≤ y" above true inside any range too.
+ */
+import type { ProviderId } from '../schema/campaign';
+import { between, hashSeed, intBetween, mulberry32, pick, pickWeighted } from './random';
+import type { SimulatorAccount } from './types';
+
+export const DAY_MS = 86_400_000;
+/** Campaigns are created over this many days before the reference date. */
+const HISTORY_DAYS = 540;
+
+export function epochDay(ms: number): number {
+  return Math.floor(ms / DAY_MS);
+}
+
+/** `YYYY-MM-DD` of an epoch day (UTC). */
+export function isoDay(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * A date parameter as an epoch day: `YYYY-MM-DD` (UTC midnight, as Instantly's spec says) or a full
+ * ISO 8601 timestamp (its UTC day). Undefined for anything else, including impossible dates.
+ */
+export function parseDay(text: string): number | undefined {
+  const dateOnly = DATE_ONLY.exec(text);
+  if (dateOnly) {
+    const ms = Date.UTC(Number(dateOnly[1]), Number(dateOnly[2]) - 1, Number(dateOnly[3]));
+    return isoDay(epochDay(ms)) === text ? epochDay(ms) : undefined;
+  }
+  if (!TIMESTAMP.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : epochDay(ms);
+}
+
+/** What kind of life a vendor status implies for the generated numbers. */
+export type ActivityKind = 'draft' | 'running' | 'ended';
+
+export interface StatusOption<S> {
+  readonly value: S;
+  readonly weight: number;
+  readonly kind: ActivityKind;
+}
+
+/** The days a campaign sent on, inclusive, and the shape of its cumulative curve. */
+export interface Activity {
+  readonly firstDay: number;
+  readonly lastDay: number;
+  readonly curve: number;
+}
+
+/** Lifetime counts. Each vendor reads the ones it reports. */
+export interface Totals {
+  readonly contacted: number;
+  readonly newLeadsContacted: number;
+  readonly emailsSent: number;
+  /** Total opens, duplicates included. */
+  readonly opens: number;
+  /** Unique leads that opened. */
+  readonly opened: number;
+  /** Sum over steps of the leads that opened that step (≥ opened). */
+  readonly openedByStep: number;
+  readonly clicks: number;
+  readonly clicked: number;
+  readonly clickedByStep: number;
+  /** Every reply, automatic ones and repeats included. */
+  readonly replies: number;
+  /** Unique leads that replied, automatic replies excluded. */
+  readonly replied: number;
+  readonly repliedByStep: number;
+  readonly autoReplies: number;
+  readonly autoReplied: number;
+  readonly autoRepliedByStep: number;
+  readonly bounced: number;
+  readonly unsubscribed: number;
+  /** Leads that finished the sequence. */
+  readonly completed: number;
+  readonly interested: number;
+  readonly meetings: number;
+  readonly won: number;
+  readonly invitesSent: number;
+  readonly invitesAccepted: number;
+  readonly linkedinMessages: number;
+}
+
+export type TotalName = keyof Totals;
+
+export interface CampaignCore<S> {
+  readonly index: number;
+  /** Seeds any further per-campaign draws a vendor needs (ids, steps, settings). */
+  readonly seed: number;
+  readonly name: string;
+  readonly status: S;
+  readonly kind: ActivityKind;
+  readonly createdMs: number;
+  readonly updatedMs: number;
+  /** Null when the campaign never sent (drafts). */
+  readonly activity: Activity | null;
+  readonly leads: number;
+  readonly totals: Totals;
+  /** Value of one opportunity, in whole currency units. */
+  readonly dealValue: number;
+}
+
+export interface DataEnv {
+  readonly provider: ProviderId;
+  /** "Today", as an epoch day: no activity after it. */
+  readonly referenceDay: number;
+}
+
+/** A date range in epoch days, both ends inclusive; an open end means "no bound". */
+export interface DayRange {
+  readonly fromDay?: number | undefined;
+  readonly toDay?: number | undefined;
+}
+
+const THEMES = [
+  'Q1 Outbound',
+  'Q2 Outbound',
+  'Q3 Outbound',
+  'Q4 Outbound',
+  'Webinar Follow-up',
+  'Product Launch',
+  'Reactivation',
+  'Event Invite',
+  'Case Study Push',
+  'Partner Intro',
+  'Free Trial Nudge',
+  'Renewal Check-in',
+] as const;
+
+const AUDIENCES = [
+  'SaaS CFOs',
+  'Heads of Growth',
+  'Agency Owners',
+  'IT Directors',
+  'HR Leaders',
+  'Founders EU',
+  'Founders US',
+  'Ops Managers',
+  'Sales VPs',
+  'Procurement',
+] as const;
+
+/** Cumulative share of a campaign's activity done by the end of `day` (0..1). */
+export function shareThrough(activity: Activity | null, day: number): number {
+  if (activity === null) return 0;
+  const done = day - activity.firstDay + 1;
+  if (done <= 0) return 0;
+  const length = activity.lastDay - activity.firstDay + 1;
+  if (done >= length) return 1;
+  return (done / length) ** activity.curve;
+}
+
+/** A lifetime count restricted to a date range (the whole count when the range is open). */
+export function countInRange(activity: Activity | null, total: number, range: DayRange): number {
+  if (range.fromDay === undefined && range.toDay === undefined) return total;
+  const upper = range.toDay === undefined ? total : Math.floor(total * shareThrough(activity, range.toDay));
+  const lower = range.fromDay === undefined ? 0 : Math.floor(total * shareThrough(activity, range.fromDay - 1));
+  return Math.max(0, upper - lower);
+}
+
+/** The count on one day (a one-day range). */
+export function countOnDay(activity: Activity | null, total: number, day: number): number {
+  return countInRange(activity, total, { fromDay: day, toDay: day });
+}
+
+/** Every lifetime total restricted to a range. */
+export function totalsInRange(core: CampaignCore<unknown>, range: DayRange): Totals {
+  if (range.fromDay === undefined && range.toDay === undefined) return core.totals;
+  const scaled: Record<TotalName, number> = { ...core.totals };
+  for (const name of TOTAL_NAMES) scaled[name] = countInRange(core.activity, core.totals[name], range);
+  return scaled;
+}
+
+const TOTAL_NAMES: readonly TotalName[] = [
+  'contacted',
+  'newLeadsContacted',
+  'emailsSent',
+  'opens',
+  'opened',
+  'openedByStep',
+  'clicks',
+  'clicked',
+  'clickedByStep',
+  'replies',
+  'replied',
+  'repliedByStep',
+  'autoReplies',
+  'autoReplied',
+  'autoRepliedByStep',
+  'bounced',
+  'unsubscribed',
+  'completed',
+  'interested',
+  'meetings',
+  'won',
+  'invitesSent',
+  'invitesAccepted',
+  'linkedinMessages',
+];
+
+/**
+ * Every total per day inside `range`, summed over `cores`, ascending, days without any activity
+ * left out: the rows of a vendor's daily endpoint. A day's count is its one-day range, so the rows
+ * add up exactly to `totalsInRange`. Sums are accumulated in flat arrays (one object per output
+ * day, none per campaign-day), so a whole 20,000-campaign account stays fast.
+ */
+export function dailyTotals(cores: readonly CampaignCore<unknown>[], range: DayRange): { day: number; totals: Totals }[] {
+  const width = TOTAL_NAMES.length;
+  let firstDay = Infinity;
+  let lastDay = -Infinity;
+  for (const core of cores) {
+    if (core.activity === null) continue;
+    firstDay = Math.min(firstDay, Math.max(core.activity.firstDay, range.fromDay ?? -Infinity));
+    lastDay = Math.max(lastDay, Math.min(core.activity.lastDay, range.toDay ?? Infinity));
+  }
+  if (!(firstDay <= lastDay)) return [];
+  const sums = new Float64Array((lastDay - firstDay + 1) * width);
+  const lifetime = new Float64Array(width);
+  for (const core of cores) {
+    const activity = core.activity;
+    if (activity === null) continue;
+    const from = Math.max(activity.firstDay, range.fromDay ?? activity.firstDay);
+    const to = Math.min(activity.lastDay, range.toDay ?? activity.lastDay);
+    if (from > to) continue;
+    TOTAL_NAMES.forEach((name, i) => {
+      lifetime[i] = core.totals[name];
+    });
+    let before = shareThrough(activity, from - 1);
+    for (let day = from; day <= to; day += 1) {
+      const through = shareThrough(activity, day);
+      const offset = (day - firstDay) * width;
+      for (let i = 0; i < width; i += 1) {
+        const total = lifetime[i] ?? 0;
+        sums[offset + i] = (sums[offset + i] ?? 0) + Math.floor(total * through) - Math.floor(total * before);
+      }
+      before = through;
+    }
+  }
+  const rows: { day: number; totals: Totals }[] = [];
+  for (let day = firstDay; day <= lastDay; day += 1) {
+    const offset = (day - firstDay) * width;
+    const row = sums.subarray(offset, offset + width);
+    if (row.every((value) => value === 0)) continue;
+    const totals: Record<TotalName, number> = { ...ZERO_TOTALS };
+    TOTAL_NAMES.forEach((name, i) => {
+      totals[name] = row[i] ?? 0;
+    });
+    rows.push({ day, totals });
+  }
+  return rows;
+}
+
+/**
+ * Splits `total` into parts proportional to `weights`, summing exactly to `total` (the rounding
+ * remainder goes to the first part, the biggest in a decaying sequence).
+ */
+export function splitCount(total: number, weights: readonly number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (weights.length === 0) return [];
+  if (sum <= 0) return weights.map((_, i) => (i === 0 ? total : 0));
+  const parts = weights.map((weight) => Math.floor((total * weight) / sum));
+  const rest = total - parts.reduce((a, b) => a + b, 0);
+  parts[0] = (parts[0] ?? 0) + rest;
+  return parts;
+}
+
+/** Accounts must have distinct labels and keys; labels default to `account-<n>`. */
+export function resolveAccounts(specs: readonly {
+  apiKey: string;
+  seed: number;
+  campaigns: number;
+  vendorWorkspaceId?: string | undefined;
+  label?: string | undefined;
+}[]): SimulatorAccount[] {
+  const labels = new Set<string>();
+  const keys = new Set<string>();
+  return specs.map((spec, i) => {
+    const label = spec.label ?? `account-${i + 1}`;
+    if (spec.apiKey === '') throw new Error(`simulator account ${label}: apiKey is empty`);
+    if (!Number.isInteger(spec.campaigns) || spec.campaigns < 0 || spec.campaigns > 1_000_000) {
+      throw new Error(`simulator account ${label}: campaigns must be an integer 0..1000000`);
+    }
+    if (!Number.isFinite(spec.seed)) throw new Error(`simulator account ${label}: seed must be a number`);
+    if (labels.has(label)) throw new Error(`simulator account label ${label} is used twice`);
+    if (keys.has(spec.apiKey)) throw new Error(`simulator account ${label}: its apiKey is used by another account`);
+    labels.add(label);
+    keys.add(spec.apiKey);
+    return { label, apiKey: spec.apiKey, seed: spec.seed, campaigns: spec.campaigns, vendorWorkspaceId: spec.vendorWorkspaceId };
+  });
+}
+
+/**
+ * Generates an account's campaigns for one vendor, oldest first (`createdMs` strictly increasing
+ * with the index). Fast: a few dozen PRNG draws per campaign, no per-day arrays.
+ */
+export function generateCampaigns<S>(
+  account: SimulatorAccount,
+  env: DataEnv,
+  statuses: readonly StatusOption<S>[],
+): CampaignCore<S>[] {
+  const start = (env.referenceDay - HISTORY_DAYS) * DAY_MS;
+  const slot = ((HISTORY_DAYS - 1) * DAY_MS) / Math.max(1, account.campaigns);
+  const out: CampaignCore<S>[] = [];
+  for (let index = 0; index < account.campaigns; index += 1) {
+    const seed = hashSeed(account.seed, env.provider, index);
+    const rng = mulberry32(seed);
+    const option = pickWeighted(rng, statuses);
+    const name = `${account.label} ${pick(rng, THEMES)} - ${pick(rng, AUDIENCES)} #${index + 1}`;
+    const createdMs = Math.floor(start + (index + rng() * 0.9) * slot);
+    const createdDay = epochDay(createdMs);
+    const firstDay = Math.min(createdDay + intBetween(rng, 0, 3), env.referenceDay);
+    const duration = intBetween(rng, 7, 150);
+    const curve = between(rng, 0.6, 1.6);
+    const leads = Math.round(Math.exp(between(rng, Math.log(40), Math.log(6000))));
+    const running = option.kind === 'running';
+
+    // Draw every number whatever the kind, so the stream (and the bytes) stay stable.
+    const contacted = Math.floor(leads * (running ? between(rng, 0.25, 0.95) : between(rng, 0.8, 1)));
+    const newLeadsContacted = Math.floor(contacted * between(rng, 0.85, 1));
+    const emailsSent = contacted + Math.floor(contacted * between(rng, 0.2, 2.6));
+    const opened = Math.floor(contacted * between(rng, 0.15, 0.65));
+    const opens = opened + Math.floor(opened * between(rng, 0.2, 1.5));
+    const openedByStep = opened + Math.floor(opened * between(rng, 0.05, 0.5));
+    const clicked = Math.floor(opened * between(rng, 0.02, 0.25));
+    const clicks = clicked + Math.floor(clicked * between(rng, 0, 0.8));
+    const clickedByStep = clicked + Math.floor(clicked * between(rng, 0, 0.3));
+    const replied = Math.floor(contacted * between(rng, 0.005, 0.09));
+    const repliedByStep = replied + Math.floor(replied * between(rng, 0, 0.15));
+    const autoReplied = Math.floor(contacted * between(rng, 0, 0.04));
+    const autoReplies = autoReplied + Math.floor(autoReplied * between(rng, 0, 0.3));
+    const autoRepliedByStep = autoReplied + Math.floor(autoReplied * between(rng, 0, 0.2));
+    const replies = replied + autoReplies + Math.floor(replied * between(rng, 0, 0.25));
+    const bounced = Math.floor(contacted * between(rng, 0, 0.05));
+    const unsubscribed = Math.floor(contacted * between(rng, 0, 0.02));
+    const completedShare = option.kind === 'ended' ? between(rng, 0.6, 1) : between(rng, 0, 0.6);
+    const completed = Math.floor(contacted * completedShare);
+    const interested = Math.floor(replied * between(rng, 0.1, 0.55));
+    const meetings = Math.floor(interested * between(rng, 0.2, 0.8));
+    const won = Math.floor(meetings * between(rng, 0, 0.6));
+    const invitesSent = Math.floor(contacted * between(rng, 0.4, 1));
+    const invitesAccepted = Math.floor(invitesSent * between(rng, 0.15, 0.55));
+    const linkedinMessages = invitesAccepted + Math.floor(invitesAccepted * between(rng, 0, 1.8));
+    const dealValue = intBetween(rng, 5, 60) * 100;
+    const updatedMs = Math.min(createdMs + Math.floor(rng() * 30 * DAY_MS), (env.referenceDay + 1) * DAY_MS - 1);
+
+    const draft = option.kind === 'draft';
+    const lastDay = running ? env.referenceDay : Math.min(firstDay + duration, env.referenceDay);
+    const totals: Totals = draft
+      ? ZERO_TOTALS
+      : {
+          contacted,
+          newLeadsContacted,
+          emailsSent,
+          opens,
+          opened,
+          openedByStep,
+          clicks,
+          clicked,
+          clickedByStep,
+          replies,
+          replied,
+          repliedByStep,
+          autoReplies,
+          autoReplied,
+          autoRepliedByStep,
+          bounced,
+          unsubscribed,
+          completed,
+          interested,
+          meetings,
+          won,
+          invitesSent,
+          invitesAccepted,
+          linkedinMessages,
+        };
+    out.push({
+      index,
+      seed,
+      name,
+      status: option.value,
+      kind: option.kind,
+      createdMs,
+      updatedMs,
+      activity: draft ? null : { firstDay, lastDay, curve },
+      leads,
+      totals,
+      dealValue,
+    });
+  }
+  return out;
+}
+
+const ZERO_TOTALS: Totals = {
+  contacted: 0,
+  newLeadsContacted: 0,
+  emailsSent: 0,
+  opens: 0,
+  opened: 0,
+  openedByStep: 0,
+  clicks: 0,
+  clicked: 0,
+  clickedByStep: 0,
+  replies: 0,
+  replied: 0,
+  repliedByStep: 0,
+  autoReplies: 0,
+  autoReplied: 0,
+  autoRepliedByStep: 0,
+  bounced: 0,
+  unsubscribed: 0,
+  completed: 0,
+  interested: 0,
+  meetings: 0,
+  won: 0,
+  invitesSent: 0,
+  invitesAccepted: 0,
+  linkedinMessages: 0,
+};
+
+/** Computes a value once, on first use. */
+export class Lazy<T> {
+  private value: { readonly v: T } | undefined;
+
+  constructor(private readonly make: () => T) {}
+
+  get(): T {
+    this.value ??= { v: this.make() };
+    return this.value.v;
+  }
+}
+
+/**
+ * Finds the first index whose key is greater than `key` in an array sorted ascending by `keyOf`
+ * (binary search), for "starting after" cursors.
+ */
+export function firstIndexAfter<T>(items: readonly T[], key: string, keyOf: (item: T) => string): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const item = items[mid];
+    if (item !== undefined && keyOf(item) <= key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}

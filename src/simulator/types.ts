@@ -1,0 +1,126 @@
+/** Public types of the vendor simulators (re-exported from `./index`). */
+import type { ProviderId } from '../schema/campaign';
+
+/** One vendor account a simulator serves. Two accounts never see each other's campaigns. */
+export interface AccountSpec {
+  /** The vendor key this account authenticates with, in the vendor's own format. */
+  apiKey: string;
+  /** Seeds the account's data: the same seed (and reference date) gives the same bytes. */
+  seed: number;
+  /** How many campaigns the account has (generated lazily on first use, memoized). */
+  campaigns: number;
+  /**
+   * The vendor's workspace id: required by SendKit platform keys (`sk_user_…`, sent as
+   * `X-Workspace-Id`) and the `workspace_id` Seleqt answers for. Derived from the seed when left out.
+   */
+  vendorWorkspaceId?: string | undefined;
+  /**
+   * A key-independent name that appears in every campaign name ("Acme Q3 Outbound #12") and in
+   * `stats().byKey`, so tests can tell tenants apart without the key. @default `account-<n>`
+   */
+  label?: string | undefined;
+}
+
+/** An account as the simulator serves it (defaults filled in). */
+export interface SimulatorAccount {
+  readonly label: string;
+  readonly apiKey: string;
+  readonly seed: number;
+  readonly campaigns: number;
+  readonly vendorWorkspaceId: string | undefined;
+}
+
+/** One sliding-window rule: at most `limit` requests in any `windowMs`. */
+export interface RateLimitRule {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** How a 429 says when to come back: `Retry-After: <seconds>`, an HTTP date, or not at all. */
+export type RetryAfterMode = 'seconds' | 'date' | 'none';
+
+export interface RateLimitSettings {
+  /** Every rule must pass; `[]` = unlimited. */
+  rules: readonly RateLimitRule[];
+  /** Count per account and route (Kakiyo: "60 requests per minute per endpoint"), else per account. */
+  perEndpoint: boolean;
+  retryAfter: RetryAfterMode;
+}
+
+export interface FaultConfig {
+  /** Added before every answer. @default 0 */
+  latencyMs: number;
+  /** Up to this much more, drawn from the seeded PRNG. @default 0 */
+  jitterMs: number;
+  /** Fraction answered 500 with the vendor's error body. @default 0 */
+  errorRate: number;
+  /** Fraction never answered: the socket stays open until the client gives up. @default 0 */
+  timeoutRate: number;
+  /** Fraction answered 200 with a truncated JSON body or an HTML page. @default 0 */
+  malformedRate: number;
+  /** Every call answers 503. @default false */
+  down: boolean;
+  /** Answer 429 to the next N calls (counts down). @default 0 */
+  rateLimitBurst: number;
+}
+
+/** SendKit list paging generation: current cursor paging, or the older `page=` paging. */
+export type SendkitPagination = 'cursor' | 'page';
+/** Kakiyo list envelope (undocumented, so all plausible shapes are served). */
+export type KakiyoEnvelope = 'campaigns' | 'array' | 'data';
+
+export interface SimulatorOptions {
+  accounts: readonly AccountSpec[];
+  /** @default '127.0.0.1' */
+  host?: string | undefined;
+  /** @default 0 (any free port) */
+  port?: number | undefined;
+  /**
+   * "Today" for the generated data (`YYYY-MM-DD`, UTC): activity ends on it and SendKit's daily
+   * default range is the 30 days up to it. Fix it for byte-identical replies across days.
+   * @default today's UTC date when the simulator starts
+   */
+  referenceDate?: string | undefined;
+  /** Overrides of the vendor's own limits (see `DEFAULT_RATE_LIMITS`). */
+  rateLimit?: Partial<RateLimitSettings> | undefined;
+  faults?: Partial<FaultConfig> | undefined;
+  /** Seeds the fault draws (timeouts, errors, malformed bodies, jitter). @default 1 */
+  faultSeed?: number | undefined;
+  /** SendKit only. @default 'cursor' */
+  pagination?: SendkitPagination | undefined;
+  /** SendKit only: some list pages come back `data: []` while more are available. @default false */
+  sparsePages?: boolean | undefined;
+  /** SendKit only: `stepStats[]._id` of the first step (old docs 1, current docs 0). @default 0 */
+  stepIndexBase?: 0 | 1 | undefined;
+  /** Kakiyo only: the `GET /v1/campaigns` envelope. @default 'campaigns' */
+  envelope?: KakiyoEnvelope | undefined;
+}
+
+export interface SimulatorStats {
+  total: number;
+  /** `"GET /v1/analytics/campaigns/:id"`; unmatched paths count under `"GET *"`. */
+  byRoute: Record<string, number>;
+  /** `"200"`, `"429"`, … and `"timeout"` for calls never answered. */
+  byStatus: Record<string, number>;
+  /** Authenticated calls per account label (never the key). */
+  byKey: Record<string, number>;
+}
+
+export interface VendorSimulator {
+  readonly provider: ProviderId;
+  /** Origin to use as the provider's `baseUrl`, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+  readonly accounts: readonly SimulatorAccount[];
+  stats(): SimulatorStats;
+  resetStats(): void;
+  /** Merges into the current faults; takes effect for the next request. */
+  setFaults(faults: Partial<FaultConfig>): void;
+  /** The faults now in force. */
+  faults(): FaultConfig;
+  /** Merges into the current limits and forgets every window counted so far. */
+  setRateLimit(settings: Partial<RateLimitSettings>): void;
+  rateLimit(): RateLimitSettings;
+  /** Stops listening and ends every open socket (including the ones a timeout fault holds). */
+  close(): Promise<void>;
+}

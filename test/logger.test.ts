@@ -1,0 +1,196 @@
+import { PassThrough } from 'node:stream';
+import { createLogger, redactValue, type Logger } from '../src/logger';
+
+const VENDOR_KEY = 'inst_live_CANARY_7d1e9b3f0a2c';
+const OTHER_KEY = 'slq_live_CANARY_44ab09e1';
+
+/** A logger writing into memory, and a function returning the parsed lines so far. */
+function capture(secrets: () => readonly string[] = () => [VENDOR_KEY], level = 'debug'): { logger: Logger; lines: () => Promise<Record<string, unknown>[]>; raw: () => Promise<string> } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const raw = async (): Promise<string> => {
+    await new Promise((resolve) => setImmediate(resolve));
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const lines = async (): Promise<Record<string, unknown>[]> =>
+    (await raw())
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { logger: createLogger({ stream, secrets, level }), lines, raw };
+}
+
+describe('createLogger', () => {
+  it('writes one JSON line per call with level, message, timestamp and fields', async () => {
+    const { logger, lines } = capture();
+    logger.info('request done', { requestId: 'r-1', status: 200, ms: 12 });
+    const [line] = await lines();
+    expect(line).toEqual({ level: 'info', message: 'request done', requestId: 'r-1', status: 200, ms: 12, timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) });
+  });
+
+  it('respects the level', async () => {
+    const { logger, lines } = capture(undefined, 'warn');
+    logger.info('hidden');
+    logger.debug('hidden too');
+    logger.warn('shown');
+    expect((await lines()).map((l) => l.message)).toEqual(['shown']);
+  });
+
+  it('writes nothing when silent, and has no secrets by default', async () => {
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    createLogger({ stream, silent: true }).error('nothing');
+    const plain = createLogger({ stream });
+    plain.info('token Bearer abc123', { note: VENDOR_KEY });
+    await new Promise((resolve) => setImmediate(resolve));
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(text.split('\n').filter(Boolean)).toHaveLength(1);
+    const line = JSON.parse(text) as Record<string, unknown>;
+    expect(line.message).toBe('token Bearer [REDACTED]');
+    expect(line.note).toBe(VENDOR_KEY);
+    expect(line.level).toBe('info');
+  });
+
+  it('blanks header-like keys wherever they nest', async () => {
+    const { logger, lines } = capture();
+    logger.info('upstream call', {
+      authorization: 'top-level',
+      apiKey: 'top-level-key',
+      request: {
+        headers: { Authorization: 'Basic dXNlcjpwYXNz', 'X-API-Key': 'plain-key-1', Cookie: 'sid=1', 'Set-Cookie': ['sid=2; HttpOnly'], accept: 'application/json' },
+        nested: { deeper: { api_key: 'k2', 'api-key': 'k3', list: [{ 'x-api-key': 'k4', ok: 'kept' }], password: 'p', token: 't', access_token: 'a', clientKey: 'c' } },
+      },
+    });
+    const [line] = await lines();
+    expect(line).toMatchObject({
+      authorization: '[REDACTED]',
+      apiKey: '[REDACTED]',
+      request: {
+        headers: { Authorization: '[REDACTED]', 'X-API-Key': '[REDACTED]', Cookie: '[REDACTED]', 'Set-Cookie': '[REDACTED]', accept: 'application/json' },
+        nested: {
+          deeper: {
+            api_key: '[REDACTED]',
+            'api-key': '[REDACTED]',
+            list: [{ 'x-api-key': '[REDACTED]', ok: 'kept' }],
+            password: '[REDACTED]',
+            token: '[REDACTED]',
+            access_token: '[REDACTED]',
+            clientKey: '[REDACTED]',
+          },
+        },
+      },
+    });
+  });
+
+  it('blanks a header-like key even far below the top', async () => {
+    const { logger, raw } = capture();
+    let deep: Record<string, unknown> = { authorization: 'Token deep-secret-value', 'x-api-key': 'deep-api-key-value' };
+    for (let i = 0; i < 12; i += 1) deep = { [`level${i}`]: deep };
+    logger.info('deep', { deep });
+    const text = await raw();
+    expect(text).not.toContain('deep-secret-value');
+    expect(text).not.toContain('deep-api-key-value');
+  });
+
+  it('blanks keys down to the depth limit and shows nothing below it', async () => {
+    const { logger, lines } = capture();
+    const inner = { authorization: 'Token inner-secret', ok: 'kept' };
+    logger.info('depth', { a: { b: { c: { d: { e: inner } } } }, z: { y: { x: { w: { v: { u: { t: { s: 'too deep' } } } } } } } });
+    const [line] = await lines();
+    expect(line?.a).toEqual({ b: { c: { d: { e: { authorization: '[REDACTED]', ok: 'kept' } } } } });
+    expect(line?.z).toEqual({ y: { x: { w: { v: { u: { t: '[Truncated]' } } } } } });
+  });
+
+  it('cuts configured secret values out of the message and nested strings', async () => {
+    const { logger, lines, raw } = capture(() => [VENDOR_KEY, OTHER_KEY]);
+    logger.warn(`vendor said: invalid key ${VENDOR_KEY}`, {
+      detail: `echo ${OTHER_KEY} and ${VENDOR_KEY}`,
+      sources: [{ connection: 'acme-instantly', error: { message: `rejected ${VENDOR_KEY}${VENDOR_KEY}` } }],
+      count: 3,
+      flag: true,
+      nothing: null,
+    });
+    const [line] = await lines();
+    expect(line).toMatchObject({
+      message: 'vendor said: invalid key [REDACTED]',
+      detail: 'echo [REDACTED] and [REDACTED]',
+      sources: [{ connection: 'acme-instantly', error: { message: 'rejected [REDACTED][REDACTED]' } }],
+      count: 3,
+      flag: true,
+      nothing: null,
+    });
+    const text = await raw();
+    expect(text).not.toContain(VENDOR_KEY);
+    expect(text).not.toContain(OTHER_KEY);
+  });
+
+  it('reads the secrets on every line, so keys added later are cut too', async () => {
+    const secrets: string[] = [];
+    const { logger, lines } = capture(() => secrets);
+    logger.info(`first ${OTHER_KEY}`);
+    secrets.push(OTHER_KEY);
+    logger.info(`second ${OTHER_KEY}`);
+    expect((await lines()).map((l) => l.message)).toEqual([`first ${OTHER_KEY}`, 'second [REDACTED]']);
+  });
+
+  it('redacts Bearer and Basic credentials in any string', async () => {
+    const { logger, lines } = capture(() => []);
+    logger.info('sent Authorization: Bearer eyJhbGciOi.J9-x_y~z+/= to the vendor', { raw: 'basic dXNlcjpwYXNz', list: ['bearer abc', 'not a Bearer'] });
+    const [line] = await lines();
+    expect(line).toMatchObject({
+      message: 'sent Authorization: Bearer [REDACTED] to the vendor',
+      raw: 'basic [REDACTED]',
+      list: ['bearer [REDACTED]', 'not a Bearer'],
+    });
+  });
+
+  it('reduces Error objects to name and message (no stack, no request config)', async () => {
+    const { logger, lines, raw } = capture();
+    const error = Object.assign(new TypeError(`request failed for ${VENDOR_KEY}`), {
+      config: { headers: { 'X-API-Key': VENDOR_KEY } },
+      request: { _header: `GET / HTTP/1.1\r\nx-api-key: ${VENDOR_KEY}\r\n` },
+    });
+    logger.error('upstream failed', { error, nested: { cause: new RangeError('out of range') } });
+    const [line] = await lines();
+    expect(line?.error).toEqual({ name: 'TypeError', message: 'request failed for [REDACTED]' });
+    expect(line?.nested).toEqual({ cause: { name: 'RangeError', message: 'out of range' } });
+    const text = await raw();
+    expect(text).not.toContain(VENDOR_KEY);
+    expect(text).not.toContain('at Object.');
+  });
+
+  it('never writes a secret when an Error is passed as the message or as the whole meta', async () => {
+    const { logger, lines, raw } = capture();
+    logger.error(new Error(`boom ${VENDOR_KEY}`));
+    logger.error('failed', new Error(`boom ${VENDOR_KEY}`));
+    const [first, second] = await lines();
+    expect(first?.level).toBe('error');
+    expect(second?.message).toBe('failed boom [REDACTED]');
+    expect(await raw()).not.toContain(VENDOR_KEY);
+  });
+});
+
+describe('redactValue', () => {
+  it('returns non-string primitives as they are', () => {
+    expect(redactValue(42, [VENDOR_KEY])).toBe(42);
+    expect(redactValue(false, [VENDOR_KEY])).toBe(false);
+    expect(redactValue(null, [VENDOR_KEY])).toBeNull();
+    expect(redactValue(undefined, [VENDOR_KEY])).toBeUndefined();
+  });
+
+  it('ignores secrets of three characters or fewer (they would shred ordinary text)', () => {
+    expect(redactValue('a key abc in text', ['abc'])).toBe('a key abc in text');
+  });
+
+  it('does not loop on a cyclic object', () => {
+    const cyclic: Record<string, unknown> = { name: 'loop', token: 'x' };
+    cyclic.self = cyclic;
+    expect(redactValue(cyclic, [])).toEqual({
+      name: 'loop',
+      token: '[REDACTED]',
+      self: { name: 'loop', token: '[REDACTED]', self: { name: 'loop', token: '[REDACTED]', self: { name: 'loop', token: '[REDACTED]', self: { name: 'loop', token: '[REDACTED]', self: { name: 'loop', token: '[REDACTED]', self: '[Truncated]' } } } } },
+    });
+  });
+});
