@@ -62,7 +62,7 @@ const COMMON_DEFAULTS = {
  */
 export const DEFAULT_PROVIDER_SETTINGS: Readonly<Record<ProviderId, ProviderSettings>> = {
   instantly: { ...COMMON_DEFAULTS, baseUrl: 'https://api.instantly.ai', requestsPerSecond: 10, burst: 20, ttlSeconds: 300 },
-  sendkit: { ...COMMON_DEFAULTS, baseUrl: 'https://api.sendkit.ai', requestsPerSecond: 3, burst: 10, ttlSeconds: 300 },
+  sendkit: { ...COMMON_DEFAULTS, baseUrl: 'https://api.sendkit.ai', requestsPerSecond: 3, burst: 20, ttlSeconds: 300 },
   kakiyo: { ...COMMON_DEFAULTS, baseUrl: 'https://api.kakiyo.com', requestsPerSecond: 0.5, burst: 20, ttlSeconds: 3600 },
   seleqt: { ...COMMON_DEFAULTS, baseUrl: 'https://app.seleqt.ai', requestsPerSecond: 0.5, burst: 15, ttlSeconds: 300 },
 };

@@ -47,7 +47,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       buckets: [0, 0.01, 0.1, 0.5, 1, 2, 5, 10, 30],
       registers,
     }),
-    breakersOpen: new Gauge({ name: 'gateway_breakers_open', help: 'Connections whose circuit breaker is open, by provider', labelNames: ['provider'], registers }),
+    breakersOpen: new Gauge({ name: 'gateway_breakers_open', help: 'Connections whose circuit breaker is open or half-open, by provider', labelNames: ['provider'], registers }),
     sourceOutcomes: new Counter({ name: 'gateway_source_outcomes_total', help: 'Per-connection outcomes in answers (ok, stale, error) by provider', labelNames: ['provider', 'status'], registers }),
     inboundRejected: new Counter({ name: 'gateway_inbound_rejected_total', help: 'Requests refused before any vendor call, by reason', labelNames: ['reason'], registers }),
   };

@@ -13,7 +13,7 @@ import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsProvider, ProviderConnection, SourceWarning } from '../providers/types';
 import { Coalescer } from '../cache/coalesce';
 import { CacheKeyer, SourceCache, type CachedSource, type UpstreamQueryKey } from '../cache/source-cache';
-import { CircuitBreaker, type BreakerState } from '../ratelimit/breaker';
+import { CircuitBreaker, type BreakerState, type BreakerTicket } from '../ratelimit/breaker';
 import type { AccountLimiter } from '../ratelimit/limiter';
 import type { CampaignAnalytics } from '../schema/campaign';
 
@@ -105,8 +105,6 @@ export class ConnectionRuntime {
       cooldownMs: settings.breakerCooldownSeconds * 1000,
       now: this.now,
       onStateChange: (state) => {
-        if (state === 'open') deps.metrics.breakersOpen.inc({ provider });
-        else if (state === 'closed') deps.metrics.breakersOpen.dec({ provider });
         deps.logger.warn('circuit breaker state changed', { connection: connection.id, provider, state });
       },
     });
@@ -256,7 +254,8 @@ export class ConnectionRuntime {
 
   private async walk(key: string, query: UpstreamQueryKey): Promise<CachedSource> {
     const { provider } = this.connection;
-    if (!this.breaker.allow()) {
+    const ticket = this.breaker.admit();
+    if (ticket === undefined) {
       throw new ProviderError({
         provider,
         code: 'circuit_open',
@@ -280,21 +279,21 @@ export class ConnectionRuntime {
         },
         this.http,
       );
-      this.breaker.success();
+      this.breaker.success(ticket);
       const fetchedAt = this.now();
       this.health.lastSuccessAt = fetchedAt;
       this.health.lastFetchedAt = fetchedAt;
       if (query.campaignIds === undefined) this.health.lastCampaignCount = result.records.length;
       return this.deps.cache.set(key, { records: result.records, warnings: result.warnings, fetchedAt });
     } catch (error) {
-      this.noteFailure(error);
+      this.noteFailure(error, ticket);
       throw error;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private noteFailure(error: unknown): void {
+  private noteFailure(error: unknown, ticket: BreakerTicket): void {
     const code = isProviderError(error) ? error.code : 'internal';
     this.health.lastErrorAt = this.now();
     this.health.lastErrorCode = code;
@@ -305,8 +304,8 @@ export class ConnectionRuntime {
         message: `the vendor rejected this connection's key (${error.message}); not called again for ${AUTH_BLOCK_MS / 1000} s`,
       };
     }
-    if (isAccountError(error) || (isProviderError(error) && error.code === 'aborted')) this.breaker.neutral();
-    else this.breaker.failure();
+    if (isAccountError(error) || (isProviderError(error) && error.code === 'aborted')) this.breaker.neutral(ticket);
+    else this.breaker.failure(ticket);
     this.deps.logger.warn('upstream walk failed', {
       connection: this.connection.id,
       provider: this.connection.provider,

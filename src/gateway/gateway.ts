@@ -254,6 +254,13 @@ export class Gateway {
     };
   }
 
+  /** Sets the gauges that describe current state (called before each /metrics scrape). */
+  updateGauges(): void {
+    const open: Record<ProviderId, number> = { instantly: 0, sendkit: 0, kakiyo: 0, seleqt: 0 };
+    for (const runtime of this.runtimes.values()) if (runtime.breakerState !== 'closed') open[runtime.connection.provider] += 1;
+    for (const provider of PROVIDER_IDS) this.deps.metrics.breakersOpen.set({ provider }, open[provider]);
+  }
+
   /** `/v1/connections`: the caller's connections and their health; never a secret. */
   connections(client: ResolvedClient): {
     id: string;

@@ -6,6 +6,7 @@
  * about the vendor's health and are not counted (see `isAccountError`).
  */
 export type BreakerState = 'closed' | 'open' | 'half_open';
+export type BreakerTicket = 'normal' | 'probe';
 
 export interface BreakerOptions {
   threshold: number;
@@ -35,42 +36,55 @@ export class CircuitBreaker {
     return this.current === 'open' ? Math.max(0, this.openedAt + this.options.cooldownMs - this.now()) : 0;
   }
 
-  /** True when a call may go out now. In half-open only the first caller gets true. */
-  allow(): boolean {
+  /**
+   * Admits a call: `'normal'` while closed, `'probe'` for the one caller let through in half-open,
+   * undefined when the call must not go out. Pass the ticket back to `success`/`failure`/`neutral`
+   * so a call that started before the breaker opened cannot settle the probe's fate.
+   */
+  admit(): BreakerTicket | undefined {
     const state = this.state;
-    if (state === 'closed') return true;
-    if (state === 'open') return false;
-    if (this.probeInFlight) return false;
+    if (state === 'closed') return 'normal';
+    if (state === 'open' || this.probeInFlight) return undefined;
     this.probeInFlight = true;
     this.setState('half_open');
-    return true;
+    return 'probe';
   }
 
-  success(): void {
+  /** True when a call may go out now. In half-open only the first caller gets true. */
+  allow(): boolean {
+    return this.admit() !== undefined;
+  }
+
+  success(ticket: BreakerTicket = 'probe'): void {
     this.failures = 0;
-    this.probeInFlight = false;
+    if (ticket === 'probe') this.probeInFlight = false;
     this.setState('closed');
   }
 
-  failure(): void {
-    this.probeInFlight = false;
+  failure(ticket: BreakerTicket = 'probe'): void {
+    if (ticket === 'probe') this.probeInFlight = false;
     this.failures += 1;
-    if (this.current === 'half_open' || this.failures >= this.options.threshold) {
-      this.openedAt = this.now();
-      this.setState('open');
+    if (ticket === 'probe' && this.current === 'half_open') {
+      this.open();
+    } else if (this.current === 'closed' && this.failures >= this.options.threshold) {
+      this.open();
     }
   }
 
   /** A call that ended without saying anything about the vendor (cancelled, account error). */
-  neutral(): void {
-    if (this.probeInFlight) {
-      this.probeInFlight = false;
-      if (this.current === 'half_open') {
-        // The probe told us nothing: let the next caller probe.
-        this.current = 'open';
-        this.openedAt = this.now() - this.options.cooldownMs;
-      }
+  neutral(ticket: BreakerTicket = 'probe'): void {
+    if (ticket !== 'probe' || !this.probeInFlight) return;
+    this.probeInFlight = false;
+    if (this.current === 'half_open') {
+      // The probe told us nothing: let the next caller probe.
+      this.current = 'open';
+      this.openedAt = this.now() - this.options.cooldownMs;
     }
+  }
+
+  private open(): void {
+    this.openedAt = this.now();
+    this.setState('open');
   }
 
   private setState(state: BreakerState): void {

@@ -97,6 +97,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/metrics', async (_req, res) => {
     contextOf(res).route = '/metrics';
+    gateway.updateGauges();
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 

@@ -99,7 +99,9 @@ export async function startSimulators(options: Readonly<Record<ProviderId, Simul
   const seleqt = started.get('seleqt');
   if (instantly === undefined || sendkit === undefined || kakiyo === undefined || seleqt === undefined) {
     await Promise.allSettled([...started.values()].map((sim) => sim.close()));
-    throw failure instanceof Error ? failure : new Error('simulators failed to start');
+    if (failure instanceof Error) throw failure;
+    // An error from another realm (a test VM) is not `instanceof Error`; keep its message.
+    throw new Error(`simulators failed to start: ${String(failure)}`);
   }
   return { instantly, sendkit, kakiyo, seleqt };
 }

@@ -147,4 +147,23 @@ describe('CircuitBreaker', () => {
     expect(breaker.retryAfterMs()).toBeGreaterThan(59_000);
     expect(breaker.allow()).toBe(false);
   });
+
+  it('a call admitted before the breaker opened cannot settle the probe', () => {
+    const { breaker, advance } = setup(2, 1000);
+    const early = breaker.admit();
+    expect(early).toBe('normal');
+    breaker.failure(breaker.admit());
+    breaker.failure(breaker.admit());
+    expect(breaker.state).toBe('open');
+    advance(1000);
+    expect(breaker.admit()).toBe('probe');
+    // the early call ends with an account error: says nothing, and the probe is still the only one
+    breaker.neutral(early);
+    expect(breaker.admit()).toBeUndefined();
+    breaker.failure(early);
+    expect(breaker.admit()).toBeUndefined();
+    breaker.success('probe');
+    expect(breaker.state).toBe('closed');
+    expect(breaker.admit()).toBe('normal');
+  });
 });
