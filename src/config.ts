@@ -31,7 +31,7 @@ export const ProviderSettingsSchema = z
     ttlSeconds: z.number().int().nonnegative(),
     /** Seconds past freshness a cached result may still be served while refreshing or when the vendor fails. */
     staleSeconds: z.number().int().nonnegative(),
-    /** Hard cap on list pages per walk. @default 200 */
+    /** Hard cap on list pages per walk (a loop guard; repeated cursors are caught separately). @default 1000 */
     maxPages: positiveInt.max(100_000),
     /** Response size cap per upstream call. @default 20 MB */
     maxResponseBytes: positiveInt,
@@ -47,7 +47,7 @@ const COMMON_DEFAULTS = {
   timeoutMs: 10_000,
   maxAttempts: 3,
   concurrency: 4,
-  maxPages: 200,
+  maxPages: 1000,
   maxResponseBytes: 20 * 1024 * 1024,
   breakerThreshold: 5,
   breakerCooldownSeconds: 30,

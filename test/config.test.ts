@@ -249,7 +249,7 @@ describe('provider settings', () => {
       concurrency: 4,
       ttlSeconds: 300,
       staleSeconds: 86_400,
-      maxPages: 200,
+      maxPages: 1000,
       maxResponseBytes: 20 * 1024 * 1024,
       breakerThreshold: 5,
       breakerCooldownSeconds: 30,
