@@ -99,8 +99,10 @@ describe('SourceCache', () => {
     const cache = new SourceCache('instantly', { maxBytes: 1_000_000, maxAgeMs: 60_000 });
     const records = [record('c1'), record('c2')];
     const entry = cache.set('k1', { records, warnings: [{ code: 'date_range_unsupported', message: 'lifetime totals' }], fetchedAt: 1_700_000_000_000 });
-    expect(entry.bytes).toBe(Buffer.byteLength(JSON.stringify(records)) + 64);
-    expect(cache.get('k1')).toEqual({ records, warnings: [{ code: 'date_range_unsupported', message: 'lifetime totals' }], fetchedAt: 1_700_000_000_000, bytes: entry.bytes });
+    const warnings = [{ code: 'date_range_unsupported' as const, message: 'lifetime totals' }];
+    expect(entry.bytes).toBe(Buffer.byteLength(JSON.stringify([records, warnings])) + 64);
+    expect(entry.digest).toMatch(/^[A-Za-z0-9_-]{27}$/);
+    expect(cache.get('k1')).toEqual({ records, warnings, fetchedAt: 1_700_000_000_000, bytes: entry.bytes, digest: entry.digest });
     expect(cache.get('k2')).toBeUndefined();
     expect(cache.size).toBe(1);
     expect(cache.calculatedBytes).toBe(entry.bytes);
@@ -155,8 +157,8 @@ describe('SourceCache', () => {
 
   it('sizes an entry with no records at the fixed overhead', () => {
     const cache = new SourceCache('seleqt', { maxBytes: 1000, maxAgeMs: 60_000 });
-    expect(cache.set('empty', { records: [], warnings: [], fetchedAt: 1 }).bytes).toBe(2 + 64);
-    expect(cache.calculatedBytes).toBe(66);
+    expect(cache.set('empty', { records: [], warnings: [], fetchedAt: 1 }).bytes).toBe('[[],[]]'.length + 64);
+    expect(cache.calculatedBytes).toBe(71);
   });
 
   it('drops an entry after maxAgeMs', async () => {
@@ -165,5 +167,16 @@ describe('SourceCache', () => {
     expect(cache.get('k')?.fetchedAt).toBe(1);
     await sleep(80);
     expect(cache.get('k')).toBeUndefined();
+  });
+});
+
+describe('SourceCache digests', () => {
+  it('gives the same digest for the same content and another for different content', () => {
+    const cache = new SourceCache('seleqt', { maxBytes: 100_000, maxAgeMs: 60_000 });
+    const a = cache.set('a', { records: [], warnings: [], fetchedAt: 1 });
+    const b = cache.set('b', { records: [], warnings: [], fetchedAt: 999 });
+    const c = cache.set('c', { records: [], warnings: [{ code: 'date_range_unsupported', message: 'x' }], fetchedAt: 1 });
+    expect(a.digest).toBe(b.digest);
+    expect(c.digest).not.toBe(a.digest);
   });
 });

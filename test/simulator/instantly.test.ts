@@ -1,5 +1,5 @@
 import { startSimulator, type VendorSimulator } from '../../src/simulator';
-import { REFERENCE_DATE, bearer, get, type Json } from './helpers';
+import { REFERENCE_DATE, allStartWith, bearer, get, numbers, strings, sumOf, type Json } from './helpers';
 
 const ACME = 'instantly-acme-key';
 const GLOBEX = 'instantly-globex-key';
@@ -62,7 +62,7 @@ async function listAll(key: string, limit: number): Promise<{ pages: Json[]; ids
     if (page.items.length === 0) break;
     cursor = page.next_starting_after;
   }
-  return { pages, ids: pages.flatMap((p) => p.items.map((c: Json) => c.id)) };
+  return { pages, ids: pages.flatMap((p) => strings(p.items, 'id')) };
 }
 
 describe('Instantly simulator: auth and errors', () => {
@@ -123,24 +123,24 @@ describe('Instantly simulator: analytics', () => {
     const full = rows.find((row: Json) => 'open_count_unique' in row);
     for (const field of OPTIONAL) expect(full).toHaveProperty(field);
     const globex = (await get(sim, '/api/v2/campaigns/analytics', bearer(GLOBEX))).json();
-    expect(globex.every((row: Json) => row.campaign_name.startsWith('Globex '))).toBe(true);
-    const acmeIds = new Set(rows.map((row: Json) => row.campaign_id));
-    expect(globex.some((row: Json) => acmeIds.has(row.campaign_id))).toBe(false);
+    expect(allStartWith(globex, 'campaign_name', 'Globex ')).toBe(true);
+    const acmeIds = new Set(strings(rows, 'campaign_id'));
+    expect(strings(globex, 'campaign_id').some((id) => acmeIds.has(id))).toBe(false);
   });
 
   it('has a mix of statuses, the undocumented 5 included', async () => {
     const { pages } = await listAll(INITECH, 100);
-    const statuses = new Set(pages.flatMap((p) => p.items.map((c: Json) => c.status)));
+    const statuses = new Set(pages.flatMap((p) => numbers(p.items, 'status')));
     expect([...statuses].sort((a, b) => a - b)).toEqual([-99, -2, -1, 0, 1, 2, 3, 4, 5]);
   });
 
   it('`ids` (repeated) and `id` restrict the array; unknown ids and drafts are absent', async () => {
     const { pages } = await listAll(ACME, 100);
-    const items = pages.flatMap((p) => p.items);
+    const items: Json[] = pages.flatMap((p): Json[] => p.items);
     const draft = items.find((c: Json) => c.status === 0);
     const sent = items.filter((c: Json) => c.status !== 0).slice(0, 2);
     const two = (await get(sim, `/api/v2/campaigns/analytics?ids=${sent[0].id}&ids=${sent[1].id}&ids=nope`, bearer(ACME))).json();
-    expect(two.map((r: Json) => r.campaign_id)).toEqual([sent[0].id, sent[1].id]);
+    expect(strings(two, 'campaign_id')).toEqual([sent[0].id, sent[1].id]);
     const one = (await get(sim, `/api/v2/campaigns/analytics?id=${sent[0].id}`, bearer(ACME))).json();
     expect(one).toHaveLength(1);
     expect((await get(sim, `/api/v2/campaigns/analytics?id=${draft.id}`, bearer(ACME))).json()).toEqual([]);
@@ -153,10 +153,9 @@ describe('Instantly simulator: analytics', () => {
     const ranged = (await get(sim, '/api/v2/campaigns/analytics?start_date=2026-05-01&end_date=2026-05-31', bearer(ACME))).json();
     const again = await get(sim, '/api/v2/campaigns/analytics?start_date=2026-05-01T00:00:00.000Z&end_date=2026-05-31', bearer(ACME));
     expect(again.text).toBe(JSON.stringify(ranged));
-    const sum = (rows: Json[], field: string): number => rows.reduce((acc, row) => acc + row[field], 0);
-    expect(sum(ranged, 'emails_sent_count')).toBeLessThan(sum(lifetime, 'emails_sent_count'));
-    expect(sum(ranged, 'emails_sent_count')).toBeGreaterThan(0);
-    expect(sum(ranged, 'leads_count')).toBe(sum(lifetime, 'leads_count'));
+    expect(sumOf(ranged, 'emails_sent_count')).toBeLessThan(sumOf(lifetime, 'emails_sent_count'));
+    expect(sumOf(ranged, 'emails_sent_count')).toBeGreaterThan(0);
+    expect(sumOf(ranged, 'leads_count')).toBe(sumOf(lifetime, 'leads_count'));
     ranged.forEach((row: Json, i: number) => {
       expect(row.contacted_count).toBeLessThanOrEqual(lifetime[i].contacted_count);
       expect(row.reply_count).toBeLessThanOrEqual(lifetime[i].reply_count);
@@ -167,7 +166,7 @@ describe('Instantly simulator: analytics', () => {
 describe('Instantly simulator: campaign list', () => {
   it('pages with starting_after, and the last page with data still carries next_starting_after', async () => {
     const { pages, ids } = await listAll(ACME, 20);
-    expect(pages.map((p) => p.items.length)).toEqual([20, 20, 17, 0]);
+    expect(pages.map((p) => Number(p.items.length))).toEqual([20, 20, 17, 0]);
     expect(pages[2].next_starting_after).toBe(pages[2].items[16].id);
     expect(pages[3]).toEqual({ items: [] });
     expect(new Set(ids).size).toBe(57);
@@ -190,7 +189,7 @@ describe('Instantly simulator: campaign list', () => {
 
   it('filters by search and status', async () => {
     const found = (await get(sim, '/api/v2/campaigns?limit=100&search=%2312', bearer(ACME))).json();
-    expect(found.items.map((c: Json) => c.name)).toEqual([expect.stringMatching(/ #12$/)]);
+    expect(strings(found.items, 'name')).toEqual([expect.stringMatching(/ #12$/)]);
     const active = (await get(sim, '/api/v2/campaigns?limit=100&status=1', bearer(ACME))).json();
     expect(active.items.length).toBeGreaterThan(0);
     expect(active.items.every((c: Json) => c.status === 1)).toBe(true);
@@ -220,9 +219,9 @@ describe('Instantly simulator: steps and daily', () => {
         expect(step).not.toHaveProperty('opportunities');
       }
       expect(steps[0]).toMatchObject({ step: '0', variant: '0' });
-      expect(steps.reduce((a: number, s: Json) => a + s.sent, 0)).toBe(row.emails_sent_count);
-      expect(steps.reduce((a: number, s: Json) => a + s.replies, 0)).toBe(row.reply_count);
-      expect(steps.reduce((a: number, s: Json) => a + s.clicks, 0)).toBe(row.link_click_count);
+      expect(sumOf(steps, 'sent')).toBe(row.emails_sent_count);
+      expect(sumOf(steps, 'replies')).toBe(row.reply_count);
+      expect(sumOf(steps, 'clicks')).toBe(row.link_click_count);
     }
   });
 
@@ -232,8 +231,8 @@ describe('Instantly simulator: steps and daily', () => {
     const withOpps = (await get(sim, '/api/v2/campaigns/analytics/steps?include_opportunities_count=true', bearer(ACME))).json();
     for (const field of ['opportunities', 'unique_opportunities', 'meetings_booked', 'won']) expect(withOpps[0]).toHaveProperty(field);
     const rows = (await get(sim, '/api/v2/campaigns/analytics', bearer(ACME))).json();
-    const total = rows.reduce((a: number, r: Json) => a + r.total_opportunities, 0);
-    expect(withOpps.reduce((a: number, s: Json) => a + s.opportunities, 0)).toBe(total);
+    const total = sumOf(rows, 'total_opportunities');
+    expect(sumOf(withOpps, 'opportunities')).toBe(total);
     expect((await get(sim, '/api/v2/campaigns/analytics/steps?campaign_id=unknown', bearer(ACME))).json()).toEqual([]);
   });
 
@@ -245,14 +244,14 @@ describe('Instantly simulator: steps and daily', () => {
     ).json();
     expect(daily.length).toBeGreaterThan(0);
     expect(daily.every((d: Json) => /^2026-06-\d\d$/.test(d.date))).toBe(true);
-    expect(daily.map((d: Json) => d.date)).toEqual([...daily.map((d: Json) => d.date)].sort());
-    expect(daily.reduce((a: number, d: Json) => a + d.sent, 0)).toBe(row.emails_sent_count);
-    expect(daily.reduce((a: number, d: Json) => a + d.replies, 0)).toBe(row.reply_count);
+    expect(strings(daily, 'date')).toEqual(strings(daily, 'date').sort());
+    expect(sumOf(daily, 'sent')).toBe(row.emails_sent_count);
+    expect(sumOf(daily, 'replies')).toBe(row.reply_count);
     const all = (await get(sim, '/api/v2/campaigns/analytics/daily?start_date=2026-06-01&end_date=2026-06-30', bearer(ACME))).json();
-    const sent = rows.reduce((a: number, r: Json) => a + r.emails_sent_count, 0);
-    expect(all.reduce((a: number, d: Json) => a + d.sent, 0)).toBe(sent);
+    const sent = sumOf(rows, 'emails_sent_count');
+    expect(sumOf(all, 'sent')).toBe(sent);
     const byStatus = (await get(sim, '/api/v2/campaigns/analytics/daily?campaign_status=1&start_date=2026-06-01', bearer(ACME))).json();
-    expect(byStatus.reduce((a: number, d: Json) => a + d.sent, 0)).toBeLessThan(sent);
+    expect(sumOf(byStatus, 'sent')).toBeLessThan(sent);
     expect((await get(sim, '/api/v2/campaigns/analytics/daily?campaign_id=nope', bearer(ACME))).json()).toEqual([]);
   });
 });
