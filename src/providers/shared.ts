@@ -3,7 +3,7 @@
  * envelope parsing that fails as `upstream_schema`, capped cursor walks, and small coercions.
  */
 import type { z } from 'zod';
-import { ProviderError } from '../errors';
+import { ProviderError, isProviderError, redactSecrets } from '../errors';
 import pLimit from 'p-limit';
 import type { CampaignAnalytics, CampaignStatus, ProviderId } from '../schema/campaign';
 import { computeRates } from '../schema/rates';
@@ -191,4 +191,21 @@ export function finishRecord(
   };
   if (includeRaw && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) record.raw = { ...raw };
   return record;
+}
+
+/**
+ * The same error with the connection's key removed from its message. Defence in depth: the HTTP
+ * client already removes configured secrets from vendor text, but a provider must not rely on how
+ * its client was built.
+ */
+export function withoutKey(error: unknown, apiKey: string): unknown {
+  if (!isProviderError(error) || !error.message.includes(apiKey)) return error;
+  return new ProviderError({
+    provider: error.provider,
+    code: error.code,
+    status: error.status,
+    retryAfterMs: error.retryAfterMs,
+    path: error.path,
+    message: redactSecrets(error.message, [apiKey]),
+  });
 }

@@ -33,9 +33,9 @@
  *   invalid_api_key_format / invalid_api_key, 403 forbidden / subscription_inactive, 404 not_found,
  *   429 rate_limit_exceeded, 500 internal_error.
  */
-import { ProviderError, isProviderError, redactSecrets } from '../../errors';
+import { ProviderError, isProviderError } from '../../errors';
 import { pathOf, type HttpClient } from '../../http/client';
-import { DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, RecordValidator, mapBounded, parseEnvelope, walkCursor } from '../shared';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, RecordValidator, mapBounded, parseEnvelope, walkCursor, withoutKey } from '../shared';
 import type { AnalyticsQuery, ProviderConnection, ProviderResult, SourceWarning } from '../types';
 import { mapKakiyoCampaign } from './map';
 import {
@@ -230,18 +230,6 @@ async function fetchCampaignAnalytics(
   }
 }
 
-/** The same error with the connection's key removed from its message (defence in depth). */
-function withoutKey(error: unknown, apiKey: string): unknown {
-  if (!isProviderError(error) || !error.message.includes(apiKey)) return error;
-  return new ProviderError({
-    provider: error.provider,
-    code: error.code,
-    status: error.status,
-    retryAfterMs: error.retryAfterMs,
-    path: error.path,
-    message: redactSecrets(error.message, [apiKey]),
-  });
-}
 
 function notFoundWarning(ids: readonly string[]): SourceWarning {
   const named = ids.slice(0, MAX_IDS_IN_MESSAGE).map((id) => JSON.stringify(id)).join(', ');

@@ -28,7 +28,7 @@
  *   or the wrong key type.
  */
 import type { z } from 'zod';
-import { ProviderError, isProviderError, redactSecrets } from '../../errors';
+import { ProviderError, isProviderError } from '../../errors';
 import { pathOf, type HttpClient, type QueryValue } from '../../http/client';
 import type { CampaignAnalytics } from '../../schema/campaign';
 import {
@@ -40,6 +40,7 @@ import {
   parseEnvelope,
   toCount,
   walkCursor,
+  withoutKey,
 } from '../shared';
 import type { AnalyticsQuery, ProviderConnection, ProviderResult, SourceWarning } from '../types';
 import { mapSendkitCampaign, sendkitCampaignName } from './map';
@@ -320,21 +321,6 @@ async function fetchUnredacted(connection: ProviderConnection, query: AnalyticsQ
   return { records, warnings };
 }
 
-/**
- * Defence in depth: the HTTP client removes configured secrets from vendor text, but a provider
- * must not rely on how its client was built, so the key is removed here as well.
- */
-function withoutKey(error: unknown, apiKey: string): unknown {
-  if (!isProviderError(error) || !error.message.includes(apiKey)) return error;
-  return new ProviderError({
-    provider: error.provider,
-    code: error.code,
-    status: error.status,
-    retryAfterMs: error.retryAfterMs,
-    path: error.path,
-    message: redactSecrets(error.message, [apiKey]),
-  });
-}
 
 export async function fetchSendkitAnalytics(
   connection: ProviderConnection,
