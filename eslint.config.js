@@ -27,4 +27,16 @@ module.exports = tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // The dashboard's browser script (plain JS served as is, no build step): ESLint's recommended
+  // rules with browser globals; no type information, since it is not part of the TS project.
+  { files: ['web/**/*.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['web/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        ['window', 'document', 'fetch', 'URL', 'Blob', 'Element', 'AbortController', 'Intl', 'setTimeout'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

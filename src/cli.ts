@@ -7,16 +7,19 @@
  *   outreach-gateway check-config FILE         validates a config file; one line per problem, exit 1
  *   outreach-gateway hash-key KEY              prints the SHA-256 to put in clients[].keySha256
  *   outreach-gateway fetch [--config FILE] [--client ID] [--query 'workspace_id=ALL&providers=instantly']
- *                                              one query in-process, JSON on stdout (for cron jobs);
+ *                          [--format json|csv|ndjson] [--bom]
+ *                                              one query in-process, the answer on stdout (for cron jobs);
+ *                                              CSV/NDJSON: source problems on stderr;
  *                                              exit 0 complete, 3 partial, 1 failed
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, type GatewayConfig } from './config';
 import { isGatewayError } from './errors';
-import { parseAnalyticsQuery } from './gateway/request';
+import { OUTPUT_FORMATS, parseAnalyticsQuery, type OutputFormat } from './gateway/request';
 import { createLogger } from './logger';
 import { createService } from './service';
+import { csvChunks, csvColumns, ndjsonChunks, sourcesHeader } from './server/formats';
 import { startDemo } from './demo';
 
 const USAGE = `usage:
@@ -24,16 +27,19 @@ const USAGE = `usage:
   outreach-gateway demo
   outreach-gateway check-config FILE
   outreach-gateway hash-key KEY
-  outreach-gateway fetch [--config FILE] [--client ID] [--query QUERYSTRING]`;
+  outreach-gateway fetch [--config FILE] [--client ID] [--query QUERYSTRING] [--format json|csv|ndjson] [--bom]`;
 
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Raw text with its own line ends (CSV's CRLF); without it, `out` gets the text minus its final line end. */
+  write?: (text: string) => void;
 }
 
 const defaultIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
+  write: (text) => process.stdout.write(text),
   err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
 };
@@ -87,7 +93,16 @@ async function demo(io: CliIo): Promise<number> {
   return -1;
 }
 
-async function fetchOnce(path: string, clientId: string | undefined, query: string, io: CliIo): Promise<number> {
+interface FetchOptions {
+  clientId: string | undefined;
+  query: string;
+  /** Like an Accept header: `format=` in the query wins. */
+  format: OutputFormat | undefined;
+  bom: boolean;
+}
+
+async function fetchOnce(path: string, options: FetchOptions, io: CliIo): Promise<number> {
+  const { clientId, query } = options;
   const config = load(path, io);
   if (!config) return 1;
   const client = clientId === undefined ? config.clients[0] : config.clients.find((c) => c.id === clientId);
@@ -98,9 +113,19 @@ async function fetchOnce(path: string, clientId: string | undefined, query: stri
   const logger = createLogger({ level: 'warn', secrets: () => config.secrets, stream: process.stderr });
   const service = createService(config, { logger });
   try {
-    const request = parseAnalyticsQuery(Object.fromEntries(new URLSearchParams(query)));
+    const request = parseAnalyticsQuery(Object.fromEntries(new URLSearchParams(query)), options.format);
     const answer = await service.gateway.analytics(client, request, `cli-${Date.now()}`);
-    io.out(JSON.stringify(answer.body, null, 2));
+    if (request.format === 'csv' || request.format === 'ndjson') {
+      const chunks = request.format === 'csv' ? csvChunks(answer.body.data, csvColumns(request.shape?.fields), { bom: options.bom }) : ndjsonChunks(answer.body.data);
+      if (io.write) for (const chunk of chunks) io.write(chunk);
+      else io.out([...chunks].join('').replace(/\r?\n$/, ''));
+      // A flat file has no room for source status: a cron job's mail (stderr) gets it instead.
+      const problems = sourcesHeader(answer.body.sources, Number.POSITIVE_INFINITY);
+      if (problems !== undefined) io.err(`incomplete: ${problems}`);
+      if (answer.body.page?.nextCursor) io.err(`next page: cursor=${answer.body.page.nextCursor}`);
+    } else {
+      io.out(JSON.stringify(answer.body, null, 2));
+    }
     if (answer.status !== 200) return 1;
     return answer.complete ? 0 : 3;
   } catch (error) {
@@ -122,6 +147,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       config: { type: 'string', short: 'c' },
       client: { type: 'string' },
       query: { type: 'string', short: 'q' },
+      format: { type: 'string', short: 'f' },
+      bom: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -163,7 +190,12 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         io.err('fetch needs --config FILE or OUTREACH_GATEWAY_CONFIG');
         return 2;
       }
-      return fetchOnce(path, values.client, values.query ?? '', io);
+      const format = values.format === undefined ? undefined : OUTPUT_FORMATS.find((f) => f === values.format);
+      if (values.format !== undefined && format === undefined) {
+        io.err(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
+        return 2;
+      }
+      return fetchOnce(path, { clientId: values.client, query: values.query ?? '', format, bom: values.bom ?? false }, io);
     }
     default:
       io.err(`unknown command "${command}"\n${USAGE}`);

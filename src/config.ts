@@ -105,6 +105,34 @@ export const ClientConfigSchema = z
   })
   .strict();
 
+/**
+ * Scale-out through Redis (README "Scale-out with Redis"): a shared second cache tier, shared
+ * outbound token buckets and cross-instance coalescing. Every instance must use the same
+ * `keySecret`: the cache keys are HMACs of the vendor credential under it, so instances with
+ * different secrets never find each other's entries. There is deliberately no default: a random
+ * per-process secret would silently turn sharing off, and one derived from the vendor keys would
+ * let anyone who can read Redis test guesses of a key.
+ */
+export const RedisConfigSchema = z
+  .object({
+    /** `redis://[[user]:password@]host[:port][/db]` or `rediss://` (TLS). */
+    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    /** HMAC secret of the shared cache keys; the same value on every instance (e.g. `${GATEWAY_KEY_SECRET}`). */
+    keySecret: z
+      .string({ error: (issue) => (issue.input === undefined ? 'required with redis.url: the same secret (32+ characters) on every instance' : 'must be a string') })
+      .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
+    /** Connecting (and each reconnect attempt) gives up after this long. @default 1000 */
+    connectTimeoutMs: positiveInt.max(60_000).default(1000),
+    /** The longest a request waits for one Redis read before treating it as a miss. @default 150 */
+    commandTimeoutMs: positiveInt.max(10_000).default(150),
+    /** Results larger than this (serialized) stay in the local tier only. @default 8388608 (8 MB) */
+    maxValueBytes: positiveInt.default(8 * 1024 * 1024),
+    /** Lifetime of the cross-instance walk lock; the holder renews it, so a dead holder's lock ends within it. @default 5000 */
+    lockTtlMs: z.number().int().min(100).max(600_000).default(5000),
+  })
+  .strict();
+export type RedisConfig = z.infer<typeof RedisConfigSchema>;
+
 export const ConfigFileSchema = z
   .object({
     server: z
@@ -128,7 +156,7 @@ export const ConfigFileSchema = z
       })
       .strict()
       .default({ maxBytes: 268_435_456 }),
-    redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') }).strict().optional(),
+    redis: RedisConfigSchema.optional(),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).strict().default({ level: 'info' }),
   })
   .strict()
@@ -249,6 +277,19 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** The Redis key secret and the password in the Redis URL, for log redaction. */
+function redisSecrets(redis: RedisConfig | undefined): string[] {
+  if (!redis) return [];
+  const secrets = [redis.keySecret];
+  try {
+    const password = decodeURIComponent(new URL(redis.url).password);
+    if (password !== '') secrets.push(password);
+  } catch {
+    // An unparseable URL fails at connect time; there is no password to pick out of it here.
+  }
+  return secrets;
+}
+
 /** Validates a parsed config document (already interpolated or not) into the resolved config. */
 export function resolveConfig(document: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const problems: string[] = [];
@@ -296,7 +337,7 @@ export function resolveConfig(document: unknown, env: NodeJS.ProcessEnv = proces
     cache: file.cache,
     redis: file.redis,
     log: file.log,
-    secrets: connections.map((c) => c.apiKey),
+    secrets: [...connections.map((c) => c.apiKey), ...redisSecrets(file.redis)],
     demo: false,
   };
 }

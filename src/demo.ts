@@ -83,6 +83,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       '',
       'Outreach Gateway demo: four vendor simulators on loopback, two workspaces (acme, globex).',
       `  gateway     ${url}`,
+      `  dashboard   ${url}/   (open it in a browser and enter the client key)`,
       `  client key  ${clientKey}${fromEnv ? '' : `   (set ${DEMO_KEY_ENV} to choose it)`}`,
       '',
       'Try:',

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
+import { createScaleOut, type ScaleOut } from './cache/scale-out';
 import type { GatewayConfig } from './config';
 import { Gateway } from './gateway/gateway';
 import { createLogger, type Logger } from './logger';
@@ -31,6 +32,8 @@ export interface GatewayService {
   metrics: GatewayMetrics;
   logger: Logger;
   server: Server;
+  /** The Redis side of a scale-out deployment (`redis.url` set); connects in the background. */
+  scaleOut: ScaleOut | undefined;
   /** Listens on `host:port` (port 0 = any free port); resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes. */
@@ -43,13 +46,16 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     options.logger ??
     createLogger({ level: config.log.level, secrets: () => secrets, ...(options.logStream ? { stream: options.logStream } : {}) });
   const metrics = createMetrics();
+  const scaleOut = config.redis ? createScaleOut(config.redis, { logger, registry: metrics.registry }) : undefined;
   const gateway = new Gateway(config, {
     providers: options.providers ?? createProviders(),
     metrics,
     logger,
     ...(options.now ? { now: options.now } : {}),
+    ...(scaleOut ? { scaleOut, cacheKeySecret: scaleOut.keySecret } : {}),
   });
-  const app = createApp({ config, gateway, metrics, logger, ...(options.now ? { now: options.now } : {}) });
+  const app = createApp({ config, gateway, metrics, logger, ...(options.now ? { now: options.now } : {}), ...(scaleOut ? { readiness: scaleOut.readiness } : {}) });
+  scaleOut?.start();
   const server = createServer(app);
   server.requestTimeout = config.server.deadlineMs + 5_000;
   server.headersTimeout = 10_000;
@@ -62,6 +68,7 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     metrics,
     logger,
     server,
+    scaleOut,
     listen(port = config.server.port, host = config.server.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -74,7 +81,7 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
       });
     },
     close(graceMs = config.server.deadlineMs + 1_000) {
-      return new Promise((resolve) => {
+      return new Promise<void>((resolve) => {
         if (!server.listening) return resolve();
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();
@@ -83,7 +90,7 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
           resolve();
         });
         server.closeIdleConnections();
-      });
+      }).then(() => scaleOut?.close());
     },
   };
 }

@@ -343,7 +343,7 @@ describe('validation problems', () => {
     const document = baseDocument();
     document.server = { port: 70000 };
     document.log = { level: 'trace' };
-    document.redis = { url: 'http://127.0.0.1:6379' };
+    document.redis = { url: 'http://127.0.0.1:6379', keySecret: 'k'.repeat(32) };
     let caught: unknown;
     try {
       resolveConfig(document, ENV);
@@ -440,11 +440,12 @@ describe('resolved config', () => {
   });
 
   it('keeps given server, cache, redis and log values', () => {
-    const document = { ...baseDocument(), server: { host: '0.0.0.0', port: 0, deadlineMs: 3000, maxUpstreamCalls: 10 }, cache: { maxBytes: 1024 }, redis: { url: 'rediss://cache:6380' }, log: { level: 'debug' } };
+    const keySecret = 'shared-secret-of-every-instance-0123456789';
+    const document = { ...baseDocument(), server: { host: '0.0.0.0', port: 0, deadlineMs: 3000, maxUpstreamCalls: 10 }, cache: { maxBytes: 1024 }, redis: { url: 'rediss://cache:6380', keySecret }, log: { level: 'debug' } };
     const config = resolveConfig(document, ENV);
     expect(config.server).toEqual({ host: '0.0.0.0', port: 0, deadlineMs: 3000, maxUpstreamCalls: 10 });
     expect(config.cache).toEqual({ maxBytes: 1024 });
-    expect(config.redis).toEqual({ url: 'rediss://cache:6380' });
+    expect(config.redis).toEqual({ url: 'rediss://cache:6380', keySecret, connectTimeoutMs: 1000, commandTimeoutMs: 150, maxValueBytes: 8 * 1024 * 1024, lockTtlMs: 5000 });
     expect(config.log).toEqual({ level: 'debug' });
   });
 

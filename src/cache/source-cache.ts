@@ -8,8 +8,8 @@
  * Keys never hold a secret: `<connection>|<HMAC(credential + vendor workspace)>|<normalized query>`.
  * The HMAC means a connection whose key is rotated never reads the old key's data.
  *
- * Seam for a shared tier (Redis, issue 7): `SourceCache` is the local tier; a remote tier can sit
- * behind the same `get`/`set` and be consulted on a local miss.
+ * `SourceCache` is the local tier; with Redis configured, `RedisSourceTier` (redis-tier.ts) is
+ * consulted on a local miss and its entries are copied here with `put`.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -48,14 +48,21 @@ export class CacheKeyer {
     this.secret = secret ? Buffer.from(secret) : randomBytes(32);
   }
 
+  /** Tags already computed, per connection object: every cache lookup needs one (issue 6: hot path). */
+  private readonly tags = new WeakMap<object, { apiKey: string; vendorWorkspaceId: string | undefined; tag: string }>();
+
   /** A keyed hash of the credential and vendor workspace: stable per process, never reversible. */
   credentialTag(connection: Pick<ResolvedConnection, 'apiKey' | 'vendorWorkspaceId'>): string {
-    return createHmac('sha256', this.secret)
+    const known = this.tags.get(connection);
+    if (known && known.apiKey === connection.apiKey && known.vendorWorkspaceId === connection.vendorWorkspaceId) return known.tag;
+    const tag = createHmac('sha256', this.secret)
       .update(connection.apiKey)
       .update('\u0000')
       .update(connection.vendorWorkspaceId ?? '')
       .digest('base64url')
       .slice(0, 22);
+    this.tags.set(connection, { apiKey: connection.apiKey, vendorWorkspaceId: connection.vendorWorkspaceId, tag });
+    return tag;
   }
 
   key(connection: Pick<ResolvedConnection, 'id' | 'apiKey' | 'vendorWorkspaceId'>, query: UpstreamQueryKey): string {
@@ -98,6 +105,15 @@ export class SourceCache {
     const bytes = Buffer.byteLength(json) + 64;
     const digest = createHash('sha1').update(json).digest('base64url');
     const entry: CachedSource = { ...value, bytes, digest };
+    this.lru.set(key, entry);
+    return entry;
+  }
+
+  /**
+   * Stores an entry as it is (from the shared tier): its `fetchedAt` and `digest` are kept, so an
+   * entry another instance fetched ages from the vendor's answer and gives the same ETag here.
+   */
+  put(key: string, entry: CachedSource): CachedSource {
     this.lru.set(key, entry);
     return entry;
   }

@@ -12,6 +12,7 @@ import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsProvider, ProviderConnection, SourceWarning } from '../providers/types';
 import { Coalescer } from '../cache/coalesce';
+import type { SharedSourceTier } from '../cache/redis-tier';
 import { CacheKeyer, SourceCache, type CachedSource, type UpstreamQueryKey } from '../cache/source-cache';
 import { CircuitBreaker, type BreakerState, type BreakerTicket } from '../ratelimit/breaker';
 import type { AccountLimiter } from '../ratelimit/limiter';
@@ -60,12 +61,24 @@ export interface ConnectionDeps {
   /** Upper bound for one background upstream walk, in ms. */
   walkTimeoutMs: number;
   now?: () => number;
+  /** The shared tier (Redis) of a scale-out deployment: consulted on a local miss, coordinates walks. */
+  shared?: SharedSourceTier | undefined;
 }
 
 export interface FetchOptions {
   refresh: boolean;
   /** Epoch ms: the request answers by then. */
   deadlineMs: number;
+}
+
+function rateLimitedError(provider: ResolvedConnection['provider'], pausedMs: number): ProviderError {
+  return new ProviderError({
+    provider,
+    code: 'rate_limited',
+    status: 429,
+    retryAfterMs: pausedMs,
+    message: `HTTP 429: the vendor asked to wait ${Math.ceil(pausedMs / 1000)} s, past this request's deadline; not retried`,
+  });
 }
 
 function toSourceError(error: unknown): SourceError {
@@ -77,6 +90,14 @@ function toSourceError(error: unknown): SourceError {
 }
 
 class DeadlineReached extends Error {}
+
+/** A walk in flight, and the deadline of the request that started it. */
+interface ActiveWalk {
+  controller: AbortController;
+  requestDeadlineMs: number;
+  /** Set when the vendor's Retry-After ends past that deadline: the walk stops with it. */
+  rateLimited: ProviderError | undefined;
+}
 
 export class ConnectionRuntime {
   readonly breaker: CircuitBreaker;
@@ -91,6 +112,7 @@ export class ConnectionRuntime {
   private authBlockedUntil = 0;
   private authBlockError: SourceError | undefined;
   private readonly walks = new Coalescer<CachedSource>();
+  private readonly activeWalks = new Set<ActiveWalk>();
   private readonly now: () => number;
   private readonly providerConnection: ProviderConnection;
 
@@ -120,6 +142,8 @@ export class ConnectionRuntime {
         deps.metrics.upstreamCalls.inc({ provider, outcome: event.outcome });
         deps.metrics.upstreamDuration.observe({ provider }, event.durationMs / 1000);
         deps.logger.debug('upstream call', { connection: connection.id, provider, path: event.path, status: event.status, outcome: event.outcome, ms: event.durationMs });
+        // The client has just paused the account for the vendor's Retry-After.
+        if (event.status === 429) this.onVendorPause();
       },
     });
     this.providerConnection = {
@@ -190,7 +214,7 @@ export class ConnectionRuntime {
 
   async fetch(query: UpstreamQueryKey, options: FetchOptions): Promise<SourceResult> {
     const key = this.cacheKey(query);
-    const entry = this.deps.cache.get(key);
+    const entry = this.deps.cache.get(key) ?? (options.refresh ? undefined : await this.fromShared(key, query));
     const ttlMs = this.connection.settings.ttlSeconds * 1000;
 
     if (entry && !options.refresh) {
@@ -201,7 +225,7 @@ export class ConnectionRuntime {
       if (this.usableStale(entry)) {
         // stale-while-revalidate: answer now, refresh in the background (coalesced).
         this.count('stale');
-        this.startWalk(key, query).promise.catch(() => undefined);
+        this.startWalk(key, query, options.deadlineMs).promise.catch(() => undefined);
         return this.result(entry, 'stale', 'stale', null);
       }
     }
@@ -213,8 +237,16 @@ export class ConnectionRuntime {
     if (this.now() < this.authBlockedUntil && this.authBlockError) {
       return stale ? this.result(stale, 'stale', 'stale', this.authBlockError) : this.failed(this.authBlockError, cacheOutcome);
     }
+    // The vendor asked this account to wait past this request's deadline: waiting cannot help,
+    // so answer at once (DESIGN.md section 5: a 429 is retried only inside the request's deadline).
+    const pausedMs = this.deps.limiter.bucket.pausedForMs();
+    if (pausedMs > 0 && this.now() + pausedMs >= options.deadlineMs) {
+      const error = rateLimitedError(this.connection.provider, pausedMs).toJSON();
+      const sourceError: SourceError = { code: error.code, message: error.message, retryAfterSeconds: Math.ceil(pausedMs / 1000) };
+      return stale ? this.result(stale, 'stale', 'stale', sourceError) : this.failed(sourceError, cacheOutcome);
+    }
 
-    const walk = this.startWalk(key, query);
+    const walk = this.startWalk(key, query, options.deadlineMs, options.refresh);
     if (!walk.leader) this.count('coalesced');
     try {
       const fresh = await this.beforeDeadline(walk.promise, options.deadlineMs);
@@ -248,11 +280,61 @@ export class ConnectionRuntime {
   }
 
   /** Starts (or joins) the upstream walk for a key. Only a walk leader consults the breaker. */
-  private startWalk(key: string, query: UpstreamQueryKey): { promise: Promise<CachedSource>; leader: boolean } {
-    return this.walks.run(key, () => this.walk(key, query));
+  private startWalk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, refresh = false): { promise: Promise<CachedSource>; leader: boolean } {
+    return this.walks.run(key, () => this.sharedWalk(key, query, requestDeadlineMs, refresh));
   }
 
-  private async walk(key: string, query: UpstreamQueryKey): Promise<CachedSource> {
+  /** A local miss: the shared tier's entry when it is still usable (fresh or stale), copied locally. */
+  private async fromShared(key: string, query: UpstreamQueryKey): Promise<CachedSource | undefined> {
+    const entry = this.deps.shared ? await this.deps.shared.get(key) : undefined;
+    if (!this.usableStale(entry)) return undefined;
+    this.count('shared_hit');
+    return this.adopt(key, query, entry);
+  }
+
+  /**
+   * Scale-out: the walk runs only if no instance has a fresh enough entry or is producing one
+   * (then its result is awaited instead); what this instance walks is shared. Without Redis (or
+   * while it is down) this is the plain walk.
+   */
+  private async sharedWalk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, refresh: boolean): Promise<CachedSource> {
+    const shared = this.deps.shared;
+    if (!shared) return this.walk(key, query, requestDeadlineMs);
+    const { ttlSeconds, staleSeconds } = this.connection.settings;
+    const now = this.now();
+    const outcome = await shared.coordinate(
+      key,
+      // A refresh wants a result newer than itself; anything else takes a fresh one.
+      { freshAfter: refresh ? now : now - ttlSeconds * 1000, waitUntil: now + this.deps.walkTimeoutMs, storeForMs: (ttlSeconds + staleSeconds) * 1000 },
+      () => this.walk(key, query, requestDeadlineMs),
+    );
+    if (outcome.source === 'upstream') return outcome.entry;
+    this.count(outcome.source === 'waited' ? 'shared_wait' : 'shared_hit');
+    return this.adopt(key, query, outcome.entry);
+  }
+
+  private adopt(key: string, query: UpstreamQueryKey, entry: CachedSource): CachedSource {
+    this.health.lastFetchedAt = Math.max(this.health.lastFetchedAt ?? 0, entry.fetchedAt);
+    if (query.campaignIds === undefined) this.health.lastCampaignCount = entry.records.length;
+    return this.deps.cache.put(key, entry);
+  }
+
+  /**
+   * After a 429: every walk of this connection whose request deadline ends before the account's
+   * pause stops now, as `rate_limited`, instead of sleeping through the Retry-After in the
+   * background while its callers wait for nothing.
+   */
+  private onVendorPause(): void {
+    const pausedMs = this.deps.limiter.bucket.pausedForMs();
+    const until = this.now() + pausedMs;
+    for (const walk of this.activeWalks) {
+      if (walk.rateLimited !== undefined || until < walk.requestDeadlineMs) continue;
+      walk.rateLimited = rateLimitedError(this.connection.provider, pausedMs);
+      walk.controller.abort();
+    }
+  }
+
+  private async walk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number): Promise<CachedSource> {
     const { provider } = this.connection;
     const ticket = this.breaker.admit();
     if (ticket === undefined) {
@@ -265,6 +347,8 @@ export class ConnectionRuntime {
     }
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.deps.walkTimeoutMs);
+    const active: ActiveWalk = { controller, requestDeadlineMs, rateLimited: undefined };
+    this.activeWalks.add(active);
     const started = this.now();
     try {
       const result = await this.deps.provider.fetchAnalytics(
@@ -285,11 +369,13 @@ export class ConnectionRuntime {
       this.health.lastFetchedAt = fetchedAt;
       if (query.campaignIds === undefined) this.health.lastCampaignCount = result.records.length;
       return this.deps.cache.set(key, { records: result.records, warnings: result.warnings, fetchedAt });
-    } catch (error) {
+    } catch (caught) {
+      const error = active.rateLimited ?? caught;
       this.noteFailure(error, ticket);
       throw error;
     } finally {
       clearTimeout(timer);
+      this.activeWalks.delete(active);
     }
   }
 

@@ -9,13 +9,17 @@ import { GatewayError } from '../errors';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsProvider } from '../providers/types';
+import type { SharedSourceTier } from '../cache/redis-tier';
 import { CacheKeyer, SourceCache, type UpstreamQueryKey } from '../cache/source-cache';
 import { AccountLimiter } from '../ratelimit/limiter';
+import type { SharedBucket } from '../ratelimit/shared-bucket';
 import { PROVIDER_IDS, type CampaignAnalytics, type ProviderId } from '../schema/campaign';
 import type { AnalyticsResponse, Source } from '../schema/envelope';
 import { computeTotals } from '../schema/rates';
 import { ConnectionRuntime, type SourceResult } from './connection';
+import { AnswerCache, type AnswerContent, type SerializedContent } from './answer-cache';
 import type { AnalyticsRequest } from './request';
+import { applyShape, compareDefault, variantSignature } from './shape';
 
 export interface GatewayDeps {
   providers: Readonly<Record<ProviderId, AnalyticsProvider>>;
@@ -24,6 +28,8 @@ export interface GatewayDeps {
   now?: () => number;
   /** Secret for the cache's credential HMAC; random per process when absent. */
   cacheKeySecret?: string;
+  /** Scale-out through Redis: the shared cache tier, and each vendor account's shared bucket. */
+  scaleOut?: { tier: SharedSourceTier; bucketFor(connection: ResolvedConnection): SharedBucket } | undefined;
 }
 
 export interface AnalyticsAnswer {
@@ -33,6 +39,8 @@ export interface AnalyticsAnswer {
   /** Seconds until the oldest source goes stale (for Cache-Control). */
   maxAgeSeconds: number;
   complete: boolean;
+  /** The body's content already serialized (JSON answers): send `answerChunks(body, json)`. */
+  json: SerializedContent | undefined;
 }
 
 interface PlannedSource {
@@ -40,18 +48,12 @@ interface PlannedSource {
   query: UpstreamQueryKey;
 }
 
-function compareRecords(a: CampaignAnalytics, b: CampaignAnalytics): number {
-  if (a.workspace !== b.workspace) return a.workspace < b.workspace ? -1 : 1;
-  if (a.provider !== b.provider) return a.provider < b.provider ? -1 : 1;
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
-  return a.connection < b.connection ? -1 : a.connection > b.connection ? 1 : 0;
-}
-
 export class Gateway {
   readonly runtimes = new Map<string, ConnectionRuntime>();
   readonly caches: Readonly<Record<ProviderId, SourceCache>>;
   readonly limiters = new Map<string, AccountLimiter>();
+  /** Serialized answer content per ETag (see answer-cache.ts). */
+  readonly answers: AnswerCache;
   private readonly workspaces: Map<string, GatewayConfig['workspaces'][number]>;
   private readonly now: () => number;
 
@@ -62,7 +64,9 @@ export class Gateway {
     this.now = deps.now ?? Date.now;
     this.workspaces = new Map(config.workspaces.map((w) => [w.id, w]));
     const keyer = new CacheKeyer(deps.cacheKeySecret);
-    const perProvider = Math.max(1024, Math.floor(config.cache.maxBytes / PROVIDER_IDS.length));
+    // An eighth of the cache bound holds serialized answers, the rest is split over the providers.
+    this.answers = new AnswerCache(Math.floor(config.cache.maxBytes / 8));
+    const perProvider = Math.max(1024, Math.floor((config.cache.maxBytes - this.answers.maxBytes) / PROVIDER_IDS.length));
     const maxAge = (provider: ProviderId): number =>
       Math.max(1000, ...config.connections.filter((c) => c.provider === provider).map((c) => (c.settings.ttlSeconds + c.settings.staleSeconds) * 1000));
     const cacheFor = (provider: ProviderId): SourceCache =>
@@ -86,6 +90,7 @@ export class Gateway {
           logger: deps.logger,
           walkTimeoutMs,
           now: this.now,
+          shared: deps.scaleOut?.tier,
         }),
       );
     }
@@ -102,6 +107,7 @@ export class Gateway {
       concurrency: settings.concurrency,
       now: this.now,
       onWait: (ms) => this.deps.metrics.rateLimitWait.observe({ provider }, ms / 1000),
+      shared: this.deps.scaleOut?.bucketFor(connection),
     });
     this.limiters.set(connection.rateLimitGroup, limiter);
     return limiter;
@@ -197,6 +203,9 @@ export class Gateway {
     const sources: Source[] = [];
     const etag = createHash('sha1');
     etag.update(JSON.stringify([workspaceIds, request.providers, request.ids, request.statuses, request.startDate, request.endDate, request.include]));
+    // Each format and shape of the same data is its own representation (undefined for plain JSON).
+    const variant = variantSignature(request.format, request.shape);
+    if (variant !== undefined) etag.update(`|variant:${variant}`);
     let maxAge = Number.POSITIVE_INFINITY;
 
     for (const { planned, result, durationMs } of results) {
@@ -226,16 +235,32 @@ export class Gateway {
       etag.update(`|${connection.id}:${result.status}:${result.digest ?? ''}:${result.error?.code ?? ''}`);
       maxAge = Math.min(maxAge, result.freshForSeconds);
     }
-    data.sort(compareRecords);
     sources.sort((a, b) => (a.workspace === b.workspace ? (a.connection < b.connection ? -1 : 1) : a.workspace < b.workspace ? -1 : 1));
+    const etagValue = `"${etag.digest('base64url')}"`;
 
     const failed = sources.filter((s) => s.status === 'error').length;
     const complete = failed === 0;
     const allFailed = sources.length > 0 && failed === sources.length;
     const status: 200 | 502 = allFailed || (request.requireAll && !complete) ? 502 : 200;
+    // The content is a function of the representation the ETag names: a JSON answer's content is
+    // derived and serialized once per cache generation (answer-cache.ts); other formats stream it.
+    const json = request.format === undefined || request.format === 'json';
+    let serialized: { content: AnswerContent; prefix: Buffer | undefined } | undefined = json ? this.answers.get(etagValue) : undefined;
+    if (!serialized) {
+      data.sort(compareDefault);
+      const totals = computeTotals(data);
+      // Shaping after totals: totals and groups cover the whole filtered set, never just the page.
+      const shaped = request.shape ? applyShape(data, request.shape) : undefined;
+      const content: AnswerContent = {
+        data: shaped ? shaped.data : data,
+        totals,
+        ...(shaped?.groups ? { groups: shaped.groups } : {}),
+        ...(shaped?.page ? { page: shaped.page } : {}),
+      };
+      serialized = json ? this.answers.set(etagValue, content) : { content, prefix: undefined };
+    }
     const body: AnalyticsResponse = {
-      data,
-      totals: computeTotals(data),
+      ...serialized.content,
       sources,
       meta: {
         requestId,
@@ -248,9 +273,10 @@ export class Gateway {
     return {
       status,
       body,
-      etag: `"${etag.digest('base64url')}"`,
+      etag: etagValue,
       maxAgeSeconds: Number.isFinite(maxAge) ? maxAge : 0,
       complete,
+      json: serialized.prefix ? { content: serialized.content, prefix: serialized.prefix } : undefined,
     };
   }
 

@@ -216,14 +216,25 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     request: GetJsonRequest,
     attemptNumber: number,
   ): Promise<{ ok: true; response: JsonResponse } | { ok: false; error: ProviderError; outcome: AttemptOutcome }> {
-    const remaining = request.deadlineMs === undefined ? timeoutMs : Math.min(timeoutMs, request.deadlineMs - now());
+    const remainingMs = (): number => (request.deadlineMs === undefined ? timeoutMs : Math.min(timeoutMs, request.deadlineMs - now()));
+    const deadlineReached = (): { ok: false; error: ProviderError; outcome: AttemptOutcome } => ({
+      ok: false,
+      error: new ProviderError({ provider, code: 'upstream_timeout', message: 'deadline reached before the call' }),
+      outcome: { kind: 'timeout' },
+    });
+    if (remainingMs() <= 0) return deadlineReached();
+    // The attempt's timeout starts once it holds its permit. Queueing for a slot or a token is
+    // bounded by the deadline (the gate fails at once as rate_limited when the wait would pass
+    // it), not by timeoutMs: a walk of many calls under a slow rate would otherwise cancel its
+    // own queued calls and fail as "aborted".
+    const release = options.gate ? await options.gate.acquire(request.signal, request.deadlineMs) : undefined;
+    const remaining = remainingMs();
     if (remaining <= 0) {
-      const error = new ProviderError({ provider, code: 'upstream_timeout', message: 'deadline reached before the call' });
-      return { ok: false, error, outcome: { kind: 'timeout' } };
+      release?.();
+      return deadlineReached();
     }
     const timeoutSignal = AbortSignal.timeout(remaining);
     const signal = request.signal ? AbortSignal.any([request.signal, timeoutSignal]) : timeoutSignal;
-    const release = options.gate ? await options.gate.acquire(signal, request.deadlineMs) : undefined;
     const started = now();
     calls += 1;
     const emit = (status: number | undefined, outcome: UpstreamEvent['outcome']): void =>

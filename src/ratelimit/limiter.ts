@@ -8,6 +8,7 @@ import pLimit from 'p-limit';
 import { ProviderError } from '../errors';
 import type { RequestGate } from '../http/client';
 import type { ProviderId } from '../schema/campaign';
+import type { SharedBucket } from './shared-bucket';
 import { TokenBucket } from './token-bucket';
 
 export interface AccountLimiterOptions {
@@ -18,6 +19,12 @@ export interface AccountLimiterOptions {
   now?: () => number;
   /** Called with the ms each permit waited for a token (for metrics). */
   onWait?: (ms: number) => void;
+  /**
+   * The account's bucket shared by every instance (Redis). Its answer wins; the local bucket is
+   * also charged, so it is up to date when Redis goes away and the limiter falls back to it (then
+   * each instance is held to the full rate on its own). Concurrency always stays per instance.
+   */
+  shared?: SharedBucket | undefined;
 }
 
 function abortError(provider: ProviderId): ProviderError {
@@ -76,7 +83,7 @@ export class AccountLimiter implements RequestGate {
     const release = await this.takeSlot(signal);
     try {
       const maxWait = deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now();
-      const waitMs = this.bucket.reserve(maxWait);
+      const waitMs = await this.reserve(maxWait);
       if (waitMs === undefined) {
         throw new ProviderError({
           provider: this.options.provider,
@@ -94,7 +101,19 @@ export class AccountLimiter implements RequestGate {
     }
   }
 
+  /** A token from the shared bucket when there is one and Redis answers, else from the local one. */
+  private async reserve(maxWaitMs: number): Promise<number | undefined> {
+    const shared = this.options.shared ? await this.options.shared.reserve(maxWaitMs) : undefined;
+    if (shared === undefined) return this.bucket.reserve(maxWaitMs);
+    // A 429 pause from any instance, copied here so this instance's own checks see it too.
+    if (shared.pausedForMs > 0) this.bucket.pause(shared.pausedForMs);
+    if (shared.waitMs === undefined) return undefined;
+    this.bucket.reserve();
+    return shared.waitMs;
+  }
+
   pause(ms: number): void {
     this.bucket.pause(ms);
+    this.options.shared?.pause(ms);
   }
 }

@@ -44,9 +44,27 @@ export const MetaSchema = z.object({
   demo: z.boolean().optional(),
 });
 
+/** A campaign reduced by `fields=`: only the named top-level fields, and always `key`. */
+export const CampaignSelectionSchema = CampaignAnalyticsSchema.partial().required({ key: true }).describe('A campaign with only the fields named in `fields` (and always `key`)');
+export type CampaignSelection = z.infer<typeof CampaignSelectionSchema>;
+
+export const GroupSchema = z.object({
+  key: z.string().describe('The provider, workspace or status this group collects'),
+  totals: TotalsSchema.describe('Totals over every campaign of the group in the filtered set (not only the page)'),
+});
+export type Group = z.infer<typeof GroupSchema>;
+
+export const PageSchema = z.object({
+  limit: z.number().int(),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` (with the same filters and sort) for the next page; null on the last page'),
+});
+export type Page = z.infer<typeof PageSchema>;
+
 export const AnalyticsResponseSchema = z.object({
-  data: z.array(CampaignAnalyticsSchema),
-  totals: TotalsSchema,
+  data: z.array(z.union([CampaignAnalyticsSchema, CampaignSelectionSchema])).describe('CampaignAnalytics in the requested order; with `fields`, only those fields'),
+  totals: TotalsSchema.describe('Over the whole filtered set, not only the page'),
+  groups: z.array(GroupSchema).optional().describe('With `group_by` only'),
+  page: PageSchema.optional().describe('With `limit` only'),
   sources: z.array(SourceSchema),
   meta: MetaSchema,
 });

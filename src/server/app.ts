@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { GatewayConfig } from '../config';
 import { isGatewayError } from '../errors';
+import { answerChunks } from '../gateway/answer-cache';
 import type { Gateway } from '../gateway/gateway';
 import { parseAnalyticsQuery } from '../gateway/request';
 import type { Logger } from '../logger';
@@ -15,6 +16,8 @@ import type { GatewayMetrics } from '../metrics';
 import { ClientDirectory, QUERY_KEY_NAMES, presentedKey } from './auth';
 import { InboundLimiter } from './inbound-limit';
 import { contextOf, setContext } from './context';
+import { createDashboard } from './dashboard';
+import { formatFromAccept, sendAnswer, setAnswerHeaders } from './formats';
 import { buildOpenApi } from './openapi';
 import { sendProblem } from './problem';
 
@@ -27,7 +30,12 @@ export interface AppDeps {
   gateway: Gateway;
   metrics: GatewayMetrics;
   logger: Logger;
-  /** Extra readiness checks (Redis, issue 7); each resolves to a problem or undefined. */
+  /**
+   * Extra readiness check (Redis): resolves to a problem or undefined. A problem degrades the
+   * instance without stopping it (it still answers from its local tiers), so /readyz reports it
+   * with 200 `{status: "degraded"}`: a 503 would make a load balancer pull every instance at once
+   * when the one shared Redis goes away, turning a slower gateway into no gateway.
+   */
   readiness?: () => Promise<string | undefined>;
   now?: () => number;
 }
@@ -83,6 +91,9 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
+  // The dashboard page and its assets are public; its data calls go through `authenticate` below.
+  app.use(createDashboard());
+
   app.get('/healthz', (_req, res) => {
     contextOf(res).route = '/healthz';
     res.json({ status: 'ok' });
@@ -91,7 +102,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/readyz', async (_req, res) => {
     contextOf(res).route = '/readyz';
     const problem = deps.readiness ? await deps.readiness() : undefined;
-    if (problem) res.status(503).json({ status: 'degraded', problem });
+    if (problem) res.json({ status: 'degraded', problem, connections: config.connections.length });
     else res.json({ status: 'ready', connections: config.connections.length });
   });
 
@@ -134,7 +145,7 @@ export function createApp(deps: AppDeps): express.Express {
     contextOf(res).route = '/v1/campaigns/analytics';
     const { client, requestId } = contextOf(res);
     if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
-    const request = parseAnalyticsQuery(req.query);
+    const request = parseAnalyticsQuery(req.query, formatFromAccept(req));
     const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(req.get('cache-control') ?? '');
     if (noCache) request.refresh = true;
     const answer = await gateway.analytics(client, request, requestId);
@@ -143,12 +154,22 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('ETag', answer.etag);
     res.setHeader('Cache-Control', `private, max-age=${answer.maxAgeSeconds}`);
     res.setHeader('X-Gateway-Complete', String(answer.complete));
-    res.setHeader('Vary', 'Authorization, X-API-Key');
+    res.setHeader('Vary', 'Authorization, X-API-Key, Accept');
+    setAnswerHeaders(req, res, answer.body);
     if (answer.status === 200 && req.get('if-none-match') === answer.etag) {
       res.status(304).end();
       return;
     }
-    res.status(answer.status).type('application/json').send(JSON.stringify(answer.body));
+    if (request.format === 'csv' || request.format === 'ndjson') return sendAnswer(req, res, answer.status, answer.body, request.format, request.shape?.fields);
+    // The campaigns were serialized once for this representation (gateway/answer-cache.ts); only
+    // `sources` and `meta` are serialized per request.
+    const chunks = answerChunks(answer.body, answer.json);
+    res.status(answer.status);
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    if (req.method === 'HEAD') return void res.end();
+    for (const chunk of chunks.slice(0, -1)) res.write(chunk);
+    res.end(chunks[chunks.length - 1]);
   });
 
   app.get('/v1/connections', authenticate, (_req, res) => {

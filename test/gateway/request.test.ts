@@ -239,7 +239,10 @@ describe('parseAnalyticsQuery: invalid parameters', () => {
   });
 
   it('documents every parameter it accepts', () => {
-    expect(Object.keys(QUERY_PARAMETERS)).toEqual(['workspace_id', 'providers', 'ids', 'status', 'start_date', 'end_date', 'include', 'refresh', 'require']);
+    expect(Object.keys(QUERY_PARAMETERS)).toEqual([
+      'workspace_id', 'providers', 'ids', 'status', 'start_date', 'end_date', 'include', 'refresh', 'require',
+      'format', 'limit', 'cursor', 'sort', 'fields', 'group_by',
+    ]);
   });
 });
 

@@ -39,6 +39,10 @@ export interface StackOptions {
   providerSettings?: Partial<Record<ProviderId, Record<string, unknown>>>;
   server?: Record<string, unknown>;
   requestsPerMinute?: number;
+  /** Merged into one connection's config, by connection id (`globex-instantly: {baseUrl}`). */
+  connections?: Record<string, Record<string, unknown>>;
+  /** The gateway's clock (`createService(config, {now})`). */
+  now?: () => number;
 }
 
 export interface Stack {
@@ -80,6 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     apiKey: VENDOR_KEYS[workspace][provider],
     baseUrl: sims[provider].url,
     ...(provider === 'seleqt' ? { vendorWorkspaceId: workspace === 'acme' ? '340' : '341' } : {}),
+    ...options.connections?.[`${workspace}-${provider}`],
   });
   const providers: Record<string, unknown> = {};
   for (const provider of PROVIDER_IDS) {
@@ -100,7 +105,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logs: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
-  const service = createService({ ...config, log: { level: 'debug' } }, { logStream, extraSecrets: [CLIENT_KEY, OTHER_CLIENT_KEY] });
+  const service = createService({ ...config, log: { level: 'debug' } }, {
+    logStream,
+    extraSecrets: [CLIENT_KEY, OTHER_CLIENT_KEY],
+    ...(options.now ? { now: options.now } : {}),
+  });
   const url = await service.listen(0, '127.0.0.1');
   return {
     sims,

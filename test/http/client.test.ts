@@ -567,7 +567,8 @@ describe('createHttpClient: gate and observer', () => {
     const gate = recordingGate(log);
     const deadlineMs = fakeNow + 60_000;
     const http = client({ gate, now: () => fakeNow });
-    await http.getJson({ path: '/v1/x', headers: {}, deadlineMs });
+    // The gate gets the caller's signal (the attempt's own timeout starts once the permit is held).
+    await http.getJson({ path: '/v1/x', headers: {}, deadlineMs, signal: new AbortController().signal });
     expect(log).toEqual(['acquire', 'pause 40', 'release', 'acquire', 'release']);
     expect(gate.acquired).toEqual([
       { aborted: false, deadlineMs },

@@ -126,13 +126,12 @@ describe('generateCampaigns', () => {
     expect([...kinds].sort()).toEqual(['draft', 'ended', 'running']);
   });
 
-  it('generates a 20,000-campaign account in well under a second', () => {
-    const started = performance.now();
+  // Its speed is measured by the big-tenant benchmark (npm run bench), not asserted here.
+  it('generates a 20,000-campaign account', () => {
     const campaigns = generateCampaigns(account(5, 20_000), { provider: 'instantly', referenceDay: REF }, STATUSES);
-    const elapsed = performance.now() - started;
     expect(campaigns).toHaveLength(20_000);
     expect(campaigns[19_999]?.name).toMatch(/ #20000$/);
-    expect(elapsed).toBeLessThan(1000);
+    expect(new Set(campaigns.map((c) => c.name)).size).toBe(20_000);
   });
 });
 

@@ -1,0 +1,54 @@
+/**
+ * Everything a gateway instance shares with the others through Redis, wired from `redis` in the
+ * config: one connection, the shared cache tier (with cross-instance coalescing), and one shared
+ * token bucket per vendor account. `createService` builds it when `redis.url` is set.
+ */
+import type { Registry } from 'prom-client';
+import type { RedisConfig, ResolvedConnection } from '../config';
+import type { Logger } from '../logger';
+import { RedisTokenBucket, type SharedBucket } from '../ratelimit/shared-bucket';
+import { RedisConnection } from './redis';
+import { RedisSourceTier } from './redis-tier';
+
+export interface ScaleOut {
+  readonly redis: RedisConnection;
+  readonly tier: RedisSourceTier;
+  /** The cache-key HMAC secret every instance shares. */
+  readonly keySecret: string;
+  /** The shared bucket of a connection's vendor account (one per `rateLimitGroup`). */
+  readonly bucketFor: (connection: ResolvedConnection) => SharedBucket;
+  /**
+   * For `/readyz`: undefined when Redis answers, else the problem. A problem degrades the instance
+   * (local cache, per-instance limits) without stopping it, so it is reported, not failed.
+   */
+  readonly readiness: () => Promise<string | undefined>;
+  readonly start: () => void;
+  readonly close: () => Promise<void>;
+}
+
+export function createScaleOut(config: RedisConfig, deps: { logger: Logger; registry: Registry }): ScaleOut {
+  const logger = deps.logger.child({ component: 'redis' });
+  const redis = new RedisConnection({
+    url: config.url,
+    connectTimeoutMs: config.connectTimeoutMs,
+    commandTimeoutMs: config.commandTimeoutMs,
+    logger,
+    registry: deps.registry,
+  });
+  const tier = new RedisSourceTier(redis, { maxValueBytes: config.maxValueBytes, lockTtlMs: config.lockTtlMs, logger });
+  return {
+    redis,
+    tier,
+    keySecret: config.keySecret,
+    bucketFor: (connection) =>
+      new RedisTokenBucket(redis, {
+        keySecret: config.keySecret,
+        group: connection.rateLimitGroup,
+        ratePerSecond: connection.settings.requestsPerSecond,
+        burst: connection.settings.burst,
+      }),
+    readiness: () => Promise.resolve(redis.problem()),
+    start: () => redis.start(),
+    close: () => redis.close(),
+  };
+}

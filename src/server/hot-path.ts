@@ -1,0 +1,186 @@
+/**
+ * The cache-hit fast path of `GET /v1/campaigns/analytics` (issue 6, DESIGN.md section 7: a hit
+ * must cost little more than a bare Express app serving the same bytes).
+ *
+ * The full Express pipeline (helmet, request id, query validation, planning, four cache lookups,
+ * merge, totals, headers) costs several times what sending 200 KB costs, and on a hit all of it
+ * reproduces the previous answer. So after the pipeline has answered a JSON request whose every
+ * source was a fresh cache entry, the answer is remembered here under (client, URL, Accept): its
+ * headers as sent, its `sources` and `meta`, and the ETag under which the gateway's answer cache
+ * holds the serialized campaigns. The next identical request is answered from that, before any
+ * other middleware: authentication, the inbound limit, a map lookup, a check that each source's
+ * cache entry is still the one answered from and still fresh, and the per-request parts (request
+ * id, ages, `meta`, rate-limit and Cache-Control headers, the metrics and the request log line)
+ * exactly as the pipeline makes them.
+ *
+ * Anything else falls through to the full pipeline, unchanged: another method or path, a body,
+ * conditional or `Cache-Control` requests, an unknown or refused key, a request over its limit
+ * (the limiter takes nothing from a refused request, so the pipeline decides the same way), an
+ * entry past its sources' freshness, or one whose cache entries changed (a refresh, a
+ * revalidation, an eviction, the shared tier). Entries are never made from an answer with a
+ * stale or failed source, a refresh, or a non-JSON format.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
+import { LRUCache } from 'lru-cache';
+import type { ResolvedClient } from '../config';
+import { answerChunks, type AnswerCache } from '../gateway/answer-cache';
+import type { AnalyticsAnswer } from '../gateway/gateway';
+import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics';
+import type { AnalyticsResponse, Source } from '../schema/envelope';
+import { presentedKey, type ClientDirectory } from './auth';
+import type { InboundLimiter } from './inbound-limit';
+
+export const ANALYTICS_ROUTE = '/v1/campaigns/analytics';
+/** The pipeline's rules for an incoming request id and a URL's length (app.ts). */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_URL_LENGTH = 8192;
+/** Headers made per request; every other header of a remembered answer is sent as it was. */
+const PER_REQUEST_HEADERS = new Set(['x-request-id', 'ratelimit-policy', 'ratelimit', 'cache-control', 'content-length', 'date', 'connection', 'keep-alive', 'retry-after']);
+/** Remembered answers (each a few KB: headers, sources, meta; the campaigns stay in the answer cache). */
+export const DEFAULT_HOT_ENTRIES = 1000;
+
+export interface HotPathDeps {
+  directory: ClientDirectory;
+  inbound: InboundLimiter;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  answers: AnswerCache;
+  now: () => number;
+  maxEntries?: number;
+}
+
+interface HotEntry {
+  etag: string;
+  /** Remembered header names and values, in the order sent (per-request ones hold a placeholder). */
+  headers: [string, OutgoingHttpHeader][];
+  rest: Omit<AnalyticsResponse, 'data' | 'totals' | 'groups' | 'page'>;
+  /** Epoch ms of each source's data, in `rest.sources` order. */
+  fetchedAt: number[];
+  freshUntil: number;
+  current: () => boolean;
+  logSources: string;
+}
+
+type Next = (error?: unknown) => void;
+
+export class HotAnswers {
+  private readonly entries: LRUCache<string, HotEntry>;
+
+  constructor(private readonly deps: HotPathDeps) {
+    this.entries = new LRUCache<string, HotEntry>({ max: deps.maxEntries ?? DEFAULT_HOT_ENTRIES });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private static key(client: ResolvedClient, req: IncomingMessage): string {
+    return `${client.id}\n${req.url ?? ''}\n${req.headers.accept ?? ''}`;
+  }
+
+  /** Express middleware: answers a remembered request, or passes it on untouched. */
+  readonly serve = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
+    if (this.entries.size === 0 || req.method !== 'GET') return next();
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    if (url.length > MAX_URL_LENGTH || (query < 0 ? url : url.slice(0, query)) !== ANALYTICS_ROUTE) return next();
+    const headers = req.headers;
+    const length = headers['content-length'];
+    if ((length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined) return next();
+    if (headers['if-none-match'] !== undefined || headers['cache-control'] !== undefined) return next();
+    const started = process.hrtime.bigint();
+    const client = this.deps.directory.authenticate(presentedKey(headers));
+    if (!client) return next();
+    const key = HotAnswers.key(client, req);
+    const entry = this.entries.get(key);
+    if (!entry) return next();
+    const now = this.deps.now();
+    const serialized = now < entry.freshUntil && entry.current() ? this.deps.answers.get(entry.etag) : undefined;
+    if (!serialized) {
+      this.entries.delete(key);
+      return next();
+    }
+    const decision = this.deps.inbound.check(client.id, client.requestsPerMinute);
+    if (!decision.allowed) return next();
+
+    const incoming = headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const sources: Source[] = entry.rest.sources.map((source, i) => ({
+      ...source,
+      cache: 'hit',
+      ageSeconds: Math.max(0, Math.floor((now - (entry.fetchedAt[i] ?? now)) / 1000)),
+      durationMs: 0,
+    }));
+    const body: AnalyticsResponse = {
+      ...serialized.content,
+      ...entry.rest,
+      sources,
+      meta: { ...entry.rest.meta, requestId, generatedAt: new Date(now).toISOString() },
+    };
+    const chunks = answerChunks(body, serialized);
+    const perRequest: Record<string, OutgoingHttpHeader> = {
+      'x-request-id': requestId,
+      'ratelimit-policy': `"per-key";q=${decision.limit};w=60`,
+      ratelimit: `"per-key";r=${decision.remaining};t=${decision.retryAfterSeconds}`,
+      'cache-control': `private, max-age=${Math.max(0, Math.floor((entry.freshUntil - now) / 1000))}`,
+      'content-length': chunks.reduce((sum, chunk) => sum + chunk.length, 0),
+    };
+    res.statusCode = 200;
+    for (const [name, value] of entry.headers) res.setHeader(name, perRequest[name] ?? value);
+    for (let i = 0; i < chunks.length - 1; i += 1) res.write(chunks[i]);
+    res.end(chunks[chunks.length - 1]);
+
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const { metrics, logger } = this.deps;
+    for (const source of sources) {
+      metrics.cacheEvents.inc({ provider: source.provider, event: 'hit' });
+      metrics.sourceOutcomes.inc({ provider: source.provider, status: 'ok' });
+    }
+    metrics.httpRequests.inc({ route: ANALYTICS_ROUTE, status: '200' });
+    metrics.httpDuration.observe({ route: ANALYTICS_ROUTE }, ms / 1000);
+    logger.info('request', {
+      requestId,
+      client: client.id,
+      method: 'GET',
+      path: ANALYTICS_ROUTE,
+      route: ANALYTICS_ROUTE,
+      status: 200,
+      ms: Math.round(ms * 10) / 10,
+      sources: entry.logSources,
+    });
+  };
+
+  /**
+   * Remembers an answer the pipeline has just sent (with its headers), when it can be replayed:
+   * a complete 200 JSON answer of a GET without `refresh`, every source a fresh cache entry.
+   */
+  remember(req: IncomingMessage, res: ServerResponse, client: ResolvedClient, answer: AnalyticsAnswer, refresh: boolean): void {
+    if (refresh || req.method !== 'GET' || answer.status !== 200 || !answer.complete || !answer.json) return;
+    if (req.headers['if-none-match'] !== undefined || req.headers['cache-control'] !== undefined) return;
+    const reuse = answer.reuse();
+    if (!reuse || this.deps.answers.get(answer.etag) === undefined) return;
+    const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;
+    const fetchedAt = rest.sources.map((source) => (source.fetchedAt === null ? Number.NaN : Date.parse(source.fetchedAt)));
+    if (rest.sources.some((source) => source.status !== 'ok') || fetchedAt.some((at) => !Number.isFinite(at))) return;
+    const headers: [string, OutgoingHttpHeader][] = [];
+    for (const name of res.getHeaderNames()) {
+      const value = res.getHeader(name);
+      if (value !== undefined) headers.push([name, PER_REQUEST_HEADERS.has(name) ? '' : value]);
+    }
+    // Every per-request header the pipeline sends must be made here too.
+    for (const name of ['x-request-id', 'ratelimit-policy', 'ratelimit', 'cache-control', 'content-length']) {
+      if (!headers.some(([known]) => known === name)) headers.push([name, '']);
+    }
+    this.entries.set(HotAnswers.key(client, req), {
+      etag: answer.etag,
+      headers: headers.filter(([name]) => name !== 'date' && name !== 'connection' && name !== 'keep-alive' && name !== 'retry-after'),
+      rest,
+      fetchedAt,
+      freshUntil: reuse.freshUntil,
+      current: reuse.current,
+      logSources: rest.sources.map((source) => `${source.connection}:ok:hit`).join(' '),
+    });
+  }
+}

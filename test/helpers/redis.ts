@@ -1,0 +1,122 @@
+/**
+ * A throwaway Redis for tests: `redis-server` (Debian package; `.ci/run` installs it) on a free
+ * loopback port, no persistence, killed and restarted on the same port on demand. Every test that
+ * starts one stops it in afterAll.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
+
+export interface TestRedis {
+  readonly port: number;
+  readonly url: string;
+  /** SIGKILL: the abrupt death the gateway must survive. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (empty: nothing is persisted). */
+  restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that accepts bytes and never answers (hung, or swapping). */
+  freeze(): void;
+  thaw(): void;
+  /** Runs one command over a raw socket (inline protocol) and returns the reply text. */
+  command(...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** RESP encoding of a command (safe for any argument, unlike the inline protocol). */
+function encode(args: readonly string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+export function rawCommand(port: number, args: readonly string[], timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`redis on ${port}: no reply to ${args[0] ?? ''}`));
+    }, timeoutMs);
+    socket.on('connect', () => socket.write(encode(args)));
+    socket.on('data', (chunk: Buffer) => {
+      reply += chunk.toString('utf8');
+      if (reply.endsWith('\r\n')) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(reply.trimEnd());
+      }
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+async function waitUntilUp(port: number, child: ChildProcess): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} (is the port ${port} taken?)`);
+    try {
+      const reply = await rawCommand(port, ['PING'], 500);
+      if (reply === '+PONG' || reply.startsWith('-NOAUTH')) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`redis-server on ${port} did not come up within 10 s`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  const port = await freePort();
+  const auth = options.password === undefined ? [] : ['--requirepass', options.password];
+  let child: ChildProcess | undefined;
+  const launch = async (): Promise<void> => {
+    const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...auth], {
+      stdio: 'ignore',
+    });
+    await new Promise<void>((resolve, reject) => {
+      started.once('spawn', () => resolve());
+      started.once('error', (error) => reject(new Error(`cannot start redis-server (apt-get install redis-server): ${error.message}`)));
+    });
+    child = started;
+    await waitUntilUp(port, started);
+  };
+  const kill = async (): Promise<void> => {
+    if (!child) return;
+    const running = child;
+    child = undefined;
+    running.kill('SIGCONT');
+    running.kill('SIGKILL');
+    await exited(running);
+  };
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
+    command: (...args) => rawCommand(port, args),
+    stop: kill,
+  };
+}
