@@ -54,6 +54,7 @@ export interface RedisConnectionOptions {
 export const FAILURES_TO_DEGRADE = 3;
 const MAX_BACKOFF_MS = 5_000;
 const DOWN_REMINDER_MS = 60_000;
+const NOT_CONNECTED = 'not connected yet';
 /** Bounds the client's queue: a burst of requests against a hung Redis must not pile up memory. */
 const MAX_QUEUED_COMMANDS = 10_000;
 
@@ -69,7 +70,11 @@ export function redisKeyTag(secret: string, value: string): string {
 }
 
 function errorMessage(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
+  // Duck-typed: socket errors may come from another realm (a test sandbox), where instanceof fails.
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') {
+    const name = 'name' in error && typeof error.name === 'string' ? error.name : 'Error';
+    return `${name}: ${error.message}`.slice(0, 300);
+  }
   return 'unknown error';
 }
 
@@ -90,7 +95,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
       (error: unknown) => {
         clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
+        reject(error instanceof Error ? error : new Error(errorMessage(error)));
       },
     );
   });
@@ -109,7 +114,7 @@ export class RedisConnection {
   /** The state last logged; starts down (nothing connected yet). */
   private reportedUp = false;
   private everUp = false;
-  private lastProblem = 'not connected yet';
+  private lastProblem = NOT_CONNECTED;
   private lastReminderAt = 0;
   private healthTimer: NodeJS.Timeout | undefined;
   private pinging = false;
@@ -178,12 +183,15 @@ export class RedisConnection {
     return !this.closed && this.client.isReady && this.failures < FAILURES_TO_DEGRADE;
   }
 
-  /** For `/readyz`: undefined when up, else why not (no URL, no secret). */
+  /**
+   * For `/readyz` (unauthenticated): undefined when up, else a short reason without the address
+   * or the error text, which go to the log instead.
+   */
   problem(): string | undefined {
     if (this.up) return undefined;
     if (this.closed) return 'redis: closed';
-    if (this.client.isReady) return `redis: ${this.failures} consecutive failed commands (last: ${this.lastProblem})`;
-    return `redis unreachable (${this.lastProblem})`;
+    if (this.client.isReady) return 'redis too slow: commands are timing out; serving from the local cache';
+    return 'redis unreachable: serving from the local cache';
   }
 
   /**
@@ -212,7 +220,7 @@ export class RedisConnection {
         try {
           return await client.sendCommand<unknown>(['EVALSHA', script.sha1, ...tail], { timeout: this.backstopTimeoutMs(timeoutMs) });
         } catch (error) {
-          if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+          if (!errorMessage(error).includes('NOSCRIPT')) throw error;
           return await client.sendCommand<unknown>(['EVAL', script.source, ...tail], { timeout: this.backstopTimeoutMs(timeoutMs) });
         }
       },
@@ -271,9 +279,11 @@ export class RedisConnection {
     this.upGauge?.set(up ? 1 : 0);
     const now = Date.now();
     if (up === this.reportedUp) {
-      if (!up && !this.closed && now - this.lastReminderAt >= DOWN_REMINDER_MS) {
+      // Nothing to say before the first error: the first connect may simply still be running.
+      if (!up && !this.closed && this.lastProblem !== NOT_CONNECTED && now - this.lastReminderAt >= DOWN_REMINDER_MS) {
+        const first = this.lastReminderAt === 0;
         this.lastReminderAt = now;
-        this.logger.warn('redis still unavailable: serving from the local cache, outbound limits per instance', { problem: this.problem() });
+        this.logger.warn(`redis ${first ? '' : 'still '}unavailable: serving from the local cache, outbound limits per instance`, { error: this.lastProblem });
       }
       return;
     }
@@ -283,7 +293,7 @@ export class RedisConnection {
       this.everUp = true;
     } else if (!this.closed) {
       this.lastReminderAt = now;
-      this.logger.warn('redis unavailable: serving from the local cache, outbound limits per instance until it returns', { problem: this.problem() });
+      this.logger.warn('redis unavailable: serving from the local cache, outbound limits per instance until it returns', { error: this.lastProblem });
     }
   }
 }

@@ -41,6 +41,15 @@ export interface AnalyticsAnswer {
   complete: boolean;
   /** The body's content already serialized (JSON answers): send `answerChunks(body, json)`. */
   json: SerializedContent | undefined;
+  /** Whether, and while what holds, this answer may be replayed (server/hot-path.ts); undefined unless every source is fresh. */
+  reuse: () => AnswerReuse | undefined;
+}
+
+export interface AnswerReuse {
+  /** Epoch ms when the first source stops being fresh. */
+  freshUntil: number;
+  /** True while every source's cache entry is still the one this answer was made from. */
+  current: () => boolean;
 }
 
 interface PlannedSource {
@@ -187,7 +196,26 @@ export class Gateway {
         return { planned: p, result, durationMs: this.now() - t0 };
       }),
     );
-    return this.answer(workspaceIds, request, requestId, results);
+    return { ...this.answer(workspaceIds, request, requestId, results), reuse: () => this.reusable(results) };
+  }
+
+  /** Every source answered from a fresh cache entry: how long that lasts, and a check that the entries are unchanged. */
+  private reusable(results: readonly { planned: PlannedSource; result: SourceResult }[]): AnswerReuse | undefined {
+    let freshUntil = Number.POSITIVE_INFINITY;
+    const checks: { cache: SourceCache; key: string; fetchedAt: number; digest: string }[] = [];
+    for (const { planned, result } of results) {
+      if (result.status !== 'ok' || result.fetchedAt === undefined || result.digest === undefined) return undefined;
+      const { connection } = planned.runtime;
+      freshUntil = Math.min(freshUntil, result.fetchedAt + connection.settings.ttlSeconds * 1000);
+      checks.push({ cache: this.caches[connection.provider], key: planned.runtime.cacheKey(planned.query), fetchedAt: result.fetchedAt, digest: result.digest });
+    }
+    if (checks.length === 0) return undefined;
+    const current = (): boolean =>
+      checks.every((check) => {
+        const entry = check.cache.get(check.key);
+        return entry !== undefined && entry.fetchedAt === check.fetchedAt && entry.digest === check.digest;
+      });
+    return { freshUntil, current };
   }
 
   private answer(
@@ -195,7 +223,7 @@ export class Gateway {
     request: AnalyticsRequest,
     requestId: string,
     results: { planned: PlannedSource; result: SourceResult; durationMs: number }[],
-  ): AnalyticsAnswer {
+  ): Omit<AnalyticsAnswer, 'reuse'> {
     const now = this.now();
     const statuses = request.statuses ? new Set<string>(request.statuses) : undefined;
     const wantedIds = request.ids ? new Set(request.ids) : undefined;

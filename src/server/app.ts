@@ -14,6 +14,7 @@ import { parseAnalyticsQuery } from '../gateway/request';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import { ClientDirectory, QUERY_KEY_NAMES, presentedKey } from './auth';
+import { HotAnswers } from './hot-path';
 import { InboundLimiter } from './inbound-limit';
 import { contextOf, setContext } from './context';
 import { createDashboard } from './dashboard';
@@ -45,11 +46,14 @@ export function createApp(deps: AppDeps): express.Express {
   const now = deps.now ?? Date.now;
   const directory = new ClientDirectory(config.clients);
   const inbound = new InboundLimiter(now);
+  const hot = new HotAnswers({ directory, inbound, metrics, logger, answers: gateway.answers, now });
   const openapi = JSON.stringify(buildOpenApi(VERSION));
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Repeated cache hits are answered before the rest of the pipeline (hot-path.ts; issue 6).
+  app.use(hot.serve);
   app.use(helmet());
 
   // Request id, metrics and the one log line per request.
@@ -170,6 +174,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (req.method === 'HEAD') return void res.end();
     for (const chunk of chunks.slice(0, -1)) res.write(chunk);
     res.end(chunks[chunks.length - 1]);
+    hot.remember(req, res, client, answer, request.refresh);
   });
 
   app.get('/v1/connections', authenticate, (_req, res) => {

@@ -207,7 +207,7 @@ describe('RedisSourceTier', () => {
     const a = await instance();
     const key = cacheKey('fresh-after');
     const old = entry(Date.now() - 10_000, ['old']);
-    a.store(key, old, 60_000);
+    await a.store(key, old, 60_000);
     await until(async () => (await a.get(key)) !== undefined);
     let walks = 0;
     const walk = (): Promise<CachedSource> => {
@@ -226,9 +226,9 @@ describe('RedisSourceTier', () => {
   it('never replaces a newer entry with an older one (a slow walk finishing late)', async () => {
     const a = await instance();
     const key = cacheKey('newer-wins');
-    a.store(key, entry(Date.now(), ['newer']), 60_000);
+    await a.store(key, entry(Date.now(), ['newer']), 60_000);
     await until(async () => (await a.get(key)) !== undefined);
-    a.store(key, entry(Date.now() - 5000, ['older']), 60_000);
+    await a.store(key, entry(Date.now() - 5000, ['older']), 60_000);
     await sleep(100);
     expect((await a.get(key))?.records[0]?.id).toBe('newer');
   });
@@ -236,9 +236,9 @@ describe('RedisSourceTier', () => {
   it('results over maxValueBytes stay local (warning), and an expired result is not stored', async () => {
     const a = await instance({ maxValueBytes: 2000 });
     const big = cacheKey('big');
-    a.store(big, entry(Date.now(), Array.from({ length: 30 }, (_, i) => `c${i}`)), 60_000);
+    await a.store(big, entry(Date.now(), Array.from({ length: 30 }, (_, i) => `c${i}`)), 60_000);
     const expired = cacheKey('expired');
-    a.store(expired, entry(Date.now() - 120_000), 60_000);
+    await a.store(expired, entry(Date.now() - 120_000), 60_000);
     await sleep(100);
     expect(await redis.command('EXISTS', `og:v1:src:${big}`)).toBe(':0');
     expect(await redis.command('EXISTS', `og:v1:src:${expired}`)).toBe(':0');
