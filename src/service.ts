@@ -15,6 +15,7 @@ import { createProviders } from './providers/registry';
 import type { AnalyticsProvider } from './providers/types';
 import type { ProviderId } from './schema/campaign';
 import { createApp } from './server/app';
+import { withHotPath } from './server/hot-path';
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -56,7 +57,8 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
   });
   const app = createApp({ config, gateway, metrics, logger, ...(options.now ? { now: options.now } : {}), ...(scaleOut ? { readiness: scaleOut.readiness } : {}) });
   scaleOut?.start();
-  const server = createServer(app);
+  // Repeated cache hits are answered before Express (server/hot-path.ts).
+  const server = createServer(withHotPath(app, logger));
   server.requestTimeout = config.server.deadlineMs + 5_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;

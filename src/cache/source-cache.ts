@@ -125,4 +125,9 @@ export class SourceCache {
   get calculatedBytes(): number {
     return this.lru.calculatedSize;
   }
+
+  /** The byte bound `calculatedBytes` stays under. */
+  get maxBytes(): number {
+    return this.lru.maxSize;
+  }
 }

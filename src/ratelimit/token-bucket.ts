@@ -1,7 +1,9 @@
 /**
  * A token bucket that hands out reservations: `reserve()` says how long the caller must wait for
  * its token (tokens may go negative, so waiters are served in order and the long-run rate never
- * exceeds `ratePerSecond`). `pause(ms)` holds every reservation until then (a vendor's 429).
+ * exceeds `ratePerSecond`). `pause(ms)` holds every reservation until then (a vendor's 429); the
+ * reservations taken during a pause are spaced from its end as from any other instant, so the
+ * callers a pause held back do not all start the moment it ends (at most `burst` do).
  */
 export interface TokenBucketOptions {
   ratePerSecond: number;
@@ -21,8 +23,10 @@ export class TokenBucket {
     this.updatedAt = this.now();
   }
 
+  /** Brings the count forward to `at`; never backwards (after a pause the count is kept at its end). */
   private refill(at: number): void {
-    const elapsed = Math.max(0, at - this.updatedAt) / 1000;
+    if (at <= this.updatedAt) return;
+    const elapsed = (at - this.updatedAt) / 1000;
     this.tokens = Math.min(this.options.burst, this.tokens + elapsed * this.options.ratePerSecond);
     this.updatedAt = at;
   }
@@ -49,12 +53,16 @@ export class TokenBucket {
     return this.tokens;
   }
 
-  /** Ms until one token is available, the pause included. */
+  /**
+   * Ms until one token is available, the pause included. During a pause the count is taken at the
+   * pause's end (no more than `burst` tokens wait there), and the token wait runs from then.
+   */
   msUntilAvailable(): number {
     const at = this.now();
-    this.refill(at);
+    const from = Math.max(at, this.pausedUntil);
+    this.refill(from);
     const tokenWait = this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.options.ratePerSecond) * 1000;
-    return Math.max(tokenWait, this.pausedUntil - at);
+    return from - at + tokenWait;
   }
 
   /** Ms until the pause ends (0 when not paused). */

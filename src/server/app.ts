@@ -14,7 +14,7 @@ import { parseAnalyticsQuery } from '../gateway/request';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import { ClientDirectory, QUERY_KEY_NAMES, presentedKey } from './auth';
-import { HotAnswers } from './hot-path';
+import { HotAnswers, attachHotPath } from './hot-path';
 import { InboundLimiter } from './inbound-limit';
 import { contextOf, setContext } from './context';
 import { createDashboard } from './dashboard';
@@ -52,8 +52,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  // Repeated cache hits are answered before the rest of the pipeline (hot-path.ts; issue 6).
-  app.use(hot.serve);
+  // Repeated cache hits are answered before Express (hot-path.ts, wired by service.ts; issue 6).
+  attachHotPath(app, hot);
   app.use(helmet());
 
   // Request id, metrics and the one log line per request.

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '../../src/errors';
-import { AccountLimiter } from '../../src/ratelimit/limiter';
+import { AccountLimiter, OUTBOUND_PACING_MARGIN } from '../../src/ratelimit/limiter';
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
   try {
@@ -89,8 +89,8 @@ describe('AccountLimiter', () => {
     expect(error.message).toBe('the outbound rate limit for this vendor account would delay the call past the deadline');
     await settle();
     expect(limiter.pending).toBe(0);
-    // The refusal took no token: one second later exactly one token is there again.
-    clock.advance(1000);
+    // The refusal took no token: one interval later (1 s at 1/s, paced OUTBOUND_PACING_MARGIN slower) exactly one token is there again.
+    clock.advance(Math.ceil(1000 / (1 - OUTBOUND_PACING_MARGIN)));
     expect(limiter.bucket.available()).toBe(1);
     // And the only slot is free: this acquisition goes through at once.
     const release = await limiter.acquire(undefined, clock.now() + 100);
@@ -116,7 +116,8 @@ describe('AccountLimiter', () => {
     const started = Date.now();
     (await limiter.acquire(undefined, clock.now() + 1000))();
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
-    expect(waits).toEqual([0, 50]);
+    // 20/s paced OUTBOUND_PACING_MARGIN (5 %) slower: 52.6 ms, rounded up.
+    expect(waits).toEqual([0, Math.ceil(1000 / (20 * (1 - OUTBOUND_PACING_MARGIN)))]);
   });
 
   it('pause() delays later acquisitions', async () => {

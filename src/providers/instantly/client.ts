@@ -83,7 +83,19 @@ async function fetchAnalyticsItems(ctx: CallContext, ids: readonly string[] | un
   return parseEnvelope('instantly', InstantlyAnalyticsEnvelopeSchema, response.data, 'campaigns/analytics reply');
 }
 
-async function walkCampaignList(ctx: CallContext, maxPages: number): Promise<unknown[]> {
+interface ListedCampaign {
+  campaign: InstantlyCampaign;
+  /** The item as it came, kept only for `include=raw`. */
+  raw: unknown;
+}
+
+/**
+ * The campaign list, each item validated as its page arrives (bad ones counted by `validator` at
+ * `campaigns.<n>`): only the few fields read are held across the walk's pages, not 20,000 whole
+ * vendor objects, which the garbage collector would otherwise copy from page to page (issue 6).
+ */
+async function walkCampaignList(ctx: CallContext, maxPages: number, validator: RecordValidator, keepRaw: boolean): Promise<ListedCampaign[]> {
+  let seen = 0;
   return walkCursor('instantly', maxPages, async (cursor) => {
     const response = await ctx.http.getJson({
       path: INSTANTLY_CAMPAIGNS_PATH,
@@ -95,8 +107,14 @@ async function walkCampaignList(ctx: CallContext, maxPages: number): Promise<unk
     const page = parseEnvelope('instantly', InstantlyCampaignPageSchema, response.data, 'campaign list page');
     const cursorValue = page.next_starting_after;
     const next = cursorValue === null || cursorValue === undefined || cursorValue === '' ? undefined : String(cursorValue);
+    const items: ListedCampaign[] = [];
+    for (const item of page.items) {
+      const campaign = validator.parse(InstantlyCampaignSchema, item, `campaigns.${seen}`);
+      seen += 1;
+      if (campaign) items.push({ campaign, raw: keepRaw ? item : undefined });
+    }
     // An empty page ends the walk even when it carries a cursor (Instantly's documented last page).
-    return { items: page.items, next: page.items.length === 0 ? undefined : next };
+    return { items, next: page.items.length === 0 ? undefined : next };
   });
 }
 
@@ -182,17 +200,18 @@ async function fetchAll(
   ctx: CallContext,
   wantedIds: readonly string[] | undefined,
 ): Promise<ProviderResult> {
+  // The list is validated during its walk, before the analytics records below, so the first
+  // failing path a warning names does not depend on which call answered first.
+  const validator = new RecordValidator();
   const [analyticsItems, listItems] = await Promise.all([
     fetchAnalyticsItems(ctx, wantedIds),
-    wantedIds === undefined ? walkCampaignList(ctx, connection.maxPages ?? DEFAULT_MAX_PAGES) : Promise.resolve([]),
+    wantedIds === undefined ? walkCampaignList(ctx, connection.maxPages ?? DEFAULT_MAX_PAGES, validator, query.include.raw) : Promise.resolve([]),
   ]);
 
-  const validator = new RecordValidator();
-  const listed = new Map<string, { campaign: InstantlyCampaign; raw: unknown }>();
-  for (const [index, item] of listItems.entries()) {
-    const campaign = validator.parse(InstantlyCampaignSchema, item, `campaigns.${index}`);
+  const listed = new Map<string, ListedCampaign>();
+  for (const item of listItems) {
     // A campaign created during the walk can show up on two pages: the first sighting is kept.
-    if (campaign && !listed.has(campaign.id)) listed.set(campaign.id, { campaign, raw: item });
+    if (!listed.has(item.campaign.id)) listed.set(item.campaign.id, item);
   }
 
   const wanted = wantedIds ? new Set(wantedIds) : undefined;

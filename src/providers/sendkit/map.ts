@@ -2,8 +2,8 @@
  * Pure mapping: SendKit list item + per-campaign analytics (+ daily rows) → normalized
  * `CampaignAnalytics`, per DESIGN.md section 3's SendKit column. No I/O.
  */
-import { emptyMetrics, type CampaignAnalytics, type CampaignStatus, type DailyStats, type StepStats } from '../../schema/campaign';
-import { finishRecord, lowerCaseCounts, mapStatus, toCount, toIsoOrNull } from '../shared';
+import type { CampaignAnalytics, CampaignStatus, DailyStats, Metrics, StepStats } from '../../schema/campaign';
+import { finishRecord, mapStatus, toCount, toIsoOrNull } from '../shared';
 import type { IncludeOptions, ProviderConnection } from '../types';
 import type { SendkitAnalytics, SendkitDailyRow, SendkitListItem, SendkitStats, SendkitStepRow } from './schema';
 
@@ -84,12 +84,15 @@ export function mapSendkitDaily(rows: readonly SendkitDailyRow[]): DailyStats[] 
 /** `statusBreakdown` → lead-state counts with lower-case keys; numeric strings count, other values are ignored. */
 export function mapSendkitLeadStatus(breakdown: SendkitAnalytics['statusBreakdown']): Record<string, number> | null {
   if (breakdown === null || breakdown === undefined) return null;
+  // One pass (what `lowerCaseCounts` over the converted counts gives, without the copy in between).
   const counts: Record<string, number> = {};
-  for (const [state, value] of Object.entries(breakdown)) {
+  for (const state in breakdown) {
+    if (!Object.prototype.hasOwnProperty.call(breakdown, state)) continue;
+    const value = breakdown[state];
     const n = typeof value === 'number' || typeof value === 'string' ? toCount(value) : null;
-    if (n !== null) counts[state] = n;
+    if (n !== null) counts[state.toLowerCase()] = n;
   }
-  return lowerCaseCounts(counts);
+  return counts;
 }
 
 export function mapSendkitCampaign(
@@ -100,18 +103,23 @@ export function mapSendkitCampaign(
 ): CampaignAnalytics {
   const { analytics, listItem } = source;
   const stats: SendkitStats = analytics.stats ?? {};
-  const steps = analytics.stepStats ? mapSendkitSteps(analytics.stepStats) : null;
+  // Steps are mapped only when asked for, or when `contacted` has to come from the first step.
+  const contacted = toCount(stats.contacted) ?? toCount(stats.contactedLeads);
+  const steps = analytics.stepStats && (include.steps || contacted === null) ? mapSendkitSteps(analytics.stepStats) : null;
   const leadStatus = mapSendkitLeadStatus(analytics.statusBreakdown);
   const rawStatus = analytics.campaign?.status ?? listItem?.status;
   const vendorStatus = rawStatus === null || rawStatus === undefined ? '' : String(rawStatus);
   const sent = toCount(stats.sent);
-  const metrics = {
-    ...emptyMetrics(),
+  // Every metric written out (no `emptyMetrics()` copy: one object less per campaign, issue 6).
+  const metrics: Metrics = {
     leads: toCount(stats.totalLeads),
     // Leads touched: the vendor's own count when it sends one, else everyone who got step 1.
-    contacted: toCount(stats.contacted) ?? toCount(stats.contactedLeads) ?? steps?.[0]?.sent ?? null,
+    contacted: contacted ?? steps?.[0]?.sent ?? null,
     sent,
     emailsSent: sent,
+    linkedinMessagesSent: null,
+    linkedinInvitesSent: null,
+    linkedinInvitesAccepted: null,
     opened: toCount(stats.opened),
     clicked: toCount(stats.clicked),
     replied: toCount(analytics.totalReplied) ?? toCount(stats.replied),
@@ -123,6 +131,8 @@ export function mapSendkitCampaign(
       toCount(analytics.positiveReplied) ??
       toCount(stats.totalPositiveReplied) ??
       toCount(stats.positiveReplied),
+    won: null,
+    opportunityValue: null,
   };
   return finishRecord(
     'sendkit',

@@ -1,0 +1,188 @@
+/**
+ * Scenario 1 (cache-hit throughput) and 6a (steady RSS under it).
+ *
+ * A gateway process in front of four simulated vendors (50 campaigns each: 200 in the answer) is
+ * warmed with one request; then autocannon (its own process) hits the same warm request, and in
+ * the same rounds the same number of connections hit two baselines, each in its own process too,
+ * serving the very bytes of a warm gateway answer: a bare Express 5 app and raw `node:http`.
+ * Rounds alternate the three targets (the order rotates each round) and each ratio is taken within
+ * one round, so machine noise and thermal drift cancel; the table shows the median over rounds.
+ * The gateway's RSS is sampled twice a second while it is under load.
+ */
+import type { BenchContext, ScenarioOutcome } from '../lib/context';
+import { startWorker, type Worker } from '../lib/proc';
+import { fmt, median, type Row } from '../lib/report';
+import { BENCH_CLIENT_KEY, gatewayDocument, get, startUpstream } from '../lib/stack';
+import type { LoadResult } from '../workers/load';
+import type { ServerStats } from '../workers/server';
+
+const CAMPAIGNS_PER_VENDOR = 50;
+const CONNECTIONS = 10;
+export const RSS_TARGET_BYTES = 256 * 1024 * 1024;
+
+type Target = 'gateway' | 'express' | 'raw';
+const TARGETS: readonly Target[] = ['gateway', 'express', 'raw'];
+
+interface Measured extends LoadResult {
+  /** Server CPU (user + system) per 2xx answer, in µs. */
+  cpuMicrosPerRequest: number;
+}
+
+interface Round {
+  round: number;
+  results: Record<Target, Measured>;
+}
+
+async function sampleRss(worker: Worker, samples: number[], stop: { done: boolean }): Promise<void> {
+  while (!stop.done) {
+    const stats = await worker.call<ServerStats>('stats');
+    samples.push(stats.rssBytes);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> {
+  const rounds = context.smoke ? 1 : 3;
+  const seconds = context.smoke ? 1 : 5;
+  const warmupSeconds = context.smoke ? 0.5 : 1;
+  const upstream = await startUpstream({
+    instantly: { campaigns: CAMPAIGNS_PER_VENDOR },
+    sendkit: { campaigns: CAMPAIGNS_PER_VENDOR },
+    kakiyo: { campaigns: CAMPAIGNS_PER_VENDOR },
+    seleqt: { campaigns: CAMPAIGNS_PER_VENDOR },
+  });
+  const workers: Worker[] = [];
+  try {
+    const gatewayWorker = startWorker('server');
+    workers.push(gatewayWorker);
+    const { url: gatewayUrl } = await gatewayWorker.call<{ url: string }>('gateway', {
+      document: gatewayDocument(upstream),
+      extraSecrets: [BENCH_CLIENT_KEY],
+    });
+    const path = '/v1/campaigns/analytics';
+    const cold = await get(`${gatewayUrl}${path}`);
+    const warm = await get(`${gatewayUrl}${path}`);
+    const parsed: unknown = JSON.parse(warm.body.toString('utf8'));
+    const summary = summarize(parsed);
+    if (cold.status !== 200 || warm.status !== 200 || summary.campaigns !== CAMPAIGNS_PER_VENDOR * 4 || !summary.allHits) {
+      throw new Error(`cache-hit setup: expected a warm 200 with ${CAMPAIGNS_PER_VENDOR * 4} campaigns, all sources hit; got ${warm.status} ${JSON.stringify(summary)}`);
+    }
+    const contentType = String(warm.headers['content-type'] ?? 'application/json');
+    const bytes = { bodyBase64: warm.body.toString('base64'), contentType };
+    const expressWorker = startWorker('server');
+    const rawWorker = startWorker('server');
+    workers.push(expressWorker, rawWorker);
+    const urls: Record<Target, string> = {
+      gateway: `${gatewayUrl}${path}`,
+      express: `${(await expressWorker.call<{ url: string }>('express', bytes)).url}${path}`,
+      raw: `${(await rawWorker.call<{ url: string }>('raw', bytes)).url}${path}`,
+    };
+    const headers = { 'X-API-Key': BENCH_CLIENT_KEY };
+    const upstreamBefore = upstream.calls();
+
+    const servers: Record<Target, Worker> = { gateway: gatewayWorker, express: expressWorker, raw: rawWorker };
+    const runOne = async (target: Target, durationSeconds: number): Promise<Measured> => {
+      const before = await servers[target].call<ServerStats>('stats');
+      const result = await context.load.call<LoadResult>('run', { url: urls[target], connections: CONNECTIONS, durationSeconds, headers });
+      const after = await servers[target].call<ServerStats>('stats');
+      return { ...result, cpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, result.ok) };
+    };
+
+    // JIT warm-up of every target (not measured).
+    for (const target of TARGETS) await runOne(target, warmupSeconds);
+
+    const rss: number[] = [];
+    const list: Round[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length] ?? 'gateway');
+      const results: Partial<Record<Target, Measured>> = {};
+      for (const target of order) {
+        const stop = { done: false };
+        const sampling = target === 'gateway' ? sampleRss(gatewayWorker, rss, stop) : Promise.resolve();
+        results[target] = await runOne(target, seconds);
+        stop.done = true;
+        await sampling;
+      }
+      const { gateway, express, raw } = results;
+      if (!gateway || !express || !raw) throw new Error('a round did not run every target');
+      list.push({ round, results: { gateway, express, raw } });
+      const show = (m: Measured): string => `${fmt.rps(m.requestsPerSecond)} (${Math.round(m.cpuMicrosPerRequest)} µs CPU/req)`;
+      context.log(`  round ${round + 1}: gateway ${show(gateway)}, express ${show(express)}, raw ${show(raw)}`);
+    }
+    const upstreamDuring = upstream.calls() - upstreamBefore;
+    const failures = list.reduce((sum, r) => sum + r.results.gateway.non2xx + r.results.gateway.errors, 0);
+
+    const rps = (target: Target): number => median(list.map((r) => r.results[target].requestsPerSecond));
+    const p = (target: Target, key: 'latencyP50Ms' | 'latencyP99Ms'): number => median(list.map((r) => r.results[target][key]));
+    const vsExpress = median(list.map((r) => r.results.gateway.requestsPerSecond / r.results.express.requestsPerSecond));
+    const vsRaw = median(list.map((r) => r.results.gateway.requestsPerSecond / r.results.raw.requestsPerSecond));
+    const latency = (target: Target): string => `p50 ${fmt.ms(p(target, 'latencyP50Ms'))} / p99 ${fmt.ms(p(target, 'latencyP99Ms'))}`;
+    // RSS once the process is in its steady state: the samples after the first round's.
+    const steady = rss.slice(Math.min(rss.length - 1, Math.floor(rss.length / rounds)));
+    const steadyMax = Math.max(...steady);
+
+    const rows: Row[] = [
+      {
+        id: '1a',
+        scenario: `cache hit: gateway vs bare Express (${summary.campaigns} campaigns, ${(warm.body.length / 1024).toFixed(0)} KB, ${CONNECTIONS} conns)`,
+        measured: fmt.rps(rps('gateway')),
+        baseline: fmt.rps(rps('express')),
+        ratio: vsExpress,
+        target: '≥ 0.90',
+        pass: vsExpress >= 0.9 && failures === 0 && upstreamDuring === 0,
+      },
+      {
+        id: '1b',
+        scenario: 'cache hit: gateway vs raw node:http (same bytes)',
+        measured: fmt.rps(rps('gateway')),
+        baseline: fmt.rps(rps('raw')),
+        ratio: vsRaw,
+        target: 'report',
+        pass: null,
+      },
+      {
+        id: '1c',
+        scenario: 'cache hit latency: gateway vs bare Express',
+        measured: latency('gateway'),
+        baseline: latency('express'),
+        ratio: p('gateway', 'latencyP50Ms') / p('express', 'latencyP50Ms'),
+        target: 'report (p50 ratio)',
+        pass: null,
+      },
+      {
+        id: '6a',
+        scenario: 'steady RSS of the gateway under the cache-hit load',
+        measured: fmt.mb(steadyMax),
+        baseline: fmt.mb(RSS_TARGET_BYTES),
+        ratio: steadyMax / RSS_TARGET_BYTES,
+        target: '≤ 256 MB',
+        pass: steadyMax <= RSS_TARGET_BYTES,
+      },
+    ];
+    return {
+      rows,
+      details: {
+        responseBytes: warm.body.length,
+        campaigns: summary.campaigns,
+        connections: CONNECTIONS,
+        secondsPerRun: seconds,
+        rounds: list,
+        gatewayFailures: failures,
+        upstreamCallsDuringLoad: upstreamDuring,
+        rssSamplesBytes: rss,
+        raw: { latency: latency('raw') },
+      },
+    };
+  } finally {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await upstream.close();
+  }
+}
+
+function summarize(body: unknown): { campaigns: number; allHits: boolean } {
+  if (typeof body !== 'object' || body === null || !('data' in body) || !('sources' in body)) return { campaigns: -1, allHits: false };
+  const data = Array.isArray(body.data) ? body.data.length : -1;
+  const sources = Array.isArray(body.sources) ? body.sources : [];
+  const allHits = sources.length > 0 && sources.every((s: unknown) => typeof s === 'object' && s !== null && 'cache' in s && s.cache === 'hit');
+  return { campaigns: data, allHits };
+}

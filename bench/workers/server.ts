@@ -1,0 +1,109 @@
+/**
+ * A server under test, in its own process: the gateway (the real `createService`, logging one JSON
+ * line per request to stdout as in production), or one of the two baselines serving fixed bytes:
+ * a bare Express 5 app, and raw `node:http`. The first command decides which one this process is.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { z } from 'zod';
+import { resolveConfig } from '../../src/config';
+import { PROVIDER_IDS } from '../../src/schema/campaign';
+import { createService, type GatewayService } from '../../src/service';
+import { serveCommands } from '../lib/proc';
+
+const GatewayPayloadSchema = z.object({ document: z.unknown(), extraSecrets: z.array(z.string()).default([]) });
+const BytesPayloadSchema = z.object({ bodyBase64: z.string(), contentType: z.string() });
+
+export interface ServerStats {
+  rssBytes: number;
+  /** process.cpuUsage() since the process started, in µs (user + system). */
+  cpuMicros: number;
+  heapUsedBytes: number;
+  /** Per provider cache and the serialized-answer cache (gateway only): bytes counted, bound, entries. */
+  caches: Record<string, { bytes: number; maxBytes: number; entries: number }>;
+  /** The serialized-answer cache (gateway only); part of `cache.maxBytes` too. */
+  answers: { bytes: number; maxBytes: number; entries: number } | undefined;
+}
+
+let service: GatewayService | undefined;
+let server: Server | undefined;
+
+function listen(target: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    target.once('error', reject);
+    target.listen(0, '127.0.0.1', () => {
+      const address = target.address();
+      if (address === null || typeof address === 'string') return reject(new Error('no TCP address'));
+      resolve(`http://127.0.0.1:${(address satisfies AddressInfo).port}`);
+    });
+  });
+}
+
+function claim(): void {
+  if (service || server) throw new Error('this worker already serves something');
+}
+
+serveCommands({
+  async gateway(payload) {
+    claim();
+    const { document, extraSecrets } = GatewayPayloadSchema.parse(payload);
+    service = createService(resolveConfig(document), { extraSecrets });
+    return { url: await service.listen(0, '127.0.0.1') };
+  },
+
+  /** The strictest fair Express baseline: no x-powered-by and no per-response ETag hashing (the gateway computes neither per request). */
+  async express(payload) {
+    claim();
+    const { bodyBase64, contentType } = BytesPayloadSchema.parse(payload);
+    const body = Buffer.from(bodyBase64, 'base64');
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.get('/v1/campaigns/analytics', (_req, res) => {
+      res.type(contentType).send(body);
+    });
+    server = createServer(app);
+    return { url: await listen(server) };
+  },
+
+  async raw(payload) {
+    claim();
+    const { bodyBase64, contentType } = BytesPayloadSchema.parse(payload);
+    const body = Buffer.from(bodyBase64, 'base64');
+    const headers = { 'content-type': contentType, 'content-length': String(body.length) };
+    server = createServer((_req, res) => {
+      res.writeHead(200, headers);
+      res.end(body);
+    });
+    return { url: await listen(server) };
+  },
+
+  stats(): ServerStats {
+    const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    const caches: ServerStats['caches'] = {};
+    let answers: ServerStats['answers'];
+    if (service) {
+      for (const provider of PROVIDER_IDS) {
+        const cache = service.gateway.caches[provider];
+        caches[provider] = { bytes: cache.calculatedBytes, maxBytes: cache.maxBytes, entries: cache.size };
+      }
+      const answerCache = service.gateway.answers;
+      caches.answers = { bytes: answerCache.calculatedBytes, maxBytes: answerCache.maxBytes, entries: answerCache.size };
+      answers = { bytes: answerCache.calculatedBytes, maxBytes: answerCache.maxBytes, entries: answerCache.size };
+    }
+    return { rssBytes: memory.rss, cpuMicros: cpu.user + cpu.system, heapUsedBytes: memory.heapUsed, caches, answers };
+  },
+
+  async close() {
+    if (service) await service.close(500);
+    if (server) {
+      const closing = server;
+      await new Promise<void>((resolve) => {
+        closing.close(() => resolve());
+        closing.closeAllConnections();
+      });
+    }
+  },
+});

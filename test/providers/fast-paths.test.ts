@@ -1,0 +1,39 @@
+/**
+ * Shortcuts taken for big tenants (issue 6) give exactly what the general path gives.
+ */
+import { toIsoOrNull } from '../../src/providers/shared';
+
+function throughDate(value: string | number): string | null {
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+describe('toIsoOrNull', () => {
+  const inputs: (string | number)[] = [
+    '2026-03-14T09:26:53.000Z', // already normalized: kept as it is
+    '2024-02-29T23:59:59.999Z', // a leap day
+    '2000-02-29T00:00:00.000Z', // leap (divisible by 400)
+    '1900-02-29T00:00:00.000Z', // not leap (divisible by 100): Date rolls it over
+    '2026-02-29T10:00:00.000Z', // not leap: rolled over to March 1st
+    '2026-04-31T00:00:00.000Z', // no April 31st: rolled over
+    '2026-02-30T00:00:00.000Z',
+    '2026-13-01T00:00:00.000Z', // no month 13: invalid
+    '2026-03-14T24:00:00.000Z', // hour 24: Date's business
+    '2026-03-14T09:26:53Z', // no milliseconds
+    '2026-03-14T09:26:53.000+02:00', // an offset
+    '2026-03-14', // a day
+    '0000-01-01T00:00:00.000Z',
+    1_700_000_000_000,
+    'not a date',
+  ];
+
+  it.each(inputs)('%s: the same as a Date round trip', (input) => {
+    expect(toIsoOrNull(input)).toBe(throughDate(input));
+  });
+
+  it('keeps absent values null', () => {
+    expect(toIsoOrNull(null)).toBeNull();
+    expect(toIsoOrNull(undefined)).toBeNull();
+    expect(toIsoOrNull('')).toBeNull();
+  });
+});

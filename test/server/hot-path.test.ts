@@ -1,0 +1,160 @@
+/**
+ * The cache-hit fast path (src/server/hot-path.ts) against the simulators: a repeated request is
+ * answered before Express with the same status, headers and body as the full pipeline (only the
+ * per-request parts differ), counted in the metrics and logged like any request, and everything
+ * it cannot answer exactly as the pipeline would goes to the pipeline.
+ */
+import { HotAnswers } from '../../src/server/hot-path';
+import { CLIENT_KEY, OTHER_CLIENT_KEY, startStack, type Stack } from '../helpers/stack';
+
+const ANALYTICS = '/v1/campaigns/analytics';
+const PER_REQUEST = new Set(['x-request-id', 'ratelimit', 'date', 'cache-control', 'content-length']);
+
+interface Body {
+  data: unknown[];
+  sources: { connection: string; status: string; cache: string; ageSeconds: number | null; durationMs: number }[];
+  meta: { requestId: string; generatedAt: string };
+}
+
+/** The body with its per-request parts blanked, for comparing two answers. */
+function stable(text: string): unknown {
+  const body = JSON.parse(text) as Body;
+  return {
+    ...body,
+    sources: body.sources.map((s) => ({ ...s, cache: 'hit', ageSeconds: 0, durationMs: 0 })),
+    meta: { ...body.meta, requestId: '', generatedAt: '' },
+  };
+}
+
+function stableHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (!PER_REQUEST.has(name)) out[name] = value;
+  });
+  return out;
+}
+
+describe('the cache-hit fast path', () => {
+  let stack: Stack;
+  let served: jest.SpyInstance<boolean, Parameters<HotAnswers['tryServe']>>;
+  /** Whether the fast path answered the last request. */
+  const lastServed = (): boolean => served.mock.results.at(-1)?.value === true;
+
+  beforeEach(async () => {
+    stack = await startStack();
+    served = jest.spyOn(HotAnswers.prototype, 'tryServe');
+  });
+  afterEach(async () => {
+    served.mockRestore();
+    await stack.close();
+  });
+
+  test('a repeated hit is answered by the fast path with the pipeline answer, per-request parts renewed', async () => {
+    // Cold: the pipeline walks the vendors; the answer is fresh data, so it is remembered.
+    const viaPipeline = await stack.get(ANALYTICS);
+    expect(lastServed()).toBe(false);
+    stack.resetCounts();
+    const viaFastPath = await stack.get(ANALYTICS, { 'X-API-Key': CLIENT_KEY, 'X-Request-Id': 'trace-123' });
+    expect(lastServed()).toBe(true);
+    expect(stack.upstreamCalls()).toBe(0);
+
+    expect(viaFastPath.status).toBe(200);
+    expect(viaFastPath.text.length).toBeGreaterThan(1000);
+    expect(stable(viaFastPath.text)).toEqual(stable(viaPipeline.text));
+    expect(stableHeaders(viaFastPath.headers)).toEqual(stableHeaders(viaPipeline.headers));
+    expect(viaFastPath.headers.get('content-length')).toBe(String(Buffer.byteLength(viaFastPath.text)));
+    expect(viaFastPath.headers.get('x-request-id')).toBe('trace-123');
+    expect(viaFastPath.headers.get('ratelimit')).toMatch(/^"per-key";r=\d+;t=0$/);
+    expect(viaFastPath.headers.get('cache-control')).toMatch(/^private, max-age=\d+$/);
+    // helmet's headers come along with the rest of the remembered ones
+    expect(viaFastPath.headers.get('x-content-type-options')).toBe('nosniff');
+
+    const body = JSON.parse(viaFastPath.text) as Body;
+    expect(body.meta.requestId).toBe('trace-123');
+    expect(body.meta.generatedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(body.sources.every((s) => s.cache === 'hit' && s.status === 'ok' && s.durationMs === 0)).toBe(true);
+
+    const log = stack.logs.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.requestId === 'trace-123');
+    expect(log).toMatchObject({ message: 'request', client: 'agency', route: ANALYTICS, status: 200, method: 'GET' });
+    expect(String(log?.sources)).toMatch(/^acme-instantly:ok:hit/);
+  });
+
+  test('fast-path answers are counted in the metrics like the pipeline counts a hit', async () => {
+    await stack.get(ANALYTICS);
+    const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec((await stack.get('/metrics')).text)?.[1] ?? 0);
+    const hits = /gateway_cache_events_total\{provider="kakiyo",event="hit"\} (\d+)/;
+    const requests = /gateway_http_requests_total\{route="\/v1\/campaigns\/analytics",status="200"\} (\d+)/;
+    const before = { hits: await metric(hits), requests: await metric(requests) };
+    served.mockClear();
+    await stack.get(ANALYTICS);
+    await stack.get(ANALYTICS);
+    expect(served.mock.results.filter((r) => r.value === true)).toHaveLength(2);
+    expect(await metric(hits)).toBe(before.hits + 2);
+    expect(await metric(requests)).toBe(before.requests + 2);
+  });
+
+  test('whatever it cannot answer exactly goes to the pipeline', async () => {
+    await stack.get(ANALYTICS);
+    const warm = await stack.get(ANALYTICS);
+    const etag = warm.headers.get('etag') ?? '';
+
+    const conditional = await stack.get(ANALYTICS, { 'X-API-Key': CLIENT_KEY, 'If-None-Match': etag });
+    expect(conditional.status).toBe(304);
+    expect(lastServed()).toBe(false);
+
+    const noCache = await stack.get(ANALYTICS, { 'X-API-Key': CLIENT_KEY, 'Cache-Control': 'no-cache' });
+    expect(lastServed()).toBe(false);
+    expect((JSON.parse(noCache.text) as Body).sources.every((s) => s.cache === 'bypass')).toBe(true);
+
+    const unknownKey = await stack.get(ANALYTICS, { 'X-API-Key': 'not-a-client-key' });
+    expect(unknownKey.status).toBe(401);
+    expect(lastServed()).toBe(false);
+
+    // Another client is another entry, even for the same URL (its default workspace differs).
+    const other = await stack.get(ANALYTICS, { 'X-API-Key': OTHER_CLIENT_KEY });
+    expect(lastServed()).toBe(false);
+    expect((JSON.parse(other.text) as Body).sources.map((s) => s.connection)).toEqual(['globex-instantly', 'globex-kakiyo', 'globex-seleqt', 'globex-sendkit']);
+
+    const refresh = await stack.get(`${ANALYTICS}?refresh=true`);
+    expect(refresh.status).toBe(200);
+    expect(lastServed()).toBe(false);
+  });
+
+  test('a refresh that renews the cache entries retires the remembered answer', async () => {
+    await stack.get(ANALYTICS);
+    await stack.get(ANALYTICS);
+    expect(lastServed()).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a new fetchedAt
+    await stack.get(`${ANALYTICS}?refresh=true`);
+    const after = await stack.get(ANALYTICS);
+    expect(lastServed()).toBe(false); // the entries it was made from were replaced
+    expect((JSON.parse(after.text) as Body).sources.every((s) => s.cache === 'hit')).toBe(true);
+    await stack.get(ANALYTICS);
+    expect(lastServed()).toBe(true); // remembered again from the new generation
+  });
+
+  test('a client over its limit gets the pipeline 429 (the fast path took nothing from it)', async () => {
+    await stack.close();
+    stack = await startStack({ requestsPerMinute: 3 });
+    await stack.get(ANALYTICS);
+    await stack.get(ANALYTICS);
+    await stack.get(ANALYTICS);
+    expect(lastServed()).toBe(true);
+    const limited = await stack.get(ANALYTICS);
+    expect(limited.status).toBe(429);
+    expect(lastServed()).toBe(false);
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  test('an answer past its sources freshness is not replayed (stale-while-revalidate runs in the pipeline)', async () => {
+    await stack.close();
+    stack = await startStack({ providerSettings: { instantly: { ttlSeconds: 1 } } });
+    await stack.get(ANALYTICS);
+    await stack.get(ANALYTICS);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const stale = await stack.get(ANALYTICS);
+    expect(lastServed()).toBe(false);
+    const sources = (JSON.parse(stale.text) as Body).sources;
+    expect(sources.find((s) => s.connection === 'acme-instantly')?.cache).toBe('stale');
+  });
+});
