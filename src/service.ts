@@ -15,6 +15,7 @@ import { createProviders } from './providers/registry';
 import type { AnalyticsProvider } from './providers/types';
 import type { ProviderId } from './schema/campaign';
 import { createApp } from './server/app';
+import { problemBody } from './server/problem';
 import { withHotPath } from './server/hot-path';
 
 export interface ServiceOptions {
@@ -63,6 +64,23 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 100;
+  // Requests Node refuses before the app sees them (a 170 KB URL, a malformed request line) still
+  // get a problem+json answer instead of Node's bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify(
+      problemBody(status, 'invalid_query', tooLarge ? 'the request line or headers are too large (ids takes at most 100 campaign keys)' : 'the request could not be parsed', ''),
+    );
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 
   return {
     config,
