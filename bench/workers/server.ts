@@ -13,7 +13,8 @@ import { createService, type GatewayService } from '../../src/service';
 import { serveCommands } from '../lib/proc';
 
 const GatewayPayloadSchema = z.object({ document: z.unknown(), extraSecrets: z.array(z.string()).default([]) });
-const BytesPayloadSchema = z.object({ bodyBase64: z.string(), contentType: z.string() });
+/** A captured answer: its body and its headers (those Node adds itself left out). */
+const BytesPayloadSchema = z.object({ bodyBase64: z.string(), headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])) });
 
 export interface ServerStats {
   rssBytes: number;
@@ -52,16 +53,19 @@ serveCommands({
     return { url: await service.listen(0, '127.0.0.1') };
   },
 
-  /** The strictest fair Express baseline: no x-powered-by and no per-response ETag hashing (the gateway computes neither per request). */
+  /**
+   * A bare Express 5 app sending the captured answer: the same headers and body bytes. No
+   * x-powered-by and no per-response ETag hashing (the gateway computes neither per request).
+   */
   async express(payload) {
     claim();
-    const { bodyBase64, contentType } = BytesPayloadSchema.parse(payload);
+    const { bodyBase64, headers } = BytesPayloadSchema.parse(payload);
     const body = Buffer.from(bodyBase64, 'base64');
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
     app.get('/v1/campaigns/analytics', (_req, res) => {
-      res.type(contentType).send(body);
+      res.set(headers).send(body);
     });
     server = createServer(app);
     return { url: await listen(server) };
@@ -69,11 +73,11 @@ serveCommands({
 
   async raw(payload) {
     claim();
-    const { bodyBase64, contentType } = BytesPayloadSchema.parse(payload);
+    const { bodyBase64, headers } = BytesPayloadSchema.parse(payload);
     const body = Buffer.from(bodyBase64, 'base64');
-    const headers = { 'content-type': contentType, 'content-length': String(body.length) };
+    const all = { ...headers, 'content-length': String(body.length) };
     server = createServer((_req, res) => {
-      res.writeHead(200, headers);
+      res.writeHead(200, all);
       res.end(body);
     });
     return { url: await listen(server) };

@@ -39,7 +39,9 @@ export const ANALYTICS_ROUTE = '/v1/campaigns/analytics';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const MAX_URL_LENGTH = 8192;
 /** Headers made per request; every other header of a remembered answer is sent as it was. */
-const PER_REQUEST_HEADERS = new Set(['x-request-id', 'ratelimit-policy', 'ratelimit', 'cache-control', 'content-length', 'date', 'connection', 'keep-alive', 'retry-after']);
+const PER_REQUEST_HEADERS = ['x-request-id', 'ratelimit-policy', 'ratelimit', 'cache-control', 'content-length'] as const;
+/** Headers Node's HTTP server adds itself (or that never belong to a 200). */
+const NOT_REMEMBERED = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'retry-after']);
 /** Remembered answers (each a few KB: headers, sources, meta; the campaigns stay in the answer cache). */
 export const DEFAULT_HOT_ENTRIES = 1000;
 
@@ -63,6 +65,12 @@ interface HotEntry {
   freshUntil: number;
   current: () => boolean;
   logSources: string;
+}
+
+const PER_REQUEST_NAMES: ReadonlySet<string> = new Set<string>(PER_REQUEST_HEADERS);
+
+function isPerRequest(name: string): name is (typeof PER_REQUEST_HEADERS)[number] {
+  return PER_REQUEST_NAMES.has(name);
 }
 
 export class HotAnswers {
@@ -120,7 +128,7 @@ export class HotAnswers {
       meta: { ...entry.rest.meta, requestId, generatedAt: new Date(now).toISOString() },
     };
     const chunks = answerChunks(body, serialized);
-    const perRequest: Record<string, OutgoingHttpHeader> = {
+    const perRequest: Record<(typeof PER_REQUEST_HEADERS)[number], OutgoingHttpHeader> = {
       'x-request-id': requestId,
       'ratelimit-policy': `"per-key";q=${decision.limit};w=60`,
       ratelimit: `"per-key";r=${decision.remaining};t=${decision.retryAfterSeconds}`,
@@ -130,7 +138,7 @@ export class HotAnswers {
     // One writeHead with the whole list: no per-header bookkeeping in the response object (about a
     // tenth of a hit's cost with setHeader), and the same bytes on the wire.
     const flat: OutgoingHttpHeader[] = [];
-    for (const [name, value] of entry.headers) flat.push(name, perRequest[name] ?? value);
+    for (const [name, value] of entry.headers) flat.push(name, isPerRequest(name) ? perRequest[name] : value);
     res.writeHead(200, flat);
     for (let i = 0; i < chunks.length - 1; i += 1) res.write(chunks[i]);
     res.end(chunks[chunks.length - 1]);
@@ -168,18 +176,16 @@ export class HotAnswers {
     const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;
     const fetchedAt = rest.sources.map((source) => (source.fetchedAt === null ? Number.NaN : Date.parse(source.fetchedAt)));
     if (rest.sources.some((source) => source.status !== 'ok') || fetchedAt.some((at) => !Number.isFinite(at))) return;
+    // In the order sent; a per-request header keeps its place and gets its value per request.
     const headers: [string, OutgoingHttpHeader][] = [];
     for (const name of res.getHeaderNames()) {
       const value = res.getHeader(name);
-      if (value !== undefined) headers.push([name, PER_REQUEST_HEADERS.has(name) ? '' : value]);
+      if (value !== undefined && !NOT_REMEMBERED.has(name)) headers.push([name, isPerRequest(name) ? '' : value]);
     }
-    // Every per-request header the pipeline sends must be made here too.
-    for (const name of ['x-request-id', 'ratelimit-policy', 'ratelimit', 'cache-control', 'content-length']) {
-      if (!headers.some(([known]) => known === name)) headers.push([name, '']);
-    }
+    for (const name of PER_REQUEST_HEADERS) if (!headers.some(([known]) => known === name)) headers.push([name, '']);
     this.entries.set(HotAnswers.key(client, req), {
       etag: answer.etag,
-      headers: headers.filter(([name]) => name !== 'date' && name !== 'connection' && name !== 'keep-alive' && name !== 'retry-after'),
+      headers,
       rest,
       fetchedAt,
       freshUntil: reuse.freshUntil,
