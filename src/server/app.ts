@@ -14,7 +14,7 @@ import { parseAnalyticsQuery } from '../gateway/request';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import { ClientDirectory, QUERY_KEY_NAMES, presentedKey } from './auth';
-import { HotAnswers, attachHotPath } from './hot-path';
+import { HotAnswers, MAX_URL_LENGTH, REQUEST_ID, attachHotPath } from './hot-path';
 import { InboundLimiter } from './inbound-limit';
 import { contextOf, setContext } from './context';
 import { createDashboard } from './dashboard';
@@ -23,8 +23,6 @@ import { buildOpenApi } from './openapi';
 import { sendProblem } from './problem';
 
 export const VERSION = '0.1.0';
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const MAX_URL_LENGTH = 8192;
 
 export interface AppDeps {
   config: GatewayConfig;

@@ -35,9 +35,9 @@ import { presentedKey, type ClientDirectory } from './auth';
 import type { InboundLimiter } from './inbound-limit';
 
 export const ANALYTICS_ROUTE = '/v1/campaigns/analytics';
-/** The pipeline's rules for an incoming request id and a URL's length (app.ts). */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const MAX_URL_LENGTH = 8192;
+/** The rules for an incoming request id and a URL's length, shared with the pipeline (app.ts). */
+export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const MAX_URL_LENGTH = 8192;
 /** Headers made per request; every other header of a remembered answer is sent as it was. */
 const PER_REQUEST_HEADERS = ['x-request-id', 'ratelimit-policy', 'ratelimit', 'cache-control', 'content-length'] as const;
 /** Headers Node's HTTP server adds itself (or that never belong to a 200). */
