@@ -10,6 +10,7 @@
  * SOAK_URL, SOAK_KEY, SOAK_SECRETS (JSON array), SOAK_RATE, SOAK_DURATION_MS, SOAK_TIMEOUT_MS.
  */
 import { Agent, get } from 'node:http';
+import { mulberry32 } from '../src/simulator/random';
 
 export interface Percentiles {
   p50: number;
@@ -85,18 +86,6 @@ function required(name: string): string {
   return value;
 }
 
-/** A small seeded generator (mulberry32), so two runs send the same sequence of queries. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function runLoad(): Promise<LoadSummary> {
   const base = required('SOAK_URL');
   const key = required('SOAK_KEY');
@@ -108,7 +97,7 @@ export async function runLoad(): Promise<LoadSummary> {
   if (!(rate > 0) || !(durationMs > 0) || !(timeoutMs > 0)) throw new Error('SOAK_RATE, SOAK_DURATION_MS and SOAK_TIMEOUT_MS must be positive numbers');
 
   const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
-  const random = seeded(20261125);
+  const random = mulberry32(20261125);
   const totalWeight = LOAD_MIX.reduce((sum, [weight]) => sum + weight, 0);
   const pick = (): string => {
     let draw = random() * totalWeight;

@@ -11,6 +11,7 @@
  * - errors are our own `ProviderError`: no axios error (which carries request headers) escapes,
  *   and every configured secret is removed from vendor-supplied message text.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { ProviderError, redactSecrets, type ProviderErrorCode } from '../errors';
 import type { ProviderId } from '../schema/campaign';
@@ -160,22 +161,6 @@ function headerMap(response: AxiosResponse): Record<string, string> {
   return out;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new Error('aborted'));
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-    function onAbort(): void {
-      clearTimeout(timer);
-      reject(new Error('aborted'));
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Classifies an exception thrown by axios (never a status: those are returned). */
 function classifyThrown(error: unknown): { code: ProviderErrorCode; message: string } {
   const code = axios.isAxiosError(error) ? error.code : undefined;
@@ -308,7 +293,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
       if (!decision.retry) throw result.error;
       try {
-        await sleep(decision.delayMs, request.signal);
+        await delay(decision.delayMs, undefined, request.signal ? { signal: request.signal } : {});
       } catch {
         throw new ProviderError({ provider, code: 'aborted', message: 'the call was cancelled' });
       }

@@ -4,6 +4,7 @@
  * HTTP client's `RequestGate`, so every attempt (retries included) takes a permit. A wait that
  * would end after the caller's deadline fails at once as `rate_limited` instead of sleeping.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { ProviderError } from '../errors';
 import type { RequestGate } from '../http/client';
@@ -42,19 +43,14 @@ function abortError(provider: ProviderId): ProviderError {
   return new ProviderError({ provider, code: 'aborted', message: 'the call was cancelled' });
 }
 
-function wait(ms: number, signal: AbortSignal | undefined, provider: ProviderId): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortError(provider));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Sleeps `ms` unless the signal aborts first, which rejects as `aborted`. */
+async function wait(ms: number, signal: AbortSignal | undefined, provider: ProviderId): Promise<void> {
+  if (ms <= 0) return;
+  try {
+    await delay(ms, undefined, signal ? { signal } : {});
+  } catch {
+    throw abortError(provider);
+  }
 }
 
 export class AccountLimiter implements RequestGate {
