@@ -89,12 +89,12 @@ export interface HttpClient {
  */
 export function pathOf(strings: TemplateStringsArray, ...values: readonly (string | number)[]): string {
   let out = strings[0] ?? '';
-  values.forEach((value, i) => {
-    const text = String(value);
+  for (let i = 0; i < values.length; i += 1) {
+    const text = String(values[i]);
     // encodeURIComponent leaves dots alone, and URL parsing resolves "." and ".." segments.
     if (text === '' || text === '.' || text === '..') throw new Error('unsafe path segment');
     out += encodeURIComponent(text) + (strings[i + 1] ?? '');
-  });
+  }
   return out;
 }
 

@@ -164,20 +164,30 @@ export function toIsoOrNull(value: string | number | null | undefined): string |
 /**
  * Runs `fn` over items with at most `limit` in flight; results keep the input order. The first
  * failure rejects and drops the calls still queued, so a failing vendor is not called for every
- * remaining campaign. `limit` workers take the next item from one shared iterator (no promise or
+ * remaining campaign. `limit` workers take the next item from one shared index (no promise or
  * closure per queued item: a 5,000-campaign walk allocates less, issue 6).
  */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => R | Promise<R>,
+  /** Called once, at the first failure, before any other item starts (e.g. to abort calls in flight). */
+  onFailure?: (error: unknown) => void,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
-  const queue = items.entries();
+  let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {
-    for (const [index, item] of queue) {
-      if (failed) return;
+    while (!failed && next < items.length) {
+      const index = next;
+      next += 1;
       try {
-        results[index] = await fn(item, index);
+        results[index] = await fn(items[index] as T, index);
       } catch (error) {
-        failed = true;
+        if (!failed) {
+          failed = true;
+          onFailure?.(error);
+        }
         throw error;
       }
     }
@@ -202,13 +212,25 @@ export function finishRecord(
   raw: unknown,
   includeRaw: boolean,
 ): CampaignAnalytics {
+  // Every field written out rather than spread: the same record, one copy loop less per campaign
+  // (issue 6), and a field added to the model is a compile error here until it is set.
   const record: CampaignAnalytics = {
     key: `${connection.id}:${fields.id}`,
+    id: fields.id,
     provider,
     connection: connection.id,
     workspace: connection.workspace,
-    ...fields,
+    name: fields.name,
+    status: fields.status,
+    vendorStatus: fields.vendorStatus,
+    channels: fields.channels,
+    createdAt: fields.createdAt,
+    metrics: fields.metrics,
     rates: computeRates(fields.metrics),
+    averageReplySeconds: fields.averageReplySeconds,
+    steps: fields.steps,
+    daily: fields.daily,
+    leadStatus: fields.leadStatus,
   };
   if (includeRaw && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) record.raw = { ...raw };
   return record;

@@ -244,19 +244,8 @@ function notFoundWarning(ids: readonly string[]): SourceWarning {
 async function fetchAll(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient): Promise<ProviderResult> {
   const validator = new RecordValidator();
   const ids = query.campaignIds ? [...new Set(query.campaignIds)] : await listKakiyoCampaignIds(connection, query, http, validator);
-  // mapBounded clears its queue once the first failure reaches it, but p-limit has already started
-  // the next queued call by then; every Kakiyo call costs a credit, so that call is not sent (its
-  // rejection is ignored: the fetch has already failed with the first error).
-  let failed = false;
-  const outcomes = await mapBounded(ids, connection.concurrency ?? DEFAULT_CONCURRENCY, async (id) => {
-    if (failed) throw new ProviderError({ provider: 'kakiyo', code: 'aborted', message: 'not sent: another analytics call already failed' });
-    try {
-      return await fetchCampaignAnalytics(connection, query, http, id);
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
-  });
+  // mapBounded starts no call after the first failure: every Kakiyo call costs a credit.
+  const outcomes = await mapBounded(ids, connection.concurrency ?? DEFAULT_CONCURRENCY, (id) => fetchCampaignAnalytics(connection, query, http, id));
   const records = [];
   const missing: string[] = [];
   for (const outcome of outcomes) {

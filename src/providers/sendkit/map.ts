@@ -95,6 +95,16 @@ export function mapSendkitLeadStatus(breakdown: SendkitAnalytics['statusBreakdow
   return counts;
 }
 
+/** The vendor's own count of leads contacted (`contacted`, else `contactedLeads`), or null. */
+export function sendkitContacted(stats: SendkitStats | null | undefined): number | null {
+  return toCount(stats?.contacted) ?? toCount(stats?.contactedLeads);
+}
+
+/** Whether mapping reads `stepStats`: steps were asked for, or `contacted` must come from step 1. */
+export function sendkitNeedsSteps(include: Pick<IncludeOptions, 'steps'>, analytics: Pick<SendkitAnalytics, 'stats'>): boolean {
+  return include.steps || sendkitContacted(analytics.stats) === null;
+}
+
 export function mapSendkitCampaign(
   connection: Pick<ProviderConnection, 'id' | 'workspace'>,
   source: SendkitCampaignSource,
@@ -104,8 +114,8 @@ export function mapSendkitCampaign(
   const { analytics, listItem } = source;
   const stats: SendkitStats = analytics.stats ?? {};
   // Steps are mapped only when asked for, or when `contacted` has to come from the first step.
-  const contacted = toCount(stats.contacted) ?? toCount(stats.contactedLeads);
-  const steps = analytics.stepStats && (include.steps || contacted === null) ? mapSendkitSteps(analytics.stepStats) : null;
+  const contacted = sendkitContacted(stats);
+  const steps = analytics.stepStats && sendkitNeedsSteps(include, analytics) ? mapSendkitSteps(analytics.stepStats) : null;
   const leadStatus = mapSendkitLeadStatus(analytics.statusBreakdown);
   const rawStatus = analytics.campaign?.status ?? listItem?.status;
   const vendorStatus = rawStatus === null || rawStatus === undefined ? '' : String(rawStatus);

@@ -394,6 +394,54 @@ describe('records that fail their schema, envelopes that drift', () => {
     ]);
   });
 
+  describe('step rows are checked only when they are read', () => {
+    const badSteps = (stats: Record<string, unknown>) => ({
+      success: true,
+      data: { campaign: { name: 'Odd steps' }, stats, stepStats: [{ _id: 0, sent: 5 }, { _id: 1, sent: true }] },
+    });
+
+    it('steps not asked for and contacted reported: a bad step row does not hide the campaign', async () => {
+      nock(ORIGIN, WORKSPACE_AUTH).get(`/v1/analytics/campaigns/${DOC}`).reply(200, badSteps({ contacted: 7, sent: 9 }));
+      const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC] }), client());
+      expect(result.warnings).toEqual([]);
+      expect(result.records.map((record) => [record.id, record.metrics.contacted, record.metrics.sent, record.steps])).toEqual([[DOC, 7, 9, null]]);
+    });
+
+    it('include=steps: the bad row makes the campaign invalid, named by its path', async () => {
+      nock(ORIGIN, WORKSPACE_AUTH).get(`/v1/analytics/campaigns/${DOC}`).reply(200, badSteps({ contacted: 7 }));
+      const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC], include: { steps: true, daily: false, raw: false } }), client());
+      expect(result.records).toEqual([]);
+      expect(result.warnings).toEqual([
+        expect.objectContaining({ code: 'invalid_records', count: 1, path: `analytics.${DOC}.data.stepStats.1.sent` }),
+      ]);
+    });
+
+    it('contacted must come from step 1: the bad row makes the campaign invalid', async () => {
+      nock(ORIGIN, WORKSPACE_AUTH).get(`/v1/analytics/campaigns/${DOC}`).reply(200, badSteps({ sent: 9 }));
+      const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC] }), client());
+      expect(result.records).toEqual([]);
+      expect(result.warnings).toEqual([expect.objectContaining({ path: `analytics.${DOC}.data.stepStats.1.sent` })]);
+    });
+
+    it('stepStats that is not an array is named as a whole when read', async () => {
+      nock(ORIGIN, WORKSPACE_AUTH)
+        .get(`/v1/analytics/campaigns/${DOC}`)
+        .reply(200, { success: true, data: { campaign: { name: 'x' }, stats: { sent: 1 }, stepStats: 'n/a' } });
+      const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC] }), client());
+      expect(result.warnings).toEqual([expect.objectContaining({ path: `analytics.${DOC}.data.stepStats` })]);
+    });
+
+    it('good rows read for contacted give the first step\'s sent', async () => {
+      nock(ORIGIN, WORKSPACE_AUTH)
+        .get(`/v1/analytics/campaigns/${DOC}`)
+        .reply(200, { success: true, data: { campaign: { name: 'x' }, stats: { sent: 9 }, stepStats: [{ _id: 1, sent: 4 }, { _id: 0, sent: '6' }] } });
+      const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC] }), client());
+      expect(result.warnings).toEqual([]);
+      expect(result.records[0]?.metrics.contacted).toBe(6);
+      expect(result.records[0]?.steps).toBeNull();
+    });
+  });
+
   it('a requested campaign whose reply has no name anywhere is invalid (no daily call for it)', async () => {
     nock(ORIGIN, WORKSPACE_AUTH).get(`/v1/analytics/campaigns/${DOC}`).reply(200, { success: true, data: { stats: { sent: 1 } } });
     const http = client();
