@@ -139,12 +139,19 @@ export function lowerCaseCounts(record: Readonly<Record<string, unknown>> | null
 /** `2026-01-31T12:00:00.000Z`: what `Date.prototype.toISOString` returns for years 0–9999. */
 const CANONICAL_ISO = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
+/** The number written by the ASCII digits `value[start..end)` (already checked to be digits). */
+function digitsAt(value: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i += 1) n = n * 10 + (value.charCodeAt(i) - 48);
+  return n;
+}
+
 /** True when `value` is exactly what toISOString would make of it (a real day of its month). */
 function isCanonicalIso(value: string): boolean {
   if (!CANONICAL_ISO.test(value)) return false;
-  const year = Number(value.slice(0, 4));
-  const month = Number(value.slice(5, 7));
-  const day = Number(value.slice(8, 10));
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 7);
+  const day = digitsAt(value, 8, 10);
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
   return day <= days;

@@ -149,6 +149,8 @@ interface CallContext {
   query: AnalyticsQuery;
   http: HttpClient;
   headers: Record<string, string>;
+  /** `from`/`to` for the analytics and daily calls (the same for every campaign of a fetch). */
+  range: Record<string, QueryValue>;
   /** The caller's signal, also aborted by the fetch itself once one campaign has failed it. */
   signal: AbortSignal;
 }
@@ -207,14 +209,10 @@ function pathIn(where: string, error: z.ZodError): string {
 }
 
 /** Daily rows of one campaign; rows that fail their schema are reported in `rejected` by path. */
-async function fetchSendkitDaily(
-  ctx: CallContext,
-  id: string,
-  range: Record<string, QueryValue>,
-): Promise<{ rows: SendkitDailyRow[]; raw: unknown[]; rejected: string[] }> {
+async function fetchSendkitDaily(ctx: CallContext, id: string): Promise<{ rows: SendkitDailyRow[]; raw: unknown[]; rejected: string[] }> {
   const response = await ctx.http.getJson({
     path: pathOf`/v1/analytics/daily/campaigns/${id}`,
-    query: range,
+    query: ctx.range,
     headers: ctx.headers,
     signal: ctx.signal,
     deadlineMs: ctx.query.deadlineMs,
@@ -249,11 +247,10 @@ function loadSendkitCampaign(
     // '', '.' and '..' cannot be one path segment, so no campaign can have them as its id.
     return Promise.resolve(tolerateNotFound ? { kind: 'not_found', id } : { kind: 'invalid', path: `analytics.${id}` });
   }
-  const range: Record<string, QueryValue> = { from: ctx.query.startDate, to: ctx.query.endDate };
   return ctx.http
-    .getJson({ path, query: range, headers: ctx.headers, signal: ctx.signal, deadlineMs: ctx.query.deadlineMs })
+    .getJson({ path, query: ctx.range, headers: ctx.headers, signal: ctx.signal, deadlineMs: ctx.query.deadlineMs })
     .then(
-      (response) => sendkitCampaignFromReply(ctx, id, listed, range, response.data),
+      (response) => sendkitCampaignFromReply(ctx, id, listed, response.data),
       (error: unknown): CampaignOutcome => {
         if (tolerateNotFound && isProviderError(error) && error.code === 'not_found') return { kind: 'not_found', id };
         throw error;
@@ -266,7 +263,6 @@ function sendkitCampaignFromReply(
   ctx: CallContext,
   id: string,
   listed: ListedCampaign | undefined,
-  range: Record<string, QueryValue>,
   data: unknown,
 ): CampaignOutcome | Promise<CampaignOutcome> {
   // The envelope's one rule (`data` is an object) checked directly, once per campaign; zod only
@@ -293,7 +289,7 @@ function sendkitCampaignFromReply(
     rejected,
   });
   if (!ctx.query.include.daily) return finish(undefined, NO_REJECTIONS);
-  return fetchSendkitDaily(ctx, id, range).then((series) => {
+  return fetchSendkitDaily(ctx, id).then((series) => {
     if (raw) raw.daily = series.raw;
     return finish(series.rows, series.rejected);
   });
@@ -305,19 +301,14 @@ async function fetchUnredacted(connection: ProviderConnection, query: AnalyticsQ
   // flight are aborted.
   const stop = new AbortController();
   const signal = query.signal ? AbortSignal.any([query.signal, stop.signal]) : stop.signal;
-  const ctx: CallContext = { connection, query, http, headers, signal };
+  const range: Record<string, QueryValue> = { from: query.startDate, to: query.endDate };
+  const ctx: CallContext = { connection, query, http, headers, range, signal };
   const validator = new RecordValidator();
-  const requested = query.campaignIds !== undefined;
-  const targets: { id: string; listed: ListedCampaign | undefined }[] = query.campaignIds
-    ? [...new Set(query.campaignIds)].map((id) => ({ id, listed: undefined }))
-    : (await listSendkitCampaigns(ctx, validator)).map((listed) => ({ id: listed.item._id, listed }));
-
-  const outcomes = await mapBounded(
-    targets,
-    connection.concurrency ?? DEFAULT_CONCURRENCY,
-    (target) => loadSendkitCampaign(ctx, target.id, target.listed, requested),
-    () => stop.abort(),
-  );
+  const concurrency = connection.concurrency ?? DEFAULT_CONCURRENCY;
+  const abort = (): void => stop.abort();
+  const outcomes = query.campaignIds
+    ? await mapBounded([...new Set(query.campaignIds)], concurrency, (id) => loadSendkitCampaign(ctx, id, undefined, true), abort)
+    : await mapBounded(await listSendkitCampaigns(ctx, validator), concurrency, (listed) => loadSendkitCampaign(ctx, listed.item._id, listed, false), abort);
 
   // Counted in campaign order after the fan-out, so the first failing path does not depend on timing.
   const records: CampaignAnalytics[] = [];

@@ -19,6 +19,11 @@ const jsonObject = z.custom<Record<string, unknown>>((value) => typeof value ===
   error: (issue) => `Invalid input: expected record, received ${Array.isArray(issue.input) ? 'array' : issue.input === null ? 'null' : typeof issue.input}`,
 });
 
+/** A JSON array, checked but not copied (the caller validates its items one by one). Fails like `z.array` does. */
+const jsonArray = z.custom<unknown[]>((value) => Array.isArray(value), {
+  error: (issue) => `Invalid input: expected array, received ${issue.input === null ? 'null' : typeof issue.input}`,
+});
+
 /**
  * A count as SendKit might send it: a number, a numeric string, or nothing. `null` is a member of
  * the union rather than a `.nullish()` wrapper: the same values pass and fail, but each field is
@@ -59,7 +64,7 @@ const cursor = z.union([z.string(), z.number(), z.null()]).optional();
  * validated one by one afterwards, so one odd campaign does not hide the others.
  */
 export const SendkitListEnvelopeSchema = z.object({
-  data: z.array(z.unknown()),
+  data: jsonArray,
   pagination: z
     .object({
       nextCursor: cursor,
@@ -161,4 +166,4 @@ export const SendkitDailyRowSchema = z.object({
 export type SendkitDailyRow = z.infer<typeof SendkitDailyRowSchema>;
 
 /** The daily envelope `{success, data: [...]}`; rows are validated one by one afterwards. */
-export const SendkitDailyEnvelopeSchema = z.object({ data: z.array(z.unknown()) });
+export const SendkitDailyEnvelopeSchema = z.object({ data: jsonArray });
