@@ -85,7 +85,7 @@ interface Pair {
   calls: number;
 }
 
-/** One baseline pass and one provider pass over the same replies, each after a full GC. */
+/** One baseline pass and one provider pass over the same replies, each after a GC of the given kind. */
 async function measurePair(
   provider: z.infer<typeof ProviderIdSchema>,
   replies: ReadonlyMap<string, string>,
