@@ -133,6 +133,15 @@ export const RedisConfigSchema = z
   .strict();
 export type RedisConfig = z.infer<typeof RedisConfigSchema>;
 
+/**
+ * The parts of a config file that refer to each other (ids, client keys, client workspaces), and
+ * nothing else: the cross-reference checks below read only these.
+ */
+const ReferencesSchema = z.object({
+  workspaces: z.array(z.object({ id: z.string(), connections: z.array(z.object({ id: z.string() })) })),
+  clients: z.array(z.object({ keySha256: z.string(), workspaces: z.array(z.string()), defaultWorkspace: z.string().optional() })),
+});
+
 export const ConfigFileSchema = z
   .object({
     server: z
@@ -160,31 +169,40 @@ export const ConfigFileSchema = z
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).strict().default({ level: 'info' }),
   })
   .strict()
-  .superRefine((config, ctx) => {
-    const workspaceIds = new Set<string>();
-    const connectionIds = new Set<string>();
-    config.workspaces.forEach((workspace, w) => {
-      if (workspaceIds.has(workspace.id)) ctx.addIssue({ code: 'custom', path: ['workspaces', w, 'id'], message: `duplicate workspace id "${workspace.id}"` });
-      workspaceIds.add(workspace.id);
-      workspace.connections.forEach((connection, c) => {
-        if (connectionIds.has(connection.id)) {
-          ctx.addIssue({ code: 'custom', path: ['workspaces', w, 'connections', c, 'id'], message: `duplicate connection id "${connection.id}"` });
+  .superRefine(
+    (config, ctx) => {
+      // Re-read through ReferencesSchema: with `when`, this runs even if other parts of the file
+      // failed, so `config` is only known to have what ReferencesSchema checked.
+      const references = ReferencesSchema.parse(config);
+      const workspaceIds = new Set<string>();
+      const connectionIds = new Set<string>();
+      references.workspaces.forEach((workspace, w) => {
+        if (workspaceIds.has(workspace.id)) ctx.addIssue({ code: 'custom', path: ['workspaces', w, 'id'], message: `duplicate workspace id "${workspace.id}"` });
+        workspaceIds.add(workspace.id);
+        workspace.connections.forEach((connection, c) => {
+          if (connectionIds.has(connection.id)) {
+            ctx.addIssue({ code: 'custom', path: ['workspaces', w, 'connections', c, 'id'], message: `duplicate connection id "${connection.id}"` });
+          }
+          connectionIds.add(connection.id);
+        });
+      });
+      const hashes = new Set<string>();
+      references.clients.forEach((client, i) => {
+        const hash = client.keySha256.toLowerCase();
+        if (hashes.has(hash)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'keySha256'], message: 'two clients share one key' });
+        hashes.add(hash);
+        client.workspaces.forEach((workspace, j) => {
+          if (!workspaceIds.has(workspace)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'workspaces', j], message: `unknown workspace "${workspace}"` });
+        });
+        if (client.defaultWorkspace !== undefined && !client.workspaces.includes(client.defaultWorkspace)) {
+          ctx.addIssue({ code: 'custom', path: ['clients', i, 'defaultWorkspace'], message: 'must be one of the client\'s workspaces' });
         }
-        connectionIds.add(connection.id);
       });
-    });
-    const hashes = new Set<string>();
-    config.clients.forEach((client, i) => {
-      if (hashes.has(client.keySha256)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'keySha256'], message: 'two clients share one key' });
-      hashes.add(client.keySha256);
-      client.workspaces.forEach((workspace, j) => {
-        if (!workspaceIds.has(workspace)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'workspaces', j], message: `unknown workspace "${workspace}"` });
-      });
-      if (client.defaultWorkspace !== undefined && !client.workspaces.includes(client.defaultWorkspace)) {
-        ctx.addIssue({ code: 'custom', path: ['clients', i, 'defaultWorkspace'], message: 'must be one of the client\'s workspaces' });
-      }
-    });
-  });
+    },
+    // Cross-references are checked in the same run as every other problem, whenever the parts
+    // they read are well-formed (zod would otherwise skip them until the whole file is valid).
+    { when: (payload) => ReferencesSchema.safeParse(payload.value).success },
+  );
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
 export interface ResolvedConnection {
@@ -294,9 +312,14 @@ function redisSecrets(redis: RedisConfig | undefined): string[] {
 export function resolveConfig(document: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const problems: string[] = [];
   const interpolated = interpolateEnv(document, env, problems);
+  // A field whose variable is not set is reported once, for the variable, not again as empty.
+  const unsetPaths = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(': '))));
   const parsed = ConfigFileSchema.safeParse(interpolated);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${formatPath(issue.path)}: ${describeIssue(issue)}`);
+    for (const issue of parsed.error.issues) {
+      const path = formatPath(issue.path);
+      if (!unsetPaths.has(path)) problems.push(`${path}: ${describeIssue(issue)}`);
+    }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const file = parsed.data;

@@ -199,13 +199,10 @@ describe('environment interpolation', () => {
     expect(problems).toEqual([]);
   });
 
-  it('resolveConfig reports a missing variable next to the schema problem it causes, one line each', () => {
+  it('resolveConfig reports a missing variable once, not again as the empty value it leaves', () => {
     const env = { ...ENV };
     delete env.ACME_SELEQT_KEY;
-    expect(problemsOf(baseDocument(), env)).toEqual([
-      'workspaces[0].connections[1].apiKey: environment variable ACME_SELEQT_KEY is not set',
-      'workspaces[0].connections[1].apiKey: must not be empty',
-    ]);
+    expect(problemsOf(baseDocument(), env)).toEqual(['workspaces[0].connections[1].apiKey: environment variable ACME_SELEQT_KEY is not set']);
   });
 
   it('resolveConfig reports a missing variable even when the rest of the file is valid', () => {
@@ -392,6 +389,27 @@ describe('validation problems', () => {
     const clients = document.clients as Record<string, unknown>[];
     clients.push({ id: 'second', keySha256: OTHER_CLIENT_KEY_HASH, workspaces: ['globex', 'initech'] });
     expect(problemsOf(document)).toEqual(['clients[1].workspaces[1]: unknown workspace "initech"']);
+  });
+
+  it('reports cross-reference problems in the same run as other problems (one run shows them all)', () => {
+    const document = baseDocument();
+    const clients = document.clients as Record<string, unknown>[];
+    clients.push({ id: 'second', keySha256: OTHER_CLIENT_KEY_HASH, workspaces: ['initech'] });
+    const workspaces = document.workspaces as { id: string; connections: Record<string, unknown>[] }[];
+    workspaces[0]?.connections.push({ id: 'acme-x', provider: 'mailchimp', apiKey: 'k' });
+    document.server = { port: 70000 };
+    expect(problemsOf(document)).toEqual([
+      'server.port: Too big: expected number to be <=65535',
+      expect.stringMatching(/^workspaces\[0\]\.connections\[\d+\]\.provider: /),
+      'clients[1].workspaces[0]: unknown workspace "initech"',
+    ]);
+  });
+
+  it('skips the cross-reference checks only when the parts they read are malformed themselves', () => {
+    const document = baseDocument();
+    const clients = document.clients as Record<string, unknown>[];
+    clients.push({ id: 'second', keySha256: OTHER_CLIENT_KEY_HASH, workspaces: 'initech' });
+    expect(problemsOf(document)).toEqual(['clients[1].workspaces: Invalid input: expected array, received string']);
   });
 
   it('rejects a defaultWorkspace that is not among the client\'s workspaces (even one that exists)', () => {
