@@ -179,6 +179,18 @@ export class ConnectionRuntime {
     return entry !== undefined && this.ageMs(entry) < this.connection.settings.ttlSeconds * 1000;
   }
 
+  /**
+   * `isFresh`, also asking the shared tier (Redis) on a local miss. An entry found there is kept
+   * locally, as a fetch would keep it, so the fetch that follows does not read Redis again. Used by
+   * the fan-out cost cap, so that an instance does not refuse what another one has already fetched.
+   */
+  async isFreshAnywhere(query: UpstreamQueryKey): Promise<boolean> {
+    if (this.isFresh(query)) return true;
+    if (!this.deps.shared) return false;
+    const entry = await this.fromShared(this.cacheKey(query), query);
+    return entry !== undefined && this.ageMs(entry) < this.connection.settings.ttlSeconds * 1000;
+  }
+
   private ageMs(entry: CachedSource): number {
     return Math.max(0, this.now() - entry.fetchedAt);
   }

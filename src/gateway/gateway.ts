@@ -174,10 +174,14 @@ export class Gateway {
     const workspaceIds = this.resolveWorkspaces(client, request.workspaceId);
     const planned = this.plan(workspaceIds, request);
 
-    const cost = planned.reduce(
-      (sum, p) => sum + (!request.refresh && p.runtime.isFresh(p.query) ? 0 : p.runtime.estimateCalls(p.query)),
-      0,
-    );
+    const costOf = (fresh: readonly boolean[]): number =>
+      planned.reduce((sum, p, i) => sum + (!request.refresh && fresh[i] === true ? 0 : p.runtime.estimateCalls(p.query)), 0);
+    let cost = costOf(planned.map((p) => p.runtime.isFresh(p.query)));
+    // Over the cap on what this instance knows: ask the shared tier before refusing, since another
+    // instance may have fetched exactly this (what it finds also improves the estimate).
+    if (cost > this.config.server.maxUpstreamCalls && !request.refresh) {
+      cost = costOf(await Promise.all(planned.map((p) => p.runtime.isFreshAnywhere(p.query))));
+    }
     if (cost > this.config.server.maxUpstreamCalls) {
       this.deps.metrics.inboundRejected.inc({ reason: 'too_expensive' });
       throw new GatewayError(

@@ -34,8 +34,12 @@ describe('two in-process services sharing one Redis', () => {
   const calls = (): number => PROVIDER_IDS.reduce((sum, p) => sum + sims[p].stats().total, 0);
   const reset = (): void => PROVIDER_IDS.forEach((p) => sims[p].resetStats());
 
-  function service(redisUrl: string, providerSettings: Partial<Record<ProviderId, Record<string, unknown>>> = {}): GatewayService {
-    const config = resolveConfig(scaleoutDocument(sims, redisUrl, { providerSettings }));
+  function service(
+    redisUrl: string,
+    providerSettings: Partial<Record<ProviderId, Record<string, unknown>>> = {},
+    server: Record<string, unknown> = {},
+  ): GatewayService {
+    const config = resolveConfig(scaleoutDocument(sims, redisUrl, { providerSettings, server }));
     const created = createService(config, { logStream: new PassThrough(), extraSecrets: [SCALEOUT_CLIENT_KEY] });
     services.push(created);
     return created;
@@ -69,6 +73,35 @@ describe('two in-process services sharing one Redis', () => {
     reset();
     const plain = await get(b, `${ANALYTICS}?start_date=2026-07-01&end_date=2026-07-02`);
     expect((plain.body as Body).sources.map((s) => s.cache)).toEqual(['hit', 'hit', 'hit', 'hit']);
+    expect(calls()).toBe(0);
+  });
+
+  it('the fan-out cost cap asks Redis before refusing: B serves what A fetched, and still refuses the rest', async () => {
+    // B knows nothing locally, so it estimates include=steps over 4 connections well above 20 calls.
+    const a = service(redis.url);
+    const b = service(redis.url, {}, { maxUpstreamCalls: 20 });
+    await until(() => Boolean(a.scaleOut?.redis.up && b.scaleOut?.redis.up));
+    const path = `${ANALYTICS}?start_date=2026-09-01&end_date=2026-09-02&include=steps`;
+    reset();
+    const refused = await get(b, path);
+    expect(refused.status).toBe(400);
+    expect((refused.body as { code: string }).code).toBe('too_expensive');
+    expect(calls()).toBe(0);
+
+    expect((await get(a, path)).status).toBe(200);
+    expect(calls()).toBeGreaterThan(20);
+    reset();
+    const served = await get(b, path);
+    expect(served.status).toBe(200);
+    expect((served.body as Body).sources.map((s) => `${s.status}:${s.cache}`)).toEqual(['ok:hit', 'ok:hit', 'ok:hit', 'ok:hit']);
+    expect(calls()).toBe(0);
+
+    // Another range is in no cache: still refused, still without a vendor call.
+    const other = await get(b, `${ANALYTICS}?start_date=2026-09-03&end_date=2026-09-04&include=steps`);
+    expect(other.status).toBe(400);
+    expect(calls()).toBe(0);
+    // refresh=true walks whatever Redis holds, so it is priced in full.
+    expect((await get(b, `${path}&refresh=true`)).status).toBe(400);
     expect(calls()).toBe(0);
   });
 
