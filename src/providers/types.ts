@@ -12,7 +12,7 @@ export interface ProviderConnection {
   /** Gateway workspace id the connection belongs to. */
   workspace: string;
   apiKey: string;
-  /** The vendor's workspace id where the vendor has one (SendKit platform keys, Seleqt). */
+  /** The vendor's workspace id where the vendor has one (SendKit platform keys, Seleqt, Instantly sub-workspaces). */
   vendorWorkspaceId?: string | undefined;
   /** Parallel per-campaign calls for vendors that need one call per campaign. @default 4 */
   concurrency?: number | undefined;

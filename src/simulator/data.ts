@@ -15,7 +15,7 @@
  */
 import type { ProviderId } from '../schema/campaign';
 import { between, hashSeed, intBetween, mulberry32, pick, pickWeighted } from './random';
-import type { SimulatorAccount } from './types';
+import type { AccountSpec, SimulatorAccount } from './types';
 
 export const DAY_MS = 86_400_000;
 /** Campaigns are created over this many days before the reference date. */
@@ -281,17 +281,15 @@ export function splitCount(total: number, weights: readonly number[]): number[] 
   return parts;
 }
 
-/** Accounts must have distinct labels and keys; labels default to `account-<n>`. */
-export function resolveAccounts(specs: readonly {
-  apiKey: string;
-  seed: number;
-  campaigns: number;
-  vendorWorkspaceId?: string | undefined;
-  label?: string | undefined;
-}[]): SimulatorAccount[] {
+/**
+ * Accounts must have distinct labels and keys; labels default to `account-<n>`. `subWorkspaces`
+ * (Instantly only, when `provider` is given) must each be exactly one other account's
+ * `vendorWorkspaceId`; it is kept only when non-empty, so other accounts resolve as before.
+ */
+export function resolveAccounts(specs: readonly AccountSpec[], provider?: ProviderId): SimulatorAccount[] {
   const labels = new Set<string>();
   const keys = new Set<string>();
-  return specs.map((spec, i) => {
+  const accounts = specs.map((spec, i): SimulatorAccount => {
     const label = spec.label ?? `account-${i + 1}`;
     if (spec.apiKey === '') throw new Error(`simulator account ${label}: apiKey is empty`);
     if (!Number.isInteger(spec.campaigns) || spec.campaigns < 0 || spec.campaigns > 1_000_000) {
@@ -302,8 +300,36 @@ export function resolveAccounts(specs: readonly {
     if (keys.has(spec.apiKey)) throw new Error(`simulator account ${label}: its apiKey is used by another account`);
     labels.add(label);
     keys.add(spec.apiKey);
-    return { label, apiKey: spec.apiKey, seed: spec.seed, campaigns: spec.campaigns, vendorWorkspaceId: spec.vendorWorkspaceId };
+    const account = { label, apiKey: spec.apiKey, seed: spec.seed, campaigns: spec.campaigns, vendorWorkspaceId: spec.vendorWorkspaceId };
+    const subWorkspaces = [...new Set(spec.subWorkspaces ?? [])];
+    if (subWorkspaces.length === 0) return account;
+    if (provider !== undefined && provider !== 'instantly') {
+      throw new Error(`simulator account ${label}: subWorkspaces is Instantly only (x-as-workspace), not ${provider}`);
+    }
+    return { ...account, subWorkspaces };
   });
+  // Sub-workspace ids must each name exactly one OTHER account, so a typo fails at start-up
+  // instead of as a 403 in the middle of a test.
+  for (const account of accounts) {
+    for (const id of account.subWorkspaces ?? []) {
+      // An empty or space-padded id could never arrive: HTTP trims header values, and the simulator
+      // treats an empty `x-as-workspace` as absent.
+      if (id === '' || id !== id.trim()) {
+        throw new Error(`simulator account ${account.label}: subWorkspaces entry "${id}" is empty or has surrounding spaces`);
+      }
+      const targets = accounts.filter((other) => other.vendorWorkspaceId === id);
+      if (targets.length === 0) {
+        throw new Error(`simulator account ${account.label}: subWorkspaces lists "${id}", which is no account's vendorWorkspaceId`);
+      }
+      if (targets.length > 1) {
+        throw new Error(`simulator account ${account.label}: subWorkspaces lists "${id}", which is the vendorWorkspaceId of ${targets.length} accounts`);
+      }
+      if (targets[0] === account) {
+        throw new Error(`simulator account ${account.label}: subWorkspaces lists "${id}", its own vendorWorkspaceId (list other accounts only)`);
+      }
+    }
+  }
+  return accounts;
 }
 
 /**

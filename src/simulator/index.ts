@@ -53,7 +53,7 @@ function referenceDay(date: string | undefined): number {
 
 /** Starts one vendor simulator on loopback (port 0 = any free port). */
 export async function startSimulator(provider: ProviderId, options: SimulatorOptions): Promise<VendorSimulator> {
-  const accounts = resolveAccounts(options.accounts);
+  const accounts = resolveAccounts(options.accounts, provider);
   const env: DataEnv = { provider, referenceDay: referenceDay(options.referenceDate) };
   const serve: ServeOptions = {
     host: options.host ?? '127.0.0.1',

@@ -3,6 +3,15 @@
  *
  * - auth: `Authorization: Bearer <key>`; missing → 401 "Missing Authorization header", wrong →
  *   401 "Invalid API key", both `{statusCode, error, message}`.
+ * - admin keys (starter-kit `docs/conventions.md`): `x-as-workspace: <sub_workspace_id>` makes an
+ *   admin-workspace key act on a sub-workspace. Modelled by `AccountSpec.subWorkspaces`: when the
+ *   key's account lists the id, the request is served as the account whose `vendorWorkspaceId` it is
+ *   (its campaigns, its rate-limit window, its `stats().byKey` label: Instantly's limit is per
+ *   workspace). Any other id (not listed, unknown, the key's own workspace, any id from a key
+ *   without `subWorkspaces`) → 403 `{statusCode:403, error:"Forbidden", message:"This API key
+ *   cannot act on the requested workspace"}`: the real answer is undocumented, this is our guess.
+ *   An empty header value counts as absent (our choice; HTTP trims it to "" anyway), and without
+ *   the header every key acts on its own account, as before.
  * - `GET /api/v2/campaigns/analytics`: every campaign in one unpaged array; `id` and repeated `ids`
  *   restrict it; `start_date`/`end_date` (`YYYY-MM-DD` = UTC midnight, or ISO) scale the counts,
  *   both days inclusive (undocumented; our choice). A campaign is absent until it has sent, so
@@ -491,10 +500,17 @@ function routes(): Route<InstantlyAccount>[] {
   ];
 }
 
+/** Our guess at Instantly's answer to `x-as-workspace` naming a workspace the key may not act on. */
+export const INSTANTLY_FORBIDDEN_WORKSPACE_MESSAGE = 'This API key cannot act on the requested workspace';
+
 export function createInstantlyBehaviour(accounts: readonly SimulatorAccount[], env: DataEnv): VendorBehaviour<InstantlyAccount> {
-  const byKey = new Map<string, InstantlyAccount>(
-    accounts.map((account) => [account.apiKey, { account, data: new Lazy(() => buildData(account, env)), bodies: new BodyCache() }]),
-  );
+  const served = accounts.map((account): InstantlyAccount => ({ account, data: new Lazy(() => buildData(account, env)), bodies: new BodyCache() }));
+  const byKey = new Map<string, InstantlyAccount>(served.map((entry) => [entry.account.apiKey, entry]));
+  // resolveAccounts has checked that every listed sub-workspace id names exactly one account.
+  const byWorkspace = new Map<string, InstantlyAccount>();
+  for (const entry of served) {
+    if (entry.account.vendorWorkspaceId !== undefined) byWorkspace.set(entry.account.vendorWorkspaceId, entry);
+  }
   return {
     provider: 'instantly',
     accounts,
@@ -505,7 +521,11 @@ export function createInstantlyBehaviour(accounts: readonly SimulatorAccount[], 
       const key = bearerToken(header);
       const found = key === undefined ? undefined : byKey.get(key);
       if (found === undefined) return { ok: false, reply: fastifyError(401, 'Unauthorized', 'Invalid API key') };
-      return { ok: true, account: found };
+      const asWorkspace = headerValue(request.headers['x-as-workspace']);
+      if (asWorkspace === undefined) return { ok: true, account: found };
+      const target = found.account.subWorkspaces?.includes(asWorkspace) ? byWorkspace.get(asWorkspace) : undefined;
+      if (target === undefined) return { ok: false, reply: fastifyError(403, 'Forbidden', INSTANTLY_FORBIDDEN_WORKSPACE_MESSAGE) };
+      return { ok: true, account: target };
     },
     notFound: (request) => fastifyError(404, 'Not Found', `Route ${request.method}:${request.path} not found`),
     rateLimited: () => fastifyError(429, 'Too Many Requests', 'Rate limit exceeded'),

@@ -11,9 +11,18 @@ export interface AccountSpec {
   campaigns: number;
   /**
    * The vendor's workspace id: required by SendKit platform keys (`sk_user_…`, sent as
-   * `X-Workspace-Id`) and the `workspace_id` Seleqt answers for. Derived from the seed when left out.
+   * `X-Workspace-Id`) and the `workspace_id` Seleqt answers for. Derived from the seed when left out
+   * (SendKit, Seleqt). Instantly: the id another account's key names in `x-as-workspace` to act on
+   * this account (see `subWorkspaces`); not derived, so only an explicit id can be named.
    */
   vendorWorkspaceId?: string | undefined;
+  /**
+   * Instantly only: makes this account's key an admin-workspace key. The `vendorWorkspaceId`s of
+   * OTHER accounts of the same simulator this key may act on by sending `x-as-workspace: <id>`; such a
+   * request is served from that account (its campaigns, its rate-limit window, its `byKey` label).
+   * Each id must be exactly one other account's `vendorWorkspaceId` (checked at start-up). @default []
+   */
+  subWorkspaces?: readonly string[] | undefined;
   /**
    * A key-independent name that appears in every campaign name ("Acme Q3 Outbound #12") and in
    * `stats().byKey`, so tests can tell tenants apart without the key. @default `account-<n>`
@@ -28,6 +37,8 @@ export interface SimulatorAccount {
   readonly seed: number;
   readonly campaigns: number;
   readonly vendorWorkspaceId: string | undefined;
+  /** Instantly admin keys only (absent otherwise): the sub-workspace ids the key may act on. */
+  readonly subWorkspaces?: readonly string[];
 }
 
 /** One sliding-window rule: at most `limit` requests in any `windowMs`. */

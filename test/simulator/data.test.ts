@@ -12,6 +12,7 @@ import {
   totalsInRange,
   type StatusOption,
 } from '../../src/simulator/data';
+import type { AccountSpec } from '../../src/simulator';
 import { between, hashSeed, hex, intBetween, mulberry32, pick, pickWeighted, randomString, unitHash } from '../../src/simulator/random';
 
 const REF = parseDay('2026-06-30') ?? NaN;
@@ -224,5 +225,23 @@ describe('helpers', () => {
         { apiKey: 'a', seed: 2, campaigns: 1 },
       ]),
     ).toThrow('used by another account');
+  });
+
+  it('resolveAccounts keeps Instantly sub-workspaces and rejects ones that name no single other account', () => {
+    const client = (label: string, vendorWorkspaceId: string): AccountSpec => ({ apiKey: `key-${label}`, seed: 1, campaigns: 1, label, vendorWorkspaceId });
+    const admin = (subWorkspaces: string[]): AccountSpec => ({ ...client('Admin', 'ws-admin'), subWorkspaces });
+    const resolved = resolveAccounts([admin(['ws-a', 'ws-a']), client('A', 'ws-a')], 'instantly');
+    expect(resolved[0]?.subWorkspaces).toEqual(['ws-a']);
+    // Accounts without sub-workspaces are exactly what they were (no new key).
+    expect(Object.keys(resolved[1] ?? {})).toEqual(['label', 'apiKey', 'seed', 'campaigns', 'vendorWorkspaceId']);
+    expect(Object.keys(resolveAccounts([admin([]), client('A', 'ws-a')])[0] ?? {})).not.toContain('subWorkspaces');
+    expect(() => resolveAccounts([admin(['ws-typo']), client('A', 'ws-a')], 'instantly')).toThrow(
+      'simulator account Admin: subWorkspaces lists "ws-typo", which is no account\'s vendorWorkspaceId',
+    );
+    expect(() => resolveAccounts([admin(['ws-a']), client('A', 'ws-a'), client('B', 'ws-a')], 'instantly')).toThrow('vendorWorkspaceId of 2 accounts');
+    expect(() => resolveAccounts([admin(['ws-admin'])], 'instantly')).toThrow('its own vendorWorkspaceId');
+    expect(() => resolveAccounts([admin(['']), client('A', '')], 'instantly')).toThrow('is empty or has surrounding spaces');
+    expect(() => resolveAccounts([admin([' ws-a']), client('A', ' ws-a')], 'instantly')).toThrow('is empty or has surrounding spaces');
+    expect(() => resolveAccounts([admin(['ws-a']), client('A', 'ws-a')], 'sendkit')).toThrow('subWorkspaces is Instantly only');
   });
 });

@@ -1,4 +1,5 @@
 import { startSimulator, type VendorSimulator } from '../../src/simulator';
+import { INSTANTLY_DEFAULT_RATE_LIMIT } from '../../src/simulator/instantly';
 import { REFERENCE_DATE, allStartWith, bearer, get, numbers, strings, sumOf, type Json } from './helpers';
 
 const ACME = 'instantly-acme-key';
@@ -253,5 +254,105 @@ describe('Instantly simulator: steps and daily', () => {
     const byStatus = (await get(sim, '/api/v2/campaigns/analytics/daily?campaign_status=1&start_date=2026-06-01', bearer(ACME))).json();
     expect(sumOf(byStatus, 'sent')).toBeLessThan(sent);
     expect((await get(sim, '/api/v2/campaigns/analytics/daily?campaign_id=nope', bearer(ACME))).json()).toEqual([]);
+  });
+});
+
+describe('Instantly simulator: admin keys acting on sub-workspaces (x-as-workspace)', () => {
+  const AGENCY = 'instantly-agency-admin-key';
+  const CLIENT_A = 'instantly-client-a-key';
+  const CLIENT_B = 'instantly-client-b-key';
+  const OTHER = 'instantly-unrelated-key';
+  const FORBIDDEN = { statusCode: 403, error: 'Forbidden', message: 'This API key cannot act on the requested workspace' };
+  let admin: VendorSimulator;
+
+  beforeAll(async () => {
+    admin = await startSimulator('instantly', {
+      referenceDate: REFERENCE_DATE,
+      accounts: [
+        { label: 'Agency', apiKey: AGENCY, seed: 21, campaigns: 5, vendorWorkspaceId: 'ws-agency', subWorkspaces: ['ws-client-a', 'ws-client-b'] },
+        { label: 'ClientA', apiKey: CLIENT_A, seed: 22, campaigns: 12, vendorWorkspaceId: 'ws-client-a' },
+        { label: 'ClientB', apiKey: CLIENT_B, seed: 23, campaigns: 7, vendorWorkspaceId: 'ws-client-b' },
+        { label: 'Other', apiKey: OTHER, seed: 24, campaigns: 3, vendorWorkspaceId: 'ws-other' },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await admin.close();
+  });
+
+  beforeEach(() => {
+    admin.resetStats();
+  });
+
+  const as = (key: string, workspace: string): Record<string, string> => ({ ...bearer(key), 'x-as-workspace': workspace });
+
+  it('serves the sub-workspace’s own data (the same bytes its key gets) on every route', async () => {
+    for (const path of ['/api/v2/campaigns/analytics', '/api/v2/campaigns?limit=100', '/api/v2/campaigns/analytics/steps', '/api/v2/campaigns/analytics/daily']) {
+      const viaAdmin = await get(admin, path, as(AGENCY, 'ws-client-a'));
+      const own = await get(admin, path, bearer(CLIENT_A));
+      expect([path, viaAdmin.status]).toEqual([path, 200]);
+      expect(viaAdmin.text).toBe(own.text);
+    }
+    const analytics = (await get(admin, '/api/v2/campaigns/analytics', as(AGENCY, 'ws-client-b'))).json();
+    expect(analytics.length).toBeGreaterThan(0);
+    expect(allStartWith(analytics, 'campaign_name', 'ClientB ')).toBe(true);
+    const list = (await get(admin, '/api/v2/campaigns?limit=100', as(AGENCY, 'ws-client-a'))).json();
+    expect(list.items).toHaveLength(12);
+    expect(allStartWith(list.items, 'name', 'ClientA ')).toBe(true);
+    const one = list.items[0].id;
+    expect((await get(admin, `/api/v2/campaigns/${one}`, as(AGENCY, 'ws-client-a'))).status).toBe(200);
+    expect((await get(admin, `/api/v2/campaigns/${one}`, bearer(AGENCY))).status).toBe(404);
+  });
+
+  it('without the header (or with an empty one) the admin key reads its own workspace', async () => {
+    for (const headers of [bearer(AGENCY), { ...bearer(AGENCY), 'x-as-workspace': '' }]) {
+      const list = (await get(admin, '/api/v2/campaigns?limit=100', headers)).json();
+      expect(list.items).toHaveLength(5);
+      expect(allStartWith(list.items, 'name', 'Agency ')).toBe(true);
+    }
+    expect(admin.stats().byKey).toEqual({ Agency: 2 });
+  });
+
+  it('403 {statusCode, error, message} for a workspace the key does not list, and no call is counted for any account', async () => {
+    const refused = [
+      as(AGENCY, 'ws-other'), // another account, not listed
+      as(AGENCY, 'ws-nowhere'), // no such workspace
+      as(AGENCY, 'ws-agency'), // its own workspace is not a sub-workspace
+      as(AGENCY, 'WS-CLIENT-A'), // ids are exact
+      as(CLIENT_A, 'ws-client-b'), // a key without sub-workspaces
+      as(CLIENT_A, 'ws-client-a'), // ... even for its own workspace
+    ];
+    for (const headers of refused) {
+      const res = await get(admin, '/api/v2/campaigns/analytics', headers);
+      expect([headers['x-as-workspace'], res.status]).toEqual([headers['x-as-workspace'], 403]);
+      expect(res.json()).toEqual(FORBIDDEN);
+    }
+    expect(admin.stats().byKey).toEqual({});
+    expect(admin.stats().byStatus).toEqual({ '403': refused.length });
+    // A bad key is still a 401 first, whatever the header says.
+    const wrong = await get(admin, '/api/v2/campaigns/analytics', as('nope', 'ws-client-a'));
+    expect([wrong.status, wrong.json().message]).toEqual([401, 'Invalid API key']);
+  });
+
+  it('counts the calls under the sub-workspace’s label and in its own rate-limit window', async () => {
+    await get(admin, '/api/v2/campaigns/analytics', as(AGENCY, 'ws-client-a'));
+    await get(admin, '/api/v2/campaigns/analytics', as(AGENCY, 'ws-client-a'));
+    await get(admin, '/api/v2/campaigns/analytics', as(AGENCY, 'ws-client-b'));
+    await get(admin, '/api/v2/campaigns/analytics', bearer(AGENCY));
+    expect(admin.stats().byKey).toEqual({ ClientA: 2, ClientB: 1, Agency: 1 });
+
+    admin.setRateLimit({ rules: [{ limit: 2, windowMs: 60_000 }] });
+    try {
+      expect((await get(admin, '/api/v2/campaigns/analytics', as(AGENCY, 'ws-client-a'))).status).toBe(200);
+      expect((await get(admin, '/api/v2/campaigns/analytics', bearer(CLIENT_A))).status).toBe(200);
+      // ClientA's window is full, whichever key spent it; the admin's and ClientB's are not.
+      expect((await get(admin, '/api/v2/campaigns/analytics', as(AGENCY, 'ws-client-a'))).status).toBe(429);
+      expect((await get(admin, '/api/v2/campaigns/analytics', bearer(CLIENT_A))).status).toBe(429);
+      expect((await get(admin, '/api/v2/campaigns/analytics', bearer(AGENCY))).status).toBe(200);
+      expect((await get(admin, '/api/v2/campaigns/analytics', as(AGENCY, 'ws-client-b'))).status).toBe(200);
+    } finally {
+      admin.setRateLimit(INSTANTLY_DEFAULT_RATE_LIMIT);
+    }
   });
 });

@@ -2,8 +2,12 @@
  * Instantly client (API v2, base `https://api.instantly.ai`).
  *
  * Quirks (VENDORS.md section 1):
- * - auth: `Authorization: Bearer <key>` and nothing else (spec `components.securitySchemes.ApiKeyAuth`).
- *   Admin keys could act on a sub-workspace with `x-as-workspace`; the gateway never sends it.
+ * - auth: `Authorization: Bearer <key>` (spec `components.securitySchemes.ApiKeyAuth`). An admin
+ *   workspace's key acts on one of its sub-workspaces with `x-as-workspace: <sub_workspace_id>`
+ *   (starter-kit `docs/conventions.md`): sent on every call (analytics, list, steps, daily) when the
+ *   connection has a `vendorWorkspaceId` (trimmed, non-empty), never otherwise. What Instantly
+ *   answers for a sub-workspace the key may not act on is undocumented: a 401/403 there is the
+ *   usual `unauthorized`/`forbidden` error, not retried.
  * - analytics of every campaign in ONE unpaged call, a bare JSON array:
  *   `GET /api/v2/campaigns/analytics` (https://developer.instantly.ai/api-reference/campaign/get-campaign-analytics).
  *   `ids` restricts it, as a repeated parameter (`?ids=a&ids=b`). A campaign is absent from the reply
@@ -59,8 +63,14 @@ export const INSTANTLY_LIST_PAGE_SIZE = 100;
 /** How many missing ids a `campaign_not_found` warning names before it only counts. */
 const MAX_IDS_IN_WARNING = 10;
 
-export function instantlyHeaders(connection: Pick<ProviderConnection, 'apiKey'>): Record<string, string> {
-  return { Authorization: `Bearer ${connection.apiKey}` };
+/** The header an admin-workspace key names the sub-workspace it acts on with. */
+export const INSTANTLY_AS_WORKSPACE_HEADER = 'x-as-workspace';
+
+export function instantlyHeaders(connection: Pick<ProviderConnection, 'apiKey' | 'vendorWorkspaceId'>): Record<string, string> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${connection.apiKey}` };
+  const subWorkspace = connection.vendorWorkspaceId?.trim();
+  if (subWorkspace) headers[INSTANTLY_AS_WORKSPACE_HEADER] = subWorkspace;
+  return headers;
 }
 
 interface CallContext {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { ProviderError } from '../../../src/errors';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../../src/http/client';
-import { fetchInstantlyAnalytics } from '../../../src/providers/instantly/client';
+import { fetchInstantlyAnalytics, instantlyHeaders } from '../../../src/providers/instantly/client';
 import { createInstantlyProvider, createinstantlyProvider, estimateInstantlyCalls } from '../../../src/providers/instantly/index';
 import type { AnalyticsQuery, ProviderConnection } from '../../../src/providers/types';
 import { CampaignAnalyticsSchema } from '../../../src/schema/campaign';
@@ -12,7 +12,8 @@ import { C1, C2, C3, C4, C5, C7, C9, CANARY_KEY, CONNECTION, ORIGIN, analyticsQu
 
 const AUTH = {
   reqheaders: { authorization: `Bearer ${CANARY_KEY}` },
-  // Every auth-ish header Instantly does not use (x-as-workspace is its sub-workspace switch: never sent).
+  // Every auth-ish header Instantly does not use (x-as-workspace is its sub-workspace switch, sent
+  // only for a connection with a vendorWorkspaceId, which CONNECTION has not).
   badheaders: ['x-api-key', 'x-workspace-id', 'x-as-workspace', 'cookie'],
 };
 
@@ -526,6 +527,66 @@ describe('auth headers', () => {
     for (const name of ['x-api-key', 'x-workspace-id', 'x-as-workspace', 'cookie', 'proxy-authorization']) {
       expect(headers[name]).toBeUndefined();
     }
+  });
+});
+
+describe('sub-workspaces (x-as-workspace)', () => {
+  const SUB = 'sub-ws-019e18e2-client-a';
+  const SUB_CONNECTION: ProviderConnection = { ...CONNECTION, vendorWorkspaceId: SUB };
+  const everyCall = { steps: true, daily: true, raw: false };
+  /** Requests that do not carry exactly these headers match no interceptor and fail the fetch. */
+  const AS_SUB = {
+    reqheaders: { authorization: `Bearer ${CANARY_KEY}`, 'x-as-workspace': SUB },
+    badheaders: ['x-api-key', 'x-workspace-id', 'cookie'],
+  };
+
+  function mockAll(options: Parameters<typeof mockFixture>[2]): void {
+    for (const name of ['analytics-documented', 'campaigns-documented', 'steps-c1', 'daily-c1', 'steps-c3-empty', 'daily-c3-empty']) {
+      mockFixture(ORIGIN, fixture(name), options);
+    }
+  }
+
+  it('instantlyHeaders adds the trimmed vendorWorkspaceId, and nothing when it is absent or blank', () => {
+    expect(instantlyHeaders({ apiKey: 'k', vendorWorkspaceId: ` ${SUB}\t` })).toEqual({ Authorization: 'Bearer k', 'x-as-workspace': SUB });
+    expect(instantlyHeaders({ apiKey: 'k' })).toEqual({ Authorization: 'Bearer k' });
+    expect(instantlyHeaders({ apiKey: 'k', vendorWorkspaceId: '   ' })).toEqual({ Authorization: 'Bearer k' });
+  });
+
+  it('with a vendorWorkspaceId every call (analytics, list, steps, daily) carries x-as-workspace', async () => {
+    mockAll(AS_SUB);
+    const http = client();
+    const result = await fetchWith(analyticsQuery({ include: everyCall }), http, SUB_CONNECTION);
+    expect(http.calls).toBe(6);
+    expect(result.records.map((r) => [r.key, r.steps?.length, r.daily?.length])).toEqual([
+      [`acme-instantly:${C1}`, 4, 3],
+      [`acme-instantly:${C3}`, 0, 0],
+    ]);
+  });
+
+  it.each([
+    ['no vendorWorkspaceId', CONNECTION],
+    ['a blank vendorWorkspaceId', { ...CONNECTION, vendorWorkspaceId: '  ' }],
+  ])('with %s no call carries x-as-workspace', async (_name, connection) => {
+    mockAll(AUTH); // AUTH's badheaders include x-as-workspace
+    const http = client();
+    const result = await fetchWith(analyticsQuery({ include: everyCall }), http, connection);
+    expect(http.calls).toBe(6);
+    expect(result.records).toHaveLength(2);
+  });
+
+  it.each([
+    [403, 'Forbidden', 'forbidden'],
+    [401, 'Unauthorized', 'unauthorized'],
+  ])('a %i for the sub-workspace (undocumented answer) is %s, never retried, without the key', async (status, error, code) => {
+    const message = 'This API key cannot act on the requested workspace';
+    nock(ORIGIN, AS_SUB)
+      .get('/api/v2/campaigns/analytics')
+      .query({ ids: C1 })
+      .reply(status, JSON.stringify({ statusCode: status, error, message }), { 'content-type': 'application/json' });
+    const http = client({ secrets: [CANARY_KEY] });
+    const failed = await failure(fetchWith(analyticsQuery({ campaignIds: [C1] }), http, SUB_CONNECTION));
+    expect([failed.code, failed.status, failed.message]).toEqual([code, status, `HTTP ${status}: ${error}: ${message}`]);
+    expect(http.calls).toBe(1);
   });
 });
 
