@@ -72,24 +72,24 @@ export function mapInstantlyMetrics(a: InstantlyCampaignAnalytics): Metrics {
   };
 }
 
-/** A campaign from `/campaigns/analytics`. */
-export function mapInstantlyCampaign(
+/** One Instantly record: what the two kinds of campaign (with and without analytics) share. */
+function instantlyRecord(
   connection: Pick<ProviderConnection, 'id' | 'workspace'>,
-  a: InstantlyCampaignAnalytics,
-  extras: InstantlyRecordExtras,
+  campaign: { id: string; name: string; status: InstantlyCampaignAnalytics['campaign_status']; createdAt: string | null; metrics: Metrics },
+  extras: Omit<InstantlyRecordExtras, 'createdAt'>,
 ): CampaignAnalytics {
-  const vendorStatus = instantlyVendorStatus(a.campaign_status);
+  const vendorStatus = instantlyVendorStatus(campaign.status);
   return finishRecord(
     'instantly',
     connection,
     {
-      id: a.campaign_id,
-      name: a.campaign_name,
+      id: campaign.id,
+      name: campaign.name,
       status: mapStatus(INSTANTLY_STATUS, vendorStatus),
       vendorStatus,
       channels: ['email'],
-      createdAt: extras.createdAt,
-      metrics: mapInstantlyMetrics(a),
+      createdAt: campaign.createdAt,
+      metrics: campaign.metrics,
       averageReplySeconds: null,
       steps: extras.steps,
       daily: extras.daily,
@@ -97,6 +97,19 @@ export function mapInstantlyCampaign(
     },
     extras.raw,
     extras.includeRaw,
+  );
+}
+
+/** A campaign from `/campaigns/analytics`. */
+export function mapInstantlyCampaign(
+  connection: Pick<ProviderConnection, 'id' | 'workspace'>,
+  a: InstantlyCampaignAnalytics,
+  extras: InstantlyRecordExtras,
+): CampaignAnalytics {
+  return instantlyRecord(
+    connection,
+    { id: a.campaign_id, name: a.campaign_name, status: a.campaign_status, createdAt: extras.createdAt, metrics: mapInstantlyMetrics(a) },
+    extras,
   );
 }
 
@@ -110,25 +123,10 @@ export function mapInstantlyListedCampaign(
   campaign: InstantlyCampaign,
   extras: Omit<InstantlyRecordExtras, 'createdAt'>,
 ): CampaignAnalytics {
-  const vendorStatus = instantlyVendorStatus(campaign.status);
-  return finishRecord(
-    'instantly',
+  return instantlyRecord(
     connection,
-    {
-      id: campaign.id,
-      name: campaign.name,
-      status: mapStatus(INSTANTLY_STATUS, vendorStatus),
-      vendorStatus,
-      channels: ['email'],
-      createdAt: toIsoOrNull(campaign.timestamp_created),
-      metrics: emptyMetrics(),
-      averageReplySeconds: null,
-      steps: extras.steps,
-      daily: extras.daily,
-      leadStatus: null,
-    },
-    extras.raw,
-    extras.includeRaw,
+    { id: campaign.id, name: campaign.name, status: campaign.status, createdAt: toIsoOrNull(campaign.timestamp_created), metrics: emptyMetrics() },
+    extras,
   );
 }
 
