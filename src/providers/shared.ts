@@ -11,6 +11,11 @@ import type { ProviderConnection, SourceWarning } from './types';
 export const DEFAULT_MAX_PAGES = 200;
 export const DEFAULT_CONCURRENCY = 4;
 
+/** A JSON object (not an array, not null): what vendor envelopes, records and `raw` must be. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The dotted path of a zod issue: `campaigns.3.analytics.amount_of_replies`. */
 export function issuePath(error: z.ZodError): string {
   const first = error.issues[0];
@@ -239,7 +244,7 @@ export function finishRecord(
     daily: fields.daily,
     leadStatus: fields.leadStatus,
   };
-  if (includeRaw && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) record.raw = { ...raw };
+  if (includeRaw && isJsonObject(raw)) record.raw = { ...raw };
   return record;
 }
 

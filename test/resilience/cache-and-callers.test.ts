@@ -5,36 +5,23 @@
  */
 import { get as httpGet } from 'node:http';
 import type { ProviderId } from '../../src/schema/campaign';
-import { CLIENT_KEY, startStack, type Stack, type StackOptions } from '../helpers/stack';
-import { ANALYTICS, SecretCollector, analyticsBody, sleep, sourceOf, startRecordingProxy, type RawVendor } from './harness';
+import { CLIENT_KEY, type Stack, type StackOptions } from '../helpers/stack';
+import { ANALYTICS, WatchedStack, type TimedAnswer, analyticsBody, sleep, sourceOf, startRecordingProxy, type RawVendor } from './harness';
 
 const SELEQT_ONLY = `${ANALYTICS}?providers=seleqt`;
 
 describe('resilience: cache under failure, callers that leave', () => {
-  const seen = new SecretCollector();
-  let stack: Stack | undefined;
+  const watched = new WatchedStack();
+  const seen = watched.seen;
   let proxy: RawVendor | undefined;
 
-  async function stackWith(options: StackOptions): Promise<Stack> {
-    stack = await startStack(options);
-    return stack;
-  }
+  const stackWith = (options: StackOptions = {}): Promise<Stack> => watched.start(options);
 
-  async function get(path: string): Promise<{ status: number; body: unknown }> {
-    if (!stack) throw new Error('no stack');
-    const res = await stack.get(path);
-    seen.addAnswer(res);
-    return res;
-  }
+  const get = (path: string): Promise<TimedAnswer> => watched.get(path);
 
   afterEach(async () => {
-    if (stack) {
-      seen.addAnswer(await stack.get('/metrics'));
-      await stack.close();
-      seen.add(...stack.logs);
-    }
+    await watched.close();
     await proxy?.stop();
-    stack = undefined;
     proxy = undefined;
   });
 
@@ -90,7 +77,7 @@ describe('resilience: cache under failure, callers that leave', () => {
     let failing = true;
     let analyticsCalls = 0;
     // Kakiyo fails half-way through its walk: the list and two campaigns succeed, the third 500s.
-    proxy = await startRecordingProxy(() => stack?.sims.kakiyo.url ?? 'http://127.0.0.1:9', (req, res) => {
+    proxy = await startRecordingProxy(() => watched.current?.sims.kakiyo.url ?? 'http://127.0.0.1:9', (req, res) => {
       if (!failing || !(req.url ?? '').startsWith('/v1/analytics/campaigns/')) return false;
       analyticsCalls += 1;
       if (analyticsCalls <= 2) return false;
@@ -99,7 +86,7 @@ describe('resilience: cache under failure, callers that leave', () => {
       return true;
     });
     await stackWith({ providerSettings: { kakiyo: { maxAttempts: 1 } }, connections: { 'acme-kakiyo': { baseUrl: proxy.origin } } });
-    const current = stack;
+    const current = watched.current;
     if (!current) throw new Error('no stack');
 
     const first = await get(ANALYTICS);

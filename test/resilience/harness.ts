@@ -2,12 +2,12 @@
  * Shared pieces of the resilience and security suites: raw loopback "vendors" for what nock cannot
  * do (a socket that never answers, drips, resets or cuts a body short), a recording proxy in front
  * of a simulator (to see every header the gateway sends), a refused port, raw request bytes (a body
- * on a GET, a request line Node's client would not send), and a collector that scans every answer and log line for the
- * canary secrets at the end of a file.
+ * on a GET, a request line Node's client would not send), a collector that scans every answer and log line for the
+ * canary secrets at the end of a file, and the per-test stack that feeds it.
  */
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ALL_SECRETS } from '../helpers/stack';
+import { ALL_SECRETS, startStack, type Stack, type StackOptions } from '../helpers/stack';
 
 export const ANALYTICS = '/v1/campaigns/analytics';
 
@@ -219,5 +219,39 @@ export class SecretCollector {
       });
     });
     return found;
+  }
+}
+
+/** One answer of the stack under test, and how long it took. */
+export type TimedAnswer = Awaited<ReturnType<Stack['get']>> & { ms: number };
+
+/**
+ * A file's gateway stack, one per test: every answer it gives goes to `seen`, and `close()` (in
+ * `afterEach`) adds its /metrics and its log lines before closing it.
+ */
+export class WatchedStack {
+  readonly seen = new SecretCollector();
+  current: Stack | undefined;
+
+  async start(options: StackOptions = {}): Promise<Stack> {
+    this.current = await startStack(options);
+    return this.current;
+  }
+
+  async get(path: string, headers?: Record<string, string>): Promise<TimedAnswer> {
+    if (!this.current) throw new Error('no stack');
+    const started = performance.now();
+    const answer = await this.current.get(path, headers);
+    this.seen.addAnswer(answer);
+    return { ...answer, ms: performance.now() - started };
+  }
+
+  async close(): Promise<void> {
+    const stack = this.current;
+    this.current = undefined;
+    if (!stack) return;
+    this.seen.addAnswer(await stack.get('/metrics'));
+    await stack.close();
+    this.seen.add(...stack.logs);
   }
 }

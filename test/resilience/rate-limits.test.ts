@@ -4,8 +4,8 @@
  * simulator, whose call counter is the proof of "zero calls while open" and "one probe".
  */
 import nock from 'nock';
-import { startStack, type Stack, type StackOptions } from '../helpers/stack';
-import { ANALYTICS, SecretCollector, sleep, sourceOf } from './harness';
+import type { Stack, StackOptions } from '../helpers/stack';
+import { ANALYTICS, WatchedStack, type TimedAnswer, sleep, sourceOf } from './harness';
 
 const ORIGIN = 'https://seleqt.vendor.test';
 const SELEQT_PATH = '/api/v1/dashboard/campaign-analytics/';
@@ -43,29 +43,15 @@ function rateLimitedThenOk(retryAfter: string | undefined, thenOk: boolean, time
 }
 
 describe('resilience: rate limits and breakers', () => {
-  const seen = new SecretCollector();
-  let stack: Stack | undefined;
+  const watched = new WatchedStack();
+  const seen = watched.seen;
 
-  async function stackWith(options: StackOptions): Promise<Stack> {
-    stack = await startStack(options);
-    return stack;
-  }
+  const stackWith = (options: StackOptions = {}): Promise<Stack> => watched.start(options);
 
-  async function get(path: string): Promise<{ status: number; body: unknown; ms: number }> {
-    if (!stack) throw new Error('no stack');
-    const started = performance.now();
-    const res = await stack.get(path);
-    seen.addAnswer(res);
-    return { status: res.status, body: res.body, ms: performance.now() - started };
-  }
+  const get = (path: string): Promise<TimedAnswer> => watched.get(path);
 
   afterEach(async () => {
-    if (stack) {
-      seen.addAnswer(await stack.get('/metrics'));
-      await stack.close();
-      seen.add(...stack.logs);
-    }
-    stack = undefined;
+    await watched.close();
   });
 
   const viaNock = (server: Record<string, unknown> = {}): Promise<Stack> =>
@@ -117,7 +103,7 @@ describe('resilience: rate limits and breakers', () => {
     expect(source.error?.retryAfterSeconds).toBeLessThanOrEqual(60);
     expect(res.ms).toBeLessThan(1000);
     expect(scope.isDone()).toBe(true);
-    const limiter = [...(stack?.service.gateway.limiters.values() ?? [])].find((l) => l.bucket.pausedForMs() > 0);
+    const limiter = [...(watched.current?.service.gateway.limiters.values() ?? [])].find((l) => l.bucket.pausedForMs() > 0);
     expect(limiter?.bucket.pausedForMs()).toBeGreaterThan(50_000);
     expect(limiter?.bucket.pausedForMs()).toBeLessThanOrEqual(60_000);
   });
@@ -146,7 +132,7 @@ describe('resilience: rate limits and breakers', () => {
       server: { deadlineMs: 2000 },
       providerSettings: { seleqt: { breakerThreshold: 3, breakerCooldownSeconds: 1, maxAttempts: 1 } },
     });
-    const sims = stack?.sims;
+    const sims = watched.current?.sims;
     if (!sims) throw new Error('no stack');
     sims.seleqt.setFaults({ down: true });
     for (let i = 0; i < 3; i += 1) {
@@ -181,7 +167,7 @@ describe('resilience: rate limits and breakers', () => {
     await sleep(1100);
     const healed = await get(`${SELEQT_ONLY}&refresh=true`);
     expect(sourceOf(healed.body, 'acme-seleqt').status).toBe('ok');
-    const connections = await stack?.get('/v1/connections');
+    const connections = await watched.current?.get('/v1/connections');
     const seleqt = (connections?.body as { data: { id: string; breaker: string }[] }).data.find((c) => c.id === 'acme-seleqt');
     expect(seleqt?.breaker).toBe('closed');
   });
@@ -196,7 +182,7 @@ describe('resilience: rate limits and breakers', () => {
     });
     const res = await get(`${ANALYTICS}?providers=kakiyo`);
     expect(sourceOf(res.body, 'acme-kakiyo')).toMatchObject({ status: 'ok', error: null });
-    expect(stack?.sims.kakiyo.stats().total).toBe(7);
+    expect(watched.current?.sims.kakiyo.stats().total).toBe(7);
     expect(res.ms).toBeGreaterThanOrEqual(1000); // it really did wait for the rate
   });
 

@@ -6,10 +6,10 @@
  */
 import { gzipSync, createGzip } from 'node:zlib';
 import nock from 'nock';
-import { startStack, type Stack, type StackOptions } from '../helpers/stack';
+import type { Stack, StackOptions } from '../helpers/stack';
 import {
   ANALYTICS,
-  SecretCollector,
+  WatchedStack, type TimedAnswer,
   analyticsBody,
   refusedOrigin,
   sleep,
@@ -34,33 +34,19 @@ const SELEQT_OK = JSON.stringify({
 });
 
 describe('resilience: upstream faults', () => {
-  const seen = new SecretCollector();
-  let stack: Stack | undefined;
+  const watched = new WatchedStack();
+  const seen = watched.seen;
   let vendor: RawVendor | undefined;
   let socketServer: RawSocketServer | undefined;
 
-  async function stackWith(options: StackOptions): Promise<Stack> {
-    stack = await startStack(options);
-    return stack;
-  }
+  const stackWith = (options: StackOptions = {}): Promise<Stack> => watched.start(options);
 
-  async function get(path: string): Promise<{ status: number; body: unknown; ms: number }> {
-    if (!stack) throw new Error('no stack');
-    const started = performance.now();
-    const res = await stack.get(path);
-    seen.addAnswer(res);
-    return { status: res.status, body: res.body, ms: performance.now() - started };
-  }
+  const get = (path: string): Promise<TimedAnswer> => watched.get(path);
 
   afterEach(async () => {
-    if (stack) {
-      seen.addAnswer(await stack.get('/metrics'));
-      await stack.close();
-      seen.add(...stack.logs);
-    }
+    await watched.close();
     await vendor?.stop();
     await socketServer?.stop();
-    stack = undefined;
     vendor = undefined;
     socketServer = undefined;
   });

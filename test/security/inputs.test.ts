@@ -6,24 +6,16 @@
  * on the attacker hosts stay unconsumed).
  */
 import nock from 'nock';
-import { ALL_SECRETS, CLIENT_KEY, startStack, type Stack, type StackOptions } from '../helpers/stack';
-import { ANALYTICS, SecretCollector, analyticsBody, problemBody, rawBytes } from '../resilience/harness';
+import { ALL_SECRETS, CLIENT_KEY, type Stack, type StackOptions } from '../helpers/stack';
+import { ANALYTICS, WatchedStack, type TimedAnswer, analyticsBody, problemBody, rawBytes } from '../resilience/harness';
 
 describe('security: hostile input', () => {
-  const seen = new SecretCollector();
-  let stack: Stack | undefined;
+  const watched = new WatchedStack();
+  const seen = watched.seen;
 
-  async function stackWith(options: StackOptions = {}): Promise<Stack> {
-    stack = await startStack(options);
-    return stack;
-  }
+  const stackWith = (options: StackOptions = {}): Promise<Stack> => watched.start(options);
 
-  async function get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
-    if (!stack) throw new Error('no stack');
-    const res = await stack.get(path, headers);
-    seen.addAnswer(res);
-    return res;
-  }
+  const get = (path: string, headers?: Record<string, string>): Promise<TimedAnswer> => watched.get(path, headers);
 
   /** The parameters a 400 names. */
   function badParameters(body: unknown): string[] {
@@ -33,12 +25,7 @@ describe('security: hostile input', () => {
   }
 
   afterEach(async () => {
-    if (stack) {
-      seen.addAnswer(await stack.get('/metrics'));
-      await stack.close();
-      seen.add(...stack.logs);
-    }
-    stack = undefined;
+    await watched.close();
   });
 
   test('wrong, over-long (10 KB) and query-string keys: 401 and zero vendor calls', async () => {

@@ -4,11 +4,11 @@
  * records; nothing the caller sends (identity, host or forwarding headers, cookies) reaches a
  * vendor; and one tenant's vendor answering 429 forever does not slow another tenant down.
  */
-import { ALL_SECRETS, CLIENT_KEY, OTHER_CLIENT_KEY, VENDOR_KEYS, startStack, type Stack, type StackOptions } from '../helpers/stack';
+import { ALL_SECRETS, CLIENT_KEY, OTHER_CLIENT_KEY, VENDOR_KEYS, type Stack, type StackOptions } from '../helpers/stack';
 import { PROVIDER_IDS, type ProviderId } from '../../src/schema/campaign';
 import {
   ANALYTICS,
-  SecretCollector,
+  WatchedStack, type TimedAnswer,
   analyticsBody,
   problemBody,
   sourceOf,
@@ -18,31 +18,17 @@ import {
 } from '../resilience/harness';
 
 describe('security: tenant isolation', () => {
-  const seen = new SecretCollector();
-  let stack: Stack | undefined;
+  const watched = new WatchedStack();
+  const seen = watched.seen;
   const servers: RawVendor[] = [];
 
-  async function stackWith(options: StackOptions = {}): Promise<Stack> {
-    stack = await startStack(options);
-    return stack;
-  }
+  const stackWith = (options: StackOptions = {}): Promise<Stack> => watched.start(options);
 
-  async function get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: unknown; text: string; ms: number }> {
-    if (!stack) throw new Error('no stack');
-    const started = performance.now();
-    const res = await stack.get(path, headers);
-    seen.addAnswer(res);
-    return { status: res.status, body: res.body, text: res.text, ms: performance.now() - started };
-  }
+  const get = (path: string, headers?: Record<string, string>): Promise<TimedAnswer> => watched.get(path, headers);
 
   afterEach(async () => {
-    if (stack) {
-      seen.addAnswer(await stack.get('/metrics'));
-      await stack.close();
-      seen.add(...stack.logs);
-    }
+    await watched.close();
     await Promise.all(servers.splice(0).map((s) => s.stop()));
-    stack = undefined;
   });
 
   test('an unlinked workspace, cached and uncached: the same 403 and zero vendor calls', async () => {
@@ -111,7 +97,7 @@ describe('security: tenant isolation', () => {
   test('caller headers (X-Workspace-Id, x-as-workspace, Authorization, X-API-Key, Host, X-Forwarded-Host, Cookie) never reach a vendor', async () => {
     const proxies = {} as Record<ProviderId, RawVendor>;
     for (const provider of PROVIDER_IDS) {
-      proxies[provider] = await startRecordingProxy(() => stack?.sims[provider].url ?? 'http://127.0.0.1:9');
+      proxies[provider] = await startRecordingProxy(() => watched.current?.sims[provider].url ?? 'http://127.0.0.1:9');
       servers.push(proxies[provider]);
     }
     const connections: Record<string, Record<string, unknown>> = {};

@@ -35,6 +35,7 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_PAGES,
   RecordValidator,
+  isJsonObject,
   issuePath,
   mapBounded,
   parseEnvelope,
@@ -188,10 +189,6 @@ async function listSendkitCampaigns(ctx: CallContext, validator: RecordValidator
 
 const NO_REJECTIONS: readonly string[] = Object.freeze([]);
 const NO_RAW: Readonly<Record<string, unknown>> = Object.freeze({});
-
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** What `SendkitAnalyticsEnvelopeSchema` accepts: an object whose `data` is an object. */
 function isAnalyticsEnvelope(value: unknown): value is { data: Record<string, unknown> } {

@@ -9,13 +9,14 @@
  * are declared; extra fields pass through untouched (and stay in `raw`).
  */
 import { z } from 'zod';
+import { isJsonObject } from '../shared';
 
 /**
  * A JSON object, checked but not copied: `z.record` rebuilds every object key by key, which for
  * 5,000 analytics replies is a measurable share of a walk (issue 6); the values are read (and
  * validated) by the schemas that use them. Fails like `z.record` does.
  */
-const jsonObject = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+const jsonObject = z.custom<Record<string, unknown>>(isJsonObject, {
   error: (issue) => `Invalid input: expected record, received ${Array.isArray(issue.input) ? 'array' : issue.input === null ? 'null' : typeof issue.input}`,
 });
 

@@ -19,12 +19,13 @@ import { createSendkitProvider } from '../../../src/providers/sendkit';
 import { SendkitListEnvelopeSchema } from '../../../src/providers/sendkit/schema';
 import type { AnalyticsQuery, ProviderConnection, ProviderResult } from '../../../src/providers/types';
 import { FIXTURES_DIR, loadFixture, mockFixture, type Fixture } from '../../helpers/fixtures';
+import { DOCUMENTED_ID, documentedRecord } from './helpers';
 
 const ORIGIN = 'https://api.sendkit.ai';
 const KEY = 'canary-sendkit-key-1234567890';
 const PLATFORM_KEY = 'sk_user_canary-sendkit-key-1234567890';
 
-const DOC = '664a1b2c3d4e5f6a7b8c9d02';
+const DOC = DOCUMENTED_ID;
 const A = '665a1b2c3d4e5f6a7b8c9d01';
 const B = '665a1b2c3d4e5f6a7b8c9d02';
 const C = '665a1b2c3d4e5f6a7b8c9d03';
@@ -132,61 +133,7 @@ describe('the documented example end to end', () => {
     mock('daily-documented');
     const http = client();
     const result = await fetchSendkitAnalytics(CONNECTION, query({ include: { steps: true, daily: true, raw: false } }), http);
-    expect(result).toEqual({
-      warnings: [],
-      records: [
-        {
-          key: `acme-sendkit:${DOC}`,
-          id: DOC,
-          provider: 'sendkit',
-          connection: 'acme-sendkit',
-          workspace: 'acme',
-          name: 'Q1 Outreach',
-          status: 'active',
-          vendorStatus: 'active',
-          channels: ['email'],
-          createdAt: '2026-01-10T09:30:00.000Z',
-          metrics: {
-            leads: 500,
-            contacted: 500,
-            sent: 1200,
-            emailsSent: 1200,
-            linkedinMessagesSent: null,
-            linkedinInvitesSent: null,
-            linkedinInvitesAccepted: null,
-            opened: 540,
-            clicked: 120,
-            replied: 60,
-            bounced: 36,
-            unsubscribed: null,
-            completed: 250,
-            interested: null,
-            won: null,
-            opportunityValue: null,
-          },
-          rates: {
-            openRate: 540 / 500,
-            clickRate: 120 / 500,
-            replyRate: 60 / 500,
-            bounceRate: 36 / 500,
-            interestedRate: null,
-            inviteAcceptRate: null,
-          },
-          averageReplySeconds: null,
-          steps: [
-            { step: 1, variant: null, sent: 500, opened: 300, clicked: 80, replied: null, bounced: 20 },
-            { step: 2, variant: null, sent: 400, opened: 180, clicked: 30, replied: null, bounced: 12 },
-            { step: 3, variant: null, sent: 300, opened: 60, clicked: 10, replied: null, bounced: 4 },
-          ],
-          daily: [
-            { date: '2026-01-12', sent: 500, opened: 260, clicked: 60, replied: 30, interested: 11 },
-            { date: '2026-01-13', sent: 400, opened: 160, clicked: 35, replied: 16, interested: 4 },
-            { date: '2026-01-14', sent: 300, opened: 120, clicked: 25, replied: 14, interested: 5 },
-          ],
-          leadStatus: { active: 180, completed: 250, paused: 30, bounced: 36, removed: 4 },
-        },
-      ],
-    });
+    expect(result).toEqual({ warnings: [], records: [documentedRecord()] });
     expect(result.records[0]).not.toHaveProperty('raw');
     expect(http.calls).toBe(3);
   });
