@@ -117,6 +117,88 @@ export async function walkCursor<T>(
   }
 }
 
+/**
+ * Vendor values that arrived but could not be read, counted per field path: the record is kept
+ * with that field null, and the source's `warnings` say so (`invalid_fields`, with every path and
+ * its count), so null keeps meaning "the vendor does not report it". Rows that are not data (an
+ * Instantly steps row with `step: "null"`) are skipped and counted the same way (`skipped_rows`).
+ * Paths are relative to the vendor's record (`stats.sent`, `analytics.amount_of_replies`), so
+ * 5,000 campaigns with the same odd field make one entry, not 5,000.
+ */
+export class FieldIssues {
+  private readonly unreadable = new Map<string, number>();
+  private readonly skipped = new Map<string, number>();
+
+  /** A value present at `path` that is not what the field holds. */
+  note(path: string): void {
+    this.unreadable.set(path, (this.unreadable.get(path) ?? 0) + 1);
+  }
+
+  /** A row at `path` that is not data and was left out of the series it belongs to. */
+  skipRow(path: string): void {
+    this.skipped.set(path, (this.skipped.get(path) ?? 0) + 1);
+  }
+
+  /** Noted paths with their counts (tests and the probe read them). */
+  fields(): Record<string, number> {
+    return Object.fromEntries(this.unreadable);
+  }
+
+  warnings(): SourceWarning[] {
+    const out: SourceWarning[] = [];
+    if (this.unreadable.size > 0) out.push(tallyWarning('invalid_fields', this.unreadable, 'value(s) present but unreadable, mapped as null'));
+    if (this.skipped.size > 0) out.push(tallyWarning('skipped_rows', this.skipped, 'row(s) that are not data, skipped'));
+    return out;
+  }
+}
+
+function tallyWarning(code: 'invalid_fields' | 'skipped_rows', tally: ReadonlyMap<string, number>, what: string): SourceWarning {
+  let count = 0;
+  for (const n of tally.values()) count += n;
+  const list = [...tally].map(([path, n]) => `${path} (${n})`).join(', ');
+  const first = tally.keys().next().value as string;
+  return { code, message: `${count} ${what}: ${list}`, count, path: first, fields: Object.fromEntries(tally) };
+}
+
+/**
+ * A vendor count: a finite number ≥ 0, or a string that writes one (`"42"`). Absent, null and ''
+ * are "not reported" (null). Anything else present (`"lots"`, `{}`, `-3`, `"1e400"`, `true`) is
+ * null too, and noted at `path` in `issues`.
+ */
+export function readCount(value: unknown, path: string, issues: FieldIssues): number | null {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value >= 0) return value;
+    issues.note(path);
+    return null;
+  }
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') {
+    if (value.trim() === '') return null;
+    const n = Number(value);
+    if (Number.isFinite(n) && n >= 0) return n;
+  }
+  issues.note(path);
+  return null;
+}
+
+/** A vendor timestamp normalized to ISO; absent/null/'' is null, a value that is not a date is null and noted. */
+export function readIso(value: unknown, path: string, issues: FieldIssues): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  const iso = typeof value === 'string' || typeof value === 'number' ? toIsoOrNull(value) : null;
+  if (iso === null) issues.note(path);
+  return iso;
+}
+
+/** A vendor status as the text `vendorStatus` shows: '' when absent, numbers as their digits. */
+export function vendorStatusOf(value: string | number | null | undefined): string {
+  return value === null || value === undefined ? '' : String(value);
+}
+
+/** Ascending by `date` (`YYYY-MM-DD` strings order as text), in place; the array is returned. */
+export function sortByDate<T extends { date: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+}
+
 /** A vendor count as a number, or null when absent; numeric strings are accepted. */
 export function toCount(value: number | string | null | undefined): number | null {
   if (value === null || value === undefined) return null;

@@ -38,15 +38,23 @@ export interface AnalyticsQuery {
   deadlineMs?: number | undefined;
 }
 
-export type WarningCode = 'invalid_records' | 'date_range_unsupported' | 'campaign_not_found' | 'partial_detail';
+export type WarningCode =
+  | 'invalid_records'
+  | 'invalid_fields'
+  | 'skipped_rows'
+  | 'date_range_unsupported'
+  | 'campaign_not_found'
+  | 'partial_detail';
 
 export interface SourceWarning {
   code: WarningCode;
   message: string;
   /** How many records it concerns (for `invalid_records`). */
   count?: number;
-  /** The first failing field path (for `invalid_records`). */
+  /** The first failing field path (for `invalid_records`, `invalid_fields`). */
   path?: string;
+  /** For `invalid_fields`: each field path (within the vendor's record) and how many records had an unreadable value there. */
+  fields?: Record<string, number>;
 }
 
 export interface ProviderResult {

@@ -3,10 +3,14 @@ import { z } from 'zod';
 import { CampaignAnalyticsSchema, MetricsSchema, ProviderIdSchema, RatesSchema } from './campaign';
 
 export const SourceWarningSchema = z.object({
-  code: z.string(),
+  code: z.string().describe('invalid_records, invalid_fields, skipped_rows, date_range_unsupported, campaign_not_found, partial_detail'),
   message: z.string(),
   count: z.number().int().optional(),
   path: z.string().optional(),
+  fields: z
+    .record(z.string(), z.number().int())
+    .optional()
+    .describe('invalid_fields: each vendor field path that held a value present but unreadable (mapped as null), and in how many records'),
 });
 
 export const SourceErrorSchema = z.object({
