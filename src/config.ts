@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { PROVIDER_FACTORIES } from './providers/registry';
 import { PROVIDER_IDS, ProviderIdSchema, type ProviderId } from './schema/campaign';
 
 const positiveInt = z.number().int().positive();
@@ -54,18 +55,10 @@ const COMMON_DEFAULTS = {
   staleSeconds: 86_400,
 } as const;
 
-/**
- * Defaults per vendor (VENDORS.md gives the limits). A bucket of `burst` plus `requestsPerSecond`
- * for 60 s stays under each per-minute limit: Kakiyo 20 + 0.5·60 = 50 ≤ 60/min, Seleqt 15 + 0.5·60 =
- * 45 ≤ 50/min; Instantly 10/s is a tenth of its 100/s. Kakiyo charges a credit per call, so its
- * results stay fresh for an hour.
- */
-export const DEFAULT_PROVIDER_SETTINGS: Readonly<Record<ProviderId, ProviderSettings>> = {
-  instantly: { ...COMMON_DEFAULTS, baseUrl: 'https://api.instantly.ai', requestsPerSecond: 10, burst: 20, ttlSeconds: 300 },
-  sendkit: { ...COMMON_DEFAULTS, baseUrl: 'https://api.sendkit.ai', requestsPerSecond: 3, burst: 20, ttlSeconds: 300 },
-  kakiyo: { ...COMMON_DEFAULTS, baseUrl: 'https://api.kakiyo.com', requestsPerSecond: 0.5, burst: 20, ttlSeconds: 3600 },
-  seleqt: { ...COMMON_DEFAULTS, baseUrl: 'https://app.seleqt.ai', requestsPerSecond: 0.5, burst: 15, ttlSeconds: 300 },
-};
+/** Defaults per vendor: the settings every vendor shares, then what each provider's folder says (`defaults`). */
+export const DEFAULT_PROVIDER_SETTINGS: Readonly<Record<ProviderId, ProviderSettings>> = Object.fromEntries(
+  PROVIDER_IDS.map((provider) => [provider, { ...COMMON_DEFAULTS, ...PROVIDER_FACTORIES[provider]().defaults }]),
+) as Record<ProviderId, ProviderSettings>;
 
 const idSchema = z
   .string()

@@ -62,8 +62,29 @@ export interface ProviderResult {
   warnings: SourceWarning[];
 }
 
+/**
+ * What a vendor's own folder says about talking to it; config.ts adds the settings common to all
+ * (timeouts, attempts, breaker) and lets a connection override any of them.
+ */
+export interface VendorDefaults {
+  /** The vendor's documented origin. */
+  baseUrl: string;
+  /** Token-bucket refill rate per vendor account, under the vendor's published limit. */
+  requestsPerSecond: number;
+  /** Token-bucket capacity. */
+  burst: number;
+  /** Seconds a fetched result stays fresh. */
+  ttlSeconds: number;
+}
+
 export interface AnalyticsProvider {
   readonly id: ProviderId;
+  readonly defaults: VendorDefaults;
+  /**
+   * Whether `id` can be one of this vendor's campaign ids (syntax only). A caller's id that cannot
+   * be is refused with a 400 before any vendor call, never sent to the vendor.
+   */
+  isCampaignId(id: string): boolean;
   /** Upstream calls one fetch needs at most for `campaigns` campaigns (for the fan-out cost cap). */
   estimateCalls(campaigns: number, query: Pick<AnalyticsQuery, 'include' | 'campaignIds'>): number;
   fetchAnalytics(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient): Promise<ProviderResult>;

@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { resolveConfig } from '../../src/config';
 import { ProviderError } from '../../src/errors';
+import { PROVIDER_FACTORIES } from '../../src/providers/registry';
 import type { AnalyticsProvider } from '../../src/providers/types';
 import { finishRecord } from '../../src/providers/shared';
 import { emptyMetrics, type ProviderId } from '../../src/schema/campaign';
@@ -14,6 +15,8 @@ const KEY = 'test-client-key-abcdef';
 function fakeProvider(id: ProviderId, behaviour: { fail?: boolean; calls: { n: number } }): AnalyticsProvider {
   return {
     id,
+    defaults: PROVIDER_FACTORIES[id]().defaults,
+    isCampaignId: () => true,
     estimateCalls: (campaigns) => 1 + campaigns,
     async fetchAnalytics(connection) {
       behaviour.calls.n += 1;

@@ -1,4 +1,4 @@
-import type { AnalyticsProvider, AnalyticsQuery } from '../types';
+import type { AnalyticsProvider, AnalyticsQuery, VendorDefaults } from '../types';
 import { INSTANTLY_LIST_PAGE_SIZE, fetchInstantlyAnalytics } from './client';
 
 /**
@@ -18,14 +18,19 @@ export function estimateInstantlyCalls(campaigns: number, query: Pick<AnalyticsQ
   return 1 + listPages + count * perCampaign;
 }
 
+/** Instantly's origin and our outbound defaults: 10/s is a tenth of its documented 100/s. */
+export const INSTANTLY_DEFAULTS: VendorDefaults = { baseUrl: 'https://api.instantly.ai', requestsPerSecond: 10, burst: 20, ttlSeconds: 300 };
+
+/** Campaign ids are UUIDs (`format: uuid` in the v2 spec); anything else makes the vendor answer 400 for the whole call. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Instantly: one analytics call for every campaign, the campaign list beside it, per-campaign steps/daily on request. */
 export function createInstantlyProvider(): AnalyticsProvider {
   return {
     id: 'instantly',
+    defaults: INSTANTLY_DEFAULTS,
+    isCampaignId: (id) => UUID.test(id),
     estimateCalls: estimateInstantlyCalls,
     fetchAnalytics: fetchInstantlyAnalytics,
   };
 }
-
-/** The factory under the name the provider brief uses. */
-export const createinstantlyProvider = createInstantlyProvider;

@@ -47,7 +47,6 @@ import {
   type KakiyoListObject,
 } from './schema';
 
-export const KAKIYO_DEFAULT_BASE_URL = 'https://api.kakiyo.com';
 export const KAKIYO_LIST_PATH = '/v1/campaigns';
 /** Campaigns asked for per list page (fewer pages = fewer credits). */
 export const KAKIYO_LIST_LIMIT = 100;

@@ -1,5 +1,11 @@
-import type { AnalyticsProvider } from '../types';
+import type { AnalyticsProvider, VendorDefaults } from '../types';
 import { estimateSendkitCalls, fetchSendkitAnalytics } from './client';
+
+/** SendKit's origin and our outbound defaults (its limit is undocumented; 3/s is cautious). */
+export const SENDKIT_DEFAULTS: VendorDefaults = { baseUrl: 'https://api.sendkit.ai', requestsPerSecond: 3, burst: 20, ttlSeconds: 300 };
+
+/** Campaign ids are Mongo ObjectIds: 24 hex digits. */
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
 /**
  * SendKit.ai: list the campaigns (cursor pages), then one analytics call per campaign (two with
@@ -8,6 +14,8 @@ import { estimateSendkitCalls, fetchSendkitAnalytics } from './client';
 export function createSendkitProvider(): AnalyticsProvider {
   return {
     id: 'sendkit',
+    defaults: SENDKIT_DEFAULTS,
+    isCampaignId: (id) => OBJECT_ID.test(id),
     estimateCalls: estimateSendkitCalls,
     fetchAnalytics: fetchSendkitAnalytics,
   };

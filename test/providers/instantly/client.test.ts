@@ -4,7 +4,7 @@ import nock from 'nock';
 import { ProviderError } from '../../../src/errors';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../../src/http/client';
 import { fetchInstantlyAnalytics, instantlyHeaders } from '../../../src/providers/instantly/client';
-import { createInstantlyProvider, createinstantlyProvider, estimateInstantlyCalls } from '../../../src/providers/instantly/index';
+import { createInstantlyProvider, estimateInstantlyCalls } from '../../../src/providers/instantly/index';
 import type { AnalyticsQuery, ProviderConnection } from '../../../src/providers/types';
 import { CampaignAnalyticsSchema } from '../../../src/schema/campaign';
 import { FIXTURES_DIR, loadFixture, mockFixture, type Fixture } from '../../helpers/fixtures';
@@ -685,7 +685,6 @@ describe('provider', () => {
   it('is created under both factory names with id instantly', async () => {
     const provider = createInstantlyProvider();
     expect(provider.id).toBe('instantly');
-    expect(createinstantlyProvider().id).toBe('instantly');
     mock('analytics-c1');
     const result = await provider.fetchAnalytics(CONNECTION, analyticsQuery({ campaignIds: [C1] }), client());
     expect(result.records.map((r) => r.key)).toEqual([`acme-instantly:${C1}`]);
