@@ -88,4 +88,18 @@ export interface AnalyticsProvider {
   /** Upstream calls one fetch needs at most for `campaigns` campaigns (for the fan-out cost cap). */
   estimateCalls(campaigns: number, query: Pick<AnalyticsQuery, 'include' | 'campaignIds'>): number;
   fetchAnalytics(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient): Promise<ProviderResult>;
+  /**
+   * The cheapest real calls that prove a key and host work and count the campaigns: the campaign
+   * list walk (or the single analytics call where the vendor has nothing cheaper), never a
+   * per-campaign call. Errors are thrown as `ProviderError`s, like `fetchAnalytics`.
+   */
+  probe?(connection: ProviderConnection, http: HttpClient, signal?: AbortSignal): Promise<ProbeResult>;
+}
+
+export interface ProbeResult {
+  /** Campaigns the account lists. */
+  campaigns: number;
+  /** Upstream calls the probe made (each costs a credit on Kakiyo). */
+  calls: number;
+  warnings: SourceWarning[];
 }
