@@ -6,6 +6,9 @@
  *   outreach-gateway demo                      simulators + gateway on loopback, prints a key and curl lines
  *   outreach-gateway check-config FILE         validates a config file; one line per problem, exit 1
  *   outreach-gateway hash-key KEY              prints the SHA-256 to put in clients[].keySha256
+ *   outreach-gateway probe --config FILE [--connection ID] [--yes-spend-credits]
+ *                                              the cheapest real call per connection: key, host, campaign
+ *                                              count, warnings, rate-limit headers; exit 0 all good, 3 some failed
  *   outreach-gateway fetch [--config FILE] [--client ID] [--query 'workspace_id=ALL&providers=instantly']
  *                          [--format json|csv|ndjson] [--bom]
  *                                              one query in-process, the answer on stdout (for cron jobs);
@@ -21,12 +24,14 @@ import { createLogger } from './logger';
 import { createService } from './service';
 import { csvChunks, csvColumns, ndjsonChunks, sourcesHeader } from './server/formats';
 import { startDemo } from './demo';
+import { formatProbes, probeAll } from './probe';
 
 const USAGE = `usage:
   outreach-gateway [serve] [--config FILE]
   outreach-gateway demo
   outreach-gateway check-config FILE
   outreach-gateway hash-key KEY
+  outreach-gateway probe --config FILE [--connection ID] [--yes-spend-credits]
   outreach-gateway fetch [--config FILE] [--client ID] [--query QUERYSTRING] [--format json|csv|ndjson] [--bom]`;
 
 export interface CliIo {
@@ -138,6 +143,18 @@ async function fetchOnce(path: string, options: FetchOptions, io: CliIo): Promis
   }
 }
 
+async function probe(path: string, connectionId: string | undefined, spendCredits: boolean, io: CliIo): Promise<number> {
+  const config = load(path, io);
+  if (!config) return 1;
+  if (connectionId !== undefined && !config.connections.some((c) => c.id === connectionId)) {
+    io.err(`no connection "${connectionId}" in ${path}`);
+    return 2;
+  }
+  const probes = await probeAll(config, { connectionId, spendCredits });
+  for (const line of formatProbes(probes, config.secrets)) io.out(line);
+  return probes.some((p) => p.outcome === 'failed') ? 3 : 0;
+}
+
 /** Runs the CLI; resolves with an exit code, or -1 for a long-running server. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -149,6 +166,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       query: { type: 'string', short: 'q' },
       format: { type: 'string', short: 'f' },
       bom: { type: 'boolean' },
+      connection: { type: 'string' },
+      'yes-spend-credits': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -183,6 +202,14 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       }
       io.out(createHash('sha256').update(key).digest('hex'));
       return 0;
+    }
+    case 'probe': {
+      const path = configPath(values.config, io.env) ?? rest[0];
+      if (path === undefined) {
+        io.err('probe needs --config FILE or OUTREACH_GATEWAY_CONFIG');
+        return 2;
+      }
+      return probe(path, values.connection, values['yes-spend-credits'] ?? false, io);
     }
     case 'fetch': {
       const path = configPath(values.config, io.env);

@@ -37,6 +37,16 @@ export interface UpstreamEvent {
   status: number | undefined;
   outcome: 'ok' | ProviderErrorCode;
   durationMs: number;
+  /** The answer's rate-limit headers (`x-ratelimit-*`, `ratelimit*`, `retry-after`), lower-case names; absent without an answer. */
+  rateLimitHeaders?: Record<string, string>;
+}
+
+const RATE_LIMIT_HEADER = /ratelimit|rate-limit|retry-after/;
+
+function rateLimitHeadersOf(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) if (RATE_LIMIT_HEADER.test(name)) out[name] = headers[name] as string;
+  return out;
 }
 
 export interface HttpClientOptions {
@@ -222,8 +232,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const signal = request.signal ? AbortSignal.any([request.signal, timeoutSignal]) : timeoutSignal;
     const started = now();
     calls += 1;
+    let answerHeaders: Record<string, string> | undefined;
     const emit = (status: number | undefined, outcome: UpstreamEvent['outcome']): void =>
-      options.observer?.({ provider, path: request.path, attempt: attemptNumber, status, outcome, durationMs: now() - started });
+      options.observer?.({
+        provider,
+        path: request.path,
+        attempt: attemptNumber,
+        status,
+        outcome,
+        durationMs: now() - started,
+        ...(answerHeaders ? { rateLimitHeaders: rateLimitHeadersOf(answerHeaders) } : {}),
+      });
     try {
       const response = await instance.get<unknown>(url, {
         headers: { Accept: 'application/json', 'User-Agent': USER_AGENT, ...request.headers },
@@ -231,6 +250,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         timeout: remaining,
       });
       const headers = headerMap(response);
+      answerHeaders = headers;
       const text = typeof response.data === 'string' ? response.data : '';
       const status = response.status;
       if (status >= 200 && status < 300) {

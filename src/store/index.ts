@@ -1,0 +1,162 @@
+/**
+ * The history store: opens the database (embedded PGlite by default, a PostgreSQL server with
+ * `storage.url`), applies the migrations, records successful walks as snapshots, answers history
+ * queries and applies retention. When the database cannot be reached the store says so (`up`
+ * false, the reason in `lastError`) and the gateway keeps serving from vendors and cache; writes
+ * that fail are dropped with a log line (the next walk writes that day's row again), and the store
+ * retries opening in the background.
+ */
+import type { Logger } from '../logger';
+import { queryHistory, type HistoryQuery, type HistoryResult } from './history';
+import { migrate } from './migrations';
+import { applyRetention, recordSnapshot, type WalkSnapshot } from './snapshots';
+import { openSql, type Sql, type StoreLocation } from './sql';
+
+export type { HistoryQuery, HistoryResult } from './history';
+export type { WalkSnapshot } from './snapshots';
+
+export interface StoreOptions extends StoreLocation {
+  retentionDays: number;
+  logger: Logger;
+  /** How long to wait between attempts to (re)open the database. @default 5000 */
+  retryMs?: number;
+  now?: () => number;
+}
+
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
+export class HistoryStore {
+  private sql: Sql | undefined;
+  private opening: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private lastRetentionDay = '';
+  /** Why the database is not usable, when it is not. */
+  lastError: string | undefined = 'not opened yet';
+  readonly counters = { snapshotsWritten: 0, walksRecorded: 0, writeFailures: 0 };
+
+  constructor(private readonly options: StoreOptions) {}
+
+  get up(): boolean {
+    return this.sql !== undefined && this.lastError === undefined;
+  }
+
+  get kind(): Sql['kind'] | undefined {
+    return this.sql?.kind;
+  }
+
+  /** Opens and migrates; on failure keeps retrying in the background (the gateway serves meanwhile). */
+  start(): Promise<void> {
+    if (this.sql) return this.ping();
+    this.opening ??= this.open().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async open(): Promise<void> {
+    try {
+      const sql = await openSql(this.options);
+      try {
+        const version = await migrate(sql);
+        this.options.logger.info('history store ready', { store: sql.kind, schemaVersion: version });
+      } catch (error) {
+        await sql.close().catch(() => undefined);
+        throw error;
+      }
+      this.sql = sql;
+      this.lastError = undefined;
+    } catch (error) {
+      this.markDown(error);
+    }
+  }
+
+  private markDown(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const wasUp = this.lastError === undefined;
+    this.lastError = message;
+    if (wasUp || this.sql === undefined) this.options.logger.warn('history store unavailable', { message });
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      if (this.sql) void this.ping();
+      else void this.start();
+    }, this.options.retryMs ?? 5000);
+    this.retryTimer.unref();
+  }
+
+  private async ping(): Promise<void> {
+    try {
+      await this.sql?.query('select 1');
+      if (this.lastError !== undefined) this.options.logger.info('history store reachable again', {});
+      this.lastError = undefined;
+    } catch (error) {
+      this.markDown(error);
+    }
+  }
+
+  private usable(): Sql {
+    if (!this.sql || this.lastError !== undefined) throw new StoreUnavailableError(`the history store is unavailable: ${this.lastError ?? 'not open'}`);
+    return this.sql;
+  }
+
+  /** Records one successful walk; never throws (a failure is logged and counted). */
+  async record(walk: WalkSnapshot): Promise<void> {
+    let sql: Sql;
+    try {
+      sql = this.usable();
+    } catch {
+      this.counters.writeFailures += 1;
+      return;
+    }
+    try {
+      const written = await recordSnapshot(sql, walk);
+      this.counters.snapshotsWritten += written.snapshots;
+      this.counters.walksRecorded += 1;
+      await this.retention();
+    } catch (error) {
+      this.counters.writeFailures += 1;
+      this.options.logger.warn('snapshot not written', { connection: walk.connection, message: error instanceof Error ? error.message : String(error) });
+      // A refused statement is not an unreachable database: only a failed ping marks the store down.
+      await this.ping();
+    }
+  }
+
+  /** Retention runs at most once per UTC day. */
+  private async retention(): Promise<void> {
+    const now = (this.options.now ?? Date.now)();
+    const day = new Date(now).toISOString().slice(0, 10);
+    if (day === this.lastRetentionDay || !this.sql) return;
+    this.lastRetentionDay = day;
+    const removed = await applyRetention(this.sql, this.options.retentionDays, now);
+    if (removed > 0) this.options.logger.info('history retention applied', { removedRows: removed, retentionDays: this.options.retentionDays });
+  }
+
+  /** Answers a history query; throws StoreUnavailableError when the database is down. */
+  async history(query: HistoryQuery): Promise<HistoryResult> {
+    const sql = this.usable();
+    try {
+      return await queryHistory(sql, query);
+    } catch (error) {
+      await this.ping();
+      if (this.up) throw error;
+      throw new StoreUnavailableError(`the history store is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Direct access for tests, tools and the demo's back-fill. */
+  database(): Sql {
+    return this.usable();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.opening;
+    await this.sql?.close();
+    this.sql = undefined;
+  }
+}
