@@ -2,7 +2,7 @@
 import { emptyMetrics, type CampaignAnalytics, type CampaignStatus } from '../../schema/campaign';
 import { finishRecord, isJsonObject, mapStatus, readCount, sumCounts, vendorStatusOf, type FieldIssues } from '../shared';
 import type { IncludeOptions, ProviderConnection } from '../types';
-import type { SeleqtAnalytics, SeleqtCampaign } from './schema';
+import type { SeleqtAnalytics, SeleqtCampaign, SeleqtCountField } from './schema';
 
 /** Everything the mapping of one campaign needs: the dashboard reply's record. */
 export interface SeleqtCampaignSource {
@@ -89,7 +89,7 @@ export function mapSeleqtCampaign(
 ): CampaignAnalytics {
   const { campaign } = source;
   const a = readAnalytics(campaign.analytics, issues);
-  const count = (field: keyof SeleqtAnalytics & string): number | null => readCount(a[field], `analytics.${field}`, issues);
+  const count = (field: SeleqtCountField): number | null => readCount(a[field], `analytics.${field}`, issues);
 
   // `sent` adds up the three outbound counts; one that is present but unreadable makes the sum
   // unknown (null, the part named in `invalid_fields`), never a smaller number.

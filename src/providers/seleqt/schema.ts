@@ -28,6 +28,8 @@ export const SeleqtAnalyticsSchema = z.looseObject({
   average_reply_time: vendorValue,
 });
 export type SeleqtAnalytics = z.infer<typeof SeleqtAnalyticsSchema>;
+/** The documented count fields of `analytics`. */
+export type SeleqtCountField = Exclude<keyof typeof SeleqtAnalyticsSchema.shape, 'average_reply_time'>;
 
 /** One dashboard record. `id` is an integer in the docs; a non-empty string is tolerated. */
 export const SeleqtCampaignSchema = z.looseObject({
