@@ -17,6 +17,7 @@ export const PROVIDER_ERROR_CODES = [
   'network',
   'upstream_schema',
   'upstream_too_large',
+  'wrong_host',
   'bad_request',
   'circuit_open',
   'too_many_pages',
@@ -67,13 +68,17 @@ export function isProviderError(value: unknown): value is ProviderError {
   return value instanceof ProviderError;
 }
 
-/** Codes that say the vendor itself is fine but rejected this account or request. */
+/**
+ * Codes that say the vendor itself is fine but rejected this account or request, or that the
+ * connection points at a host that is not the vendor's API (`wrong_host`: a configuration matter).
+ */
 const ACCOUNT_CODES: ReadonlySet<ProviderErrorCode> = new Set([
   'unauthorized',
   'forbidden',
   'payment_required',
   'not_found',
   'bad_request',
+  'wrong_host',
 ]);
 
 /** True for failures that say nothing about the vendor's health (a breaker must not count them). */

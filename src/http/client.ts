@@ -6,6 +6,10 @@
  * - a response size cap (`maxContentLength`, counted after decompression), default 20 MB;
  * - `maxRedirects: 0`: a redirect is an error and is never followed, so a key sent as a custom
  *   header (`X-API-Key`) cannot reach another host (CVE-2026-40895 in follow-redirects);
+ * - a redirect, or a 2xx HTML page where JSON was due, is `wrong_host`: the configured `baseUrl` is
+ *   not the vendor's JSON API (a frontend, a login page, http instead of https). The message names
+ *   the status and the hosts involved, never a path, query string or key; a provider may swap the
+ *   generic advice for its own (`withWrongHostAdvice`);
  * - `validateStatus: () => true`: statuses are mapped here, in one place, to `ProviderError`;
  * - retries per `decideRetry`, bounded by attempts and by the caller's deadline and signal;
  * - errors are our own `ProviderError`: no axios error (which carries request headers) escapes,
@@ -88,6 +92,8 @@ export interface JsonResponse {
 
 export interface HttpClient {
   readonly provider: ProviderId;
+  /** The configured origin (`https://app.seleqt.ai`); `createHttpClient` always sets it, test doubles may leave it out. */
+  readonly origin?: string;
   getJson(request: GetJsonRequest): Promise<JsonResponse>;
   /** Attempts sent so far (retries included). */
   readonly calls: number;
@@ -137,8 +143,42 @@ export function codeForStatus(status: number): ProviderErrorCode {
   if (status === 413) return 'upstream_too_large';
   if (status === 429) return 'rate_limited';
   if (status >= 500) return 'upstream_unavailable';
-  if (status >= 300 && status < 400) return 'upstream_unavailable';
+  if (status >= 300 && status < 400) return 'wrong_host';
   return 'bad_request';
+}
+
+/** What every `wrong_host` message ends with, unless a provider gave its own advice. */
+export const WRONG_HOST_ADVICE = "this host is not the vendor's JSON API; check the connection's baseUrl";
+
+/** True when a body that did not parse as JSON is an HTML page (by its content type or its first character). */
+export function looksLikeHtml(contentType: string | undefined, text: string): boolean {
+  if (contentType !== undefined && /\b(text\/html|application\/xhtml\+xml)\b/i.test(contentType)) return true;
+  return text.replace(/^\uFEFF/, '').trimStart().startsWith('<');
+}
+
+/** The host (and port) a `Location` header points to, resolved against the request URL; undefined when there is none. */
+function locationHost(location: string | undefined, requestUrl: string): string | undefined {
+  if (location === undefined || location.trim() === '') return undefined;
+  try {
+    return new URL(location.trim(), requestUrl).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function wrongHostError(provider: ProviderId, status: number, what: string): ProviderError {
+  return new ProviderError({ provider, code: 'wrong_host', status, message: `${what}: ${WRONG_HOST_ADVICE}` });
+}
+
+/**
+ * The same `wrong_host` error with the provider's own advice (which host to set) in place of the
+ * generic one; any other error is returned as it is.
+ */
+export function withWrongHostAdvice(error: unknown, advice: string): unknown {
+  if (!(error instanceof ProviderError) || error.code !== 'wrong_host') return error;
+  const generic = `: ${WRONG_HOST_ADVICE}`;
+  const what = error.message.endsWith(generic) ? error.message.slice(0, -generic.length) : error.message;
+  return new ProviderError({ provider: error.provider, code: error.code, status: error.status, message: `${what}: ${advice}` });
 }
 
 /** A short, secret-free description of a vendor error body: `message ?? error ?? raw text`. */
@@ -191,6 +231,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
   const provider = options.provider;
+  const originHost = new URL(origin).host;
 
   const instance: AxiosInstance = axios.create({
     maxRedirects: 0,
@@ -258,22 +299,33 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         try {
           data = text === '' ? null : JSON.parse(text);
         } catch {
-          const error = new ProviderError({ provider, code: 'upstream_schema', status, message: 'the vendor answered with a body that is not JSON' });
+          // A body that parses is accepted whatever its content type; one that does not is a wrong
+          // host when it is an HTML page (a frontend answering every path), else a broken reply.
+          const error = looksLikeHtml(headers['content-type'], text)
+            ? wrongHostError(provider, status, `HTTP ${status} from ${originHost} was an HTML page, not JSON`)
+            : new ProviderError({ provider, code: 'upstream_schema', status, message: 'the vendor answered with a body that is not JSON' });
           emit(status, error.code);
           return { ok: false, error, outcome: { kind: 'status', status } };
         }
         emit(status, 'ok');
         return { ok: true, response: { status, headers, data } };
       }
+      if (status >= 300 && status < 400) {
+        // The body and the Location's path and query are left out: they may carry a token.
+        const target = locationHost(headers.location, url);
+        const to = target === undefined ? '' : ` (to ${redactSecrets(target, secrets)})`;
+        const error = wrongHostError(provider, status, `HTTP ${status} from ${originHost}: redirect not followed${to}`);
+        emit(status, error.code);
+        return { ok: false, error, outcome: { kind: 'status', status } };
+      }
       const retryAfterMs = parseRetryAfter(headers['retry-after'], now(), policy.maxRetryAfterMs);
       const code = codeForStatus(status);
-      const redirect = status >= 300 && status < 400 ? ' (redirect not followed)' : '';
       const error = new ProviderError({
         provider,
         code,
         status,
         retryAfterMs,
-        message: `HTTP ${status}${redirect}${text ? `: ${describeErrorBody(text, secrets)}` : ''}`,
+        message: `HTTP ${status}${text ? `: ${describeErrorBody(text, secrets)}` : ''}`,
       });
       if (status === 429) options.gate?.pause(retryAfterMs ?? policy.baseDelayMs);
       emit(status, code);
@@ -322,6 +374,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   return {
     provider,
+    origin,
     getJson,
     get calls() {
       return calls;

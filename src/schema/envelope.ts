@@ -14,7 +14,7 @@ export const SourceWarningSchema = z.object({
 });
 
 export const SourceErrorSchema = z.object({
-  code: z.string().describe('Stable snake_case code: unauthorized, forbidden, payment_required, not_found, rate_limited, upstream_unavailable, upstream_timeout, network, upstream_schema, upstream_too_large, bad_request, circuit_open, too_many_pages'),
+  code: z.string().describe('Stable snake_case code: unauthorized, forbidden, payment_required, not_found, rate_limited, upstream_unavailable, upstream_timeout, network, upstream_schema, upstream_too_large, wrong_host, bad_request, circuit_open, too_many_pages'),
   message: z.string(),
   retryAfterSeconds: z.number().int().optional(),
 });

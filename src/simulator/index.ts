@@ -27,6 +27,7 @@ export type {
   RateLimitSettings,
   RetryAfterMode,
   SendkitPagination,
+  SeleqtHostMode,
   SimulatorAccount,
   SimulatorOptions,
   SimulatorStats,
@@ -77,7 +78,10 @@ export async function startSimulator(provider: ProviderId, options: SimulatorOpt
     case 'kakiyo':
       return serveVendor(createKakiyoBehaviour(accounts, env, options.envelope ?? 'campaigns'), serve);
     case 'seleqt':
-      return serveVendor(createSeleqtBehaviour(accounts, env), serve);
+      return serveVendor(
+        createSeleqtBehaviour(accounts, env, { host: options.seleqtHost ?? 'api', nullAnalytics: options.seleqtNullAnalytics ?? false }),
+        serve,
+      );
   }
 }
 

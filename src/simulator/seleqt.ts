@@ -1,5 +1,5 @@
 /**
- * Seleqt simulator (VENDORS.md section 4).
+ * Seleqt simulator (VENDORS.md sections 4 and 7).
  *
  * - auth: `X-API-Key: <prefix>.<secret>`; missing → 401
  *   `{"error":"Missing API key","message":"Provide X-API-Key header"}`
@@ -11,29 +11,45 @@
  *   workspace the key is linked to (its own); any other workspace → 403 `{"error":"Access denied"}`.
  * - `GET /api/v1/campaigns/?workspace_id=` (https://docs.seleqt.ai/api-reference/campaigns-list):
  *   `{campaigns:[{id, name, status, workspace_id, timezone, language, created_at, updated_at, prospect_count}]}`.
- * - ids are integers; statuses upper-case, with the occasional undocumented `SCHEDULED`.
+ * - ids are integers; statuses upper-case, only the two seen: `ACTIVE` (campaigns that run or ran)
+ *   and `DRAFT`. The dashboard records carry no `created_at` (only the list does).
  * - `average_reply_time` is text: "45 minutes", "3 hours", "2 days", "1 day 4 hours", or null
  *   when nobody replied.
  * - limits: 50 requests/minute per key, 429 `{"error":"Rate limit exceeded"}`, no `Retry-After`.
+ * - modes: `nullAnalytics` answers `analytics: null` for campaigns that never sent (a new
+ *   campaign); `host: 'spa'` plays the SPA frontend (every path: its HTML shell, 200, whatever the
+ *   key), `host: 'redirect'` a host that answers every path with a 302 to the same path on
+ *   `https://api.seleqt.ai` (the two contested hosts, VENDORS.md section 7).
  */
 import { Lazy, generateCampaigns, type CampaignCore, type DataEnv, type StatusOption } from './data';
 import { first, headerValue } from './params';
 import { hashSeed, intBetween, mulberry32, pick, pickWeighted, type Rng } from './random';
 import { perMinute } from './rate-limit';
-import { BodyCache, jsonReply, type Reply, type Route, type VendorBehaviour } from './server';
-import type { RateLimitSettings, SimulatorAccount } from './types';
+import { BodyCache, jsonReply, type Reply, type Route, type SimRequest, type VendorBehaviour } from './server';
+import type { RateLimitSettings, SeleqtHostMode, SimulatorAccount } from './types';
 
 export const SELEQT_DEFAULT_RATE_LIMIT: RateLimitSettings = { rules: [perMinute(50)], perEndpoint: false, retryAfter: 'none' };
 
+/** Only ACTIVE and DRAFT have been seen; a campaign that finished sending is still ACTIVE here. */
 const STATUSES: readonly StatusOption<string>[] = [
-  { value: 'ACTIVE', weight: 45, kind: 'running' },
-  { value: 'PAUSED', weight: 15, kind: 'ended' },
-  { value: 'COMPLETED', weight: 15, kind: 'ended' },
-  { value: 'DRAFT', weight: 12, kind: 'draft' },
-  { value: 'ARCHIVED', weight: 5, kind: 'ended' },
-  // Not documented (only ACTIVE and DRAFT are): an unknown value the gateway must tolerate.
-  { value: 'SCHEDULED', weight: 5, kind: 'draft' },
+  { value: 'ACTIVE', weight: 55, kind: 'running' },
+  { value: 'ACTIVE', weight: 25, kind: 'ended' },
+  { value: 'DRAFT', weight: 20, kind: 'draft' },
 ];
+
+/** The API host a `redirect` host points to. */
+export const REDIRECT_TARGET_ORIGIN = 'https://api.seleqt.ai';
+
+/** The SPA's HTML shell, as a Vite-built frontend serves it for every path. */
+export const SELEQT_SPA_HTML =
+  '<!doctype html>\n<html lang="en">\n  <head>\n    <meta charset="UTF-8" />\n    <title>Seleqt</title>\n' +
+  '    <script type="module" crossorigin src="/assets/index-4f1c2a.js"></script>\n  </head>\n' +
+  '  <body>\n    <div id="root"></div>\n  </body>\n</html>\n';
+
+export interface SeleqtSimulatorOptions {
+  readonly host: SeleqtHostMode;
+  readonly nullAnalytics: boolean;
+}
 
 const TIMEZONES = ['Europe/Amsterdam', 'Europe/London', 'America/New_York', 'Asia/Dubai'] as const;
 const LANGUAGES = ['en', 'nl', 'de', 'fr'] as const;
@@ -92,7 +108,7 @@ function buildData(account: SimulatorAccount, env: DataEnv): SeleqtCampaign[] {
   });
 }
 
-function analyticsRecord(c: SeleqtCampaign, workspace: number | string): Record<string, unknown> {
+function analyticsRecord(c: SeleqtCampaign, workspace: number | string, nullAnalytics: boolean): Record<string, unknown> {
   const t = c.core.totals;
   const email = c.channels !== 'linkedin';
   const linkedin = c.channels !== 'email';
@@ -101,7 +117,7 @@ function analyticsRecord(c: SeleqtCampaign, workspace: number | string): Record<
     name: c.core.name,
     status: c.core.status,
     workspace_id: workspace,
-    analytics: {
+    analytics: nullAnalytics && c.core.kind === 'draft' ? null : {
       amount_of_prospects: c.core.leads,
       amount_of_emails_sent: email ? t.emailsSent : 0,
       amount_of_invites_sent: linkedin ? t.invitesSent : 0,
@@ -133,20 +149,33 @@ function seleqtError(status: number, error: string, message?: string): Reply {
   return { status, body: message === undefined ? { error } : { error, message } };
 }
 
+/** What a host that is not the JSON API answers to any request, or undefined on the API host. */
+function wrongHostReply(host: SeleqtHostMode, request: SimRequest): Reply | undefined {
+  if (host === 'spa') return { status: 200, body: SELEQT_SPA_HTML, headers: { 'content-type': 'text/html; charset=utf-8' } };
+  if (host === 'redirect') {
+    const search = request.query.toString();
+    const location = `${REDIRECT_TARGET_ORIGIN}${request.path}${search === '' ? '' : `?${search}`}`;
+    return { status: 302, body: '', headers: { 'content-type': 'text/html; charset=utf-8', location } };
+  }
+  return undefined;
+}
+
 /** `workspace_id` must be absent, `ALL`, or a workspace the key is linked to. */
 function workspaceAllowed(account: SeleqtAccount, query: URLSearchParams): boolean {
   const asked = first(query, 'workspace_id');
   return asked === undefined || asked === 'ALL' || asked === String(account.workspaceValue);
 }
 
-function routes(): Route<SeleqtAccount>[] {
+function routes(options: SeleqtSimulatorOptions): Route<SeleqtAccount>[] {
   return [
     {
       template: '/api/v1/dashboard/campaign-analytics/',
       handle: ({ account, query }) => {
         if (!workspaceAllowed(account, query)) return seleqtError(403, 'Access denied');
         return jsonReply(
-          account.bodies.json('dashboard', () => ({ campaigns: account.data.get().map((c) => analyticsRecord(c, account.workspaceValue)) })),
+          account.bodies.json('dashboard', () => ({
+            campaigns: account.data.get().map((c) => analyticsRecord(c, account.workspaceValue, options.nullAnalytics)),
+          })),
         );
       },
     },
@@ -162,7 +191,11 @@ function routes(): Route<SeleqtAccount>[] {
   ];
 }
 
-export function createSeleqtBehaviour(accounts: readonly SimulatorAccount[], env: DataEnv): VendorBehaviour<SeleqtAccount> {
+export function createSeleqtBehaviour(
+  accounts: readonly SimulatorAccount[],
+  env: DataEnv,
+  options: SeleqtSimulatorOptions = { host: 'api', nullAnalytics: false },
+): VendorBehaviour<SeleqtAccount> {
   const served = accounts.map(
     (account): SimulatorAccount => ({
       ...account,
@@ -186,15 +219,19 @@ export function createSeleqtBehaviour(accounts: readonly SimulatorAccount[], env
   return {
     provider: 'seleqt',
     accounts: served,
-    routes: routes(),
+    routes: routes(options),
+    // A host that is not the API answers before any key check (the server asks `authenticate`
+    // first on every known path, and `notFound` on the others).
     authenticate: (request) => {
+      const wrongHost = wrongHostReply(options.host, request);
+      if (wrongHost !== undefined) return { ok: false, reply: wrongHost };
       const key = headerValue(request.headers['x-api-key']);
       if (key === undefined) return { ok: false, reply: seleqtError(401, 'Missing API key', 'Provide X-API-Key header') };
       const found = byKey.get(key);
       if (found === undefined) return { ok: false, reply: seleqtError(401, 'Invalid API key') };
       return { ok: true, account: found };
     },
-    notFound: () => seleqtError(404, 'Not found'),
+    notFound: (request) => wrongHostReply(options.host, request) ?? seleqtError(404, 'Not found'),
     rateLimited: () => seleqtError(429, 'Rate limit exceeded'),
     internalError: () => seleqtError(500, 'Internal server error'),
     unavailable: () => seleqtError(503, 'Service unavailable'),

@@ -79,6 +79,11 @@ export interface FaultConfig {
 export type SendkitPagination = 'cursor' | 'page';
 /** Kakiyo list envelope (undocumented, so all plausible shapes are served). */
 export type KakiyoEnvelope = 'campaigns' | 'array' | 'data';
+/**
+ * What a Seleqt host is: the JSON API; the SPA frontend, which answers every path with its HTML
+ * shell and 200 whatever the key; or a host that answers every path with a 302 to the API host.
+ */
+export type SeleqtHostMode = 'api' | 'spa' | 'redirect';
 
 export interface SimulatorOptions {
   accounts: readonly AccountSpec[];
@@ -105,6 +110,10 @@ export interface SimulatorOptions {
   stepIndexBase?: 0 | 1 | undefined;
   /** Kakiyo only: the `GET /v1/campaigns` envelope. @default 'campaigns' */
   envelope?: KakiyoEnvelope | undefined;
+  /** Seleqt only: what this host serves. @default 'api' */
+  seleqtHost?: SeleqtHostMode | undefined;
+  /** Seleqt only: campaigns that never sent answer `analytics: null` (a new campaign). @default false */
+  seleqtNullAnalytics?: boolean | undefined;
 }
 
 export interface SimulatorStats {

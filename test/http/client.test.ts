@@ -9,8 +9,11 @@ import {
   codeForStatus,
   createHttpClient,
   describeErrorBody,
+  looksLikeHtml,
   normalizeBaseUrl,
   pathOf,
+  withWrongHostAdvice,
+  WRONG_HOST_ADVICE,
   type HttpClientOptions,
   type RequestGate,
   type UpstreamEvent,
@@ -82,15 +85,86 @@ describe('createHttpClient: successful replies', () => {
     await expect(client().getJson({ path: '/v1/empty', headers: {} })).resolves.toEqual({ status: 204, headers: {}, data: null });
   });
 
-  it('fails a 200 HTML page as upstream_schema and does not retry it', async () => {
-    nock(ORIGIN).get('/v1/items').reply(200, '<!doctype html><html><body>Login</body></html>', { 'Content-Type': 'text/html' });
+  it('fails a 200 HTML page as wrong_host naming the status and the host, and does not retry it', async () => {
+    nock(ORIGIN).get('/v1/items').query({ key: CANARY }).reply(200, '<!doctype html><html><body>Login</body></html>', { 'Content-Type': 'text/html' });
     const http = client({ retry: { maxAttempts: 3 } });
-    const error = await failure(http.getJson({ path: '/v1/items', headers: {} }));
-    expect(error.code).toBe('upstream_schema');
+    const error = await failure(http.getJson({ path: '/v1/items', query: { key: CANARY }, headers: {} }));
+    expect(error.code).toBe('wrong_host');
     expect(error.status).toBe(200);
     expect(error.provider).toBe('seleqt');
-    expect(error.message).toBe('the vendor answered with a body that is not JSON');
+    expect(error.message).toBe(`HTTP 200 from api.example.test was an HTML page, not JSON: ${WRONG_HOST_ADVICE}`);
+    expect(error.message).not.toContain('/v1/items');
+    expect(everyRendering(error)).not.toContain(CANARY);
     expect(http.calls).toBe(1);
+  });
+
+  it.each<[string, string, Record<string, string>]>([
+    ['an HTML content type with a body that is not markup', 'Please sign in', { 'Content-Type': 'text/html; charset=utf-8' }],
+    ['an XHTML content type', '<?xml version="1.0"?><html/>', { 'Content-Type': 'application/xhtml+xml' }],
+    ['a leading < without a content type', '\uFEFF\n  <html><body>SPA</body></html>', {}],
+    ['a leading < labelled as JSON', '<html>oops</html>', { 'Content-Type': 'application/json' }],
+  ])('a 2xx with %s is wrong_host', async (_label, body, headers) => {
+    nock(ORIGIN).get('/v1/page').reply(203, body, headers);
+    const error = await failure(client().getJson({ path: '/v1/page', headers: {} }));
+    expect({ code: error.code, status: error.status }).toEqual({ code: 'wrong_host', status: 203 });
+  });
+
+  it('a 2xx body that is neither JSON nor HTML is upstream_schema', async () => {
+    nock(ORIGIN).get('/v1/cut').reply(200, '{"campaigns": [{"id": 1', { 'Content-Type': 'application/json' });
+    nock(ORIGIN).get('/v1/text').reply(200, 'OK', { 'Content-Type': 'text/plain' });
+    for (const path of ['/v1/cut', '/v1/text']) {
+      const error = await failure(client().getJson({ path, headers: {} }));
+      expect({ code: error.code, message: error.message }).toEqual({ code: 'upstream_schema', message: 'the vendor answered with a body that is not JSON' });
+    }
+  });
+
+  it('JSON labelled text/html is still JSON (the body decides, not the label)', async () => {
+    nock(ORIGIN).get('/v1/mislabelled').reply(200, '{"campaigns":[]}', { 'Content-Type': 'text/html' });
+    await expect(client().getJson({ path: '/v1/mislabelled', headers: {} })).resolves.toMatchObject({ data: { campaigns: [] } });
+  });
+
+  it('an HTML error page with a non-2xx status keeps its status code (only 2xx and 3xx say wrong host)', async () => {
+    nock(ORIGIN).get('/v1/missing').reply(404, '<html>Not Found</html>', { 'Content-Type': 'text/html' });
+    const error = await failure(client().getJson({ path: '/v1/missing', headers: {} }));
+    expect({ code: error.code, message: error.message }).toEqual({ code: 'not_found', message: 'HTTP 404: <html>Not Found</html>' });
+  });
+
+  it('exposes the configured origin', () => {
+    expect(client().origin).toBe(ORIGIN);
+  });
+});
+
+describe('looksLikeHtml and withWrongHostAdvice', () => {
+  it.each<[string | undefined, string, boolean]>([
+    ['text/html', '', true],
+    ['TEXT/HTML; charset=utf-8', 'x', true],
+    ['application/xhtml+xml', 'x', true],
+    [undefined, '<!doctype html>', true],
+    [undefined, '  \n<div>', true],
+    ['application/json', '\uFEFF<html>', true],
+    ['application/json', '{"a":', false],
+    ['text/plain', 'Forbidden', false],
+    ['text/htmlx', 'x', false],
+    [undefined, '', false],
+  ])('content type %p, body %p -> %p', (contentType, text, expected) => {
+    expect(looksLikeHtml(contentType, text)).toBe(expected);
+  });
+
+  it('swaps the generic advice of a wrong_host error for the provider’s own and leaves other errors alone', async () => {
+    nock(ORIGIN).get('/v1/x').reply(302, '', { Location: 'https://api.vendor.test/v1/x?token=abc' });
+    const original = await failure(client().getJson({ path: '/v1/x', headers: {} }));
+    const advised = withWrongHostAdvice(original, 'set baseUrl to https://api.vendor.test');
+    expect(advised).toBeInstanceOf(ProviderError);
+    expect(advised).toMatchObject({
+      code: 'wrong_host',
+      provider: 'seleqt',
+      status: 302,
+      message: 'HTTP 302 from api.example.test: redirect not followed (to api.vendor.test): set baseUrl to https://api.vendor.test',
+    });
+    const other = new ProviderError({ provider: 'seleqt', code: 'forbidden', message: 'HTTP 403' });
+    expect(withWrongHostAdvice(other, 'x')).toBe(other);
+    const plain = new Error('boom');
+    expect(withWrongHostAdvice(plain, 'x')).toBe(plain);
   });
 });
 
@@ -175,20 +249,42 @@ describe('createHttpClient: status mapping', () => {
   });
 
   it.each([301, 302, 303, 307, 308])('does not follow a %i redirect, and the target host never sees a request', async (status) => {
-    const home = nock(ORIGIN).get('/v1/x').reply(status, 'Found', { Location: 'https://evil.example.test/steal' });
-    const evil = nock('https://evil.example.test').get('/steal').reply(200, '{}');
+    const home = nock(ORIGIN)
+      .get('/v1/x')
+      .reply(status, `Found. Redirecting to https://evil.example.test/steal?k=${CANARY}`, { Location: `https://evil.example.test/steal?k=${CANARY}` });
+    const evil = nock('https://evil.example.test').get('/steal').query(true).reply(200, '{}');
     const http = client({ retry: { maxAttempts: 3 } });
     const error = await failure(http.getJson({ path: '/v1/x', headers: { 'X-API-Key': CANARY } }));
     expect(home.isDone()).toBe(true);
     expect(evil.isDone()).toBe(false);
     expect(nock.pendingMocks()).toEqual(['GET https://evil.example.test:443/steal']);
     nock.cleanAll(); // the target's interceptor stays unused on purpose
-    expect(error.code).toBe('upstream_unavailable');
+    expect(error.code).toBe('wrong_host');
     expect(error.status).toBe(status);
-    expect(error.message).toBe(`HTTP ${status} (redirect not followed): Found`);
+    // The status and both hosts; never the body, the Location's path or its query string.
+    expect(error.message).toBe(`HTTP ${status} from api.example.test: redirect not followed (to evil.example.test): ${WRONG_HOST_ADVICE}`);
     expect(http.calls).toBe(1);
     expect(everyRendering(error)).not.toContain(CANARY);
     expect(Object.keys(error).sort()).toEqual(['code', 'name', 'path', 'provider', 'retryAfterMs', 'status']);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['a relative Location (the same host)', { Location: '/login?next=%2Fapi' }, ' (to api.example.test)'],
+    ['a Location on another port', { Location: 'http://127.0.0.1:4104/api/v1/x/?workspace_id=340' }, ' (to 127.0.0.1:4104)'],
+    ['credentials in the Location', { Location: 'https://user:pw@other.example.test/x' }, ' (to other.example.test)'],
+    ['no Location', {}, ''],
+    ['an unparseable Location', { Location: 'http://[::1' }, ''],
+  ])('a redirect with %s names only the host it points to', async (_label, headers, to) => {
+    nock(ORIGIN).get('/v1/r').reply(302, '', headers);
+    const error = await failure(client().getJson({ path: '/v1/r', headers: {} }));
+    expect(error.message).toBe(`HTTP 302 from api.example.test: redirect not followed${to}: ${WRONG_HOST_ADVICE}`);
+  });
+
+  it('a key in the Location host is removed', async () => {
+    const key = 'canaryhostkey0042';
+    nock(ORIGIN).get('/v1/r').reply(301, '', { Location: `https://${key}.evil.test/` });
+    const error = await failure(client({ secrets: [key] }).getJson({ path: '/v1/r', headers: {} }));
+    expect(error.message).toBe(`HTTP 301 from api.example.test: redirect not followed (to [REDACTED].evil.test): ${WRONG_HOST_ADVICE}`);
   });
 });
 
@@ -517,8 +613,8 @@ describe('normalizeBaseUrl', () => {
 
 describe('codeForStatus and describeErrorBody', () => {
   it.each<[number, string]>([
-    [301, 'upstream_unavailable'],
-    [304, 'upstream_unavailable'],
+    [301, 'wrong_host'],
+    [304, 'wrong_host'],
     [408, 'bad_request'],
     [418, 'bad_request'],
     [502, 'upstream_unavailable'],

@@ -225,7 +225,7 @@ describe('resilience: upstream faults', () => {
     await stackWith({ connections: { 'acme-seleqt': { baseUrl: origin, maxAttempts: 3 } } });
     const res = await get(`${ANALYTICS}?providers=seleqt`);
     const source = sourceOf(res.body, 'acme-seleqt');
-    expect(source).toMatchObject({ status: 'error', error: { code: 'upstream_unavailable' } });
+    expect(source).toMatchObject({ status: 'error', error: { code: 'wrong_host' } });
     expect(source.error?.message).toMatch(/redirect not followed/);
     expect(vendorScope.isDone()).toBe(true); // called once, not retried
     expect(attacker.isDone()).toBe(false); // the other host was never called

@@ -1,3 +1,4 @@
+import { SELEQT_SPA_HTML } from '../../src/simulator/seleqt';
 import { startSimulator, type VendorSimulator } from '../../src/simulator';
 import { REFERENCE_DATE, allStartWith, get, numbers, stringOrNull, strings, type Json } from './helpers';
 
@@ -93,9 +94,9 @@ describe('Seleqt simulator: dashboard analytics', () => {
     expect(new Set(numbers(campaigns, 'id')).size).toBe(300);
   });
 
-  it('statuses mix documented and undocumented values', () => {
-    const statuses = new Set(strings(campaigns, 'status'));
-    for (const status of ['ACTIVE', 'DRAFT', 'PAUSED', 'COMPLETED', 'SCHEDULED']) expect(statuses.has(status)).toBe(true);
+  it('statuses are the two seen (ACTIVE, DRAFT); a draft has sent nothing', () => {
+    expect(new Set(strings(campaigns, 'status'))).toEqual(new Set(['ACTIVE', 'DRAFT']));
+    for (const c of campaigns.filter((x) => x.status === 'DRAFT')) expect(c.analytics.amount_of_prospects_contacted).toBe(0);
   });
 
   it('average_reply_time is human-readable text in every documented style, or null without replies', () => {
@@ -143,5 +144,55 @@ describe('Seleqt simulator: rate limit', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe('Seleqt simulator: modes', () => {
+  const started: VendorSimulator[] = [];
+  async function withMode(options: Parameters<typeof startSimulator>[1]): Promise<VendorSimulator> {
+    const mode = await startSimulator('seleqt', options);
+    started.push(mode);
+    return mode;
+  }
+  const accounts = [{ label: 'Acme', apiKey: ACME, seed: 41, campaigns: 60, vendorWorkspaceId: '340' }];
+
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.close()));
+  });
+
+  it('seleqtNullAnalytics: drafts answer analytics null, every other campaign as usual', async () => {
+    const plain = (await get(sim, PATH, acme)).json().campaigns.slice(0, 60);
+    const mode = await withMode({ referenceDate: REFERENCE_DATE, rateLimit: { rules: [] }, accounts, seleqtNullAnalytics: true });
+    const campaigns: Json[] = (await get(mode, PATH, acme)).json().campaigns;
+    expect(campaigns.map((c) => c.id)).toEqual(plain.map((c: Json) => c.id));
+    const drafts = campaigns.filter((c) => c.status === 'DRAFT');
+    expect(drafts.length).toBeGreaterThan(0);
+    for (const c of drafts) expect(c.analytics).toBeNull();
+    const others = campaigns.filter((c) => c.status !== 'DRAFT');
+    expect(others).toEqual(plain.filter((c: Json) => c.status !== 'DRAFT'));
+  });
+
+  it("seleqtHost 'spa': the SPA's HTML shell with 200 on every path, with or without a key, no rate limit", async () => {
+    const spa = await withMode({ accounts, seleqtHost: 'spa', rateLimit: { rules: [{ limit: 1, windowMs: 60_000 }] } });
+    for (const [path, headers] of [
+      [`${PATH}?workspace_id=340`, acme],
+      [PATH, {}],
+      ['/api/v1/campaigns/', { 'x-api-key': 'a1c3e5d7.wrong' }],
+      ['/dashboard/campaigns', {}],
+    ] as const) {
+      const res = await get(spa, path, headers);
+      expect([path, res.status, res.headers.get('content-type'), res.text]).toEqual([path, 200, 'text/html; charset=utf-8', SELEQT_SPA_HTML]);
+    }
+    expect(SELEQT_SPA_HTML).toMatch(/^<!doctype html>/);
+  });
+
+  it("seleqtHost 'redirect': a 302 to the same path and query on api.seleqt.ai, whatever the key", async () => {
+    const redirect = await withMode({ accounts, seleqtHost: 'redirect' });
+    const res = await fetch(`${redirect.url}${PATH}?workspace_id=340`, { headers: acme, redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe(`https://api.seleqt.ai${PATH}?workspace_id=340`);
+    expect(await res.text()).toBe('');
+    const keyless = await fetch(`${redirect.url}/anything`, { redirect: 'manual' });
+    expect([keyless.status, keyless.headers.get('location')]).toEqual([302, 'https://api.seleqt.ai/anything']);
   });
 });

@@ -1,21 +1,24 @@
-/** Pure mapping: Seleqt dashboard record → normalized `CampaignAnalytics`. No I/O. */
+/** Pure mapping: one Seleqt dashboard record → normalized `CampaignAnalytics`. No I/O. */
 import { emptyMetrics, type CampaignAnalytics, type CampaignStatus } from '../../schema/campaign';
-import { finishRecord, mapStatus, sumCounts, toCount, toIsoOrNull } from '../shared';
-import type { ProviderConnection } from '../types';
-import type { SeleqtCampaign } from './schema';
+import { finishRecord, isJsonObject, mapStatus, readCount, sumCounts, vendorStatusOf, type FieldIssues } from '../shared';
+import type { IncludeOptions, ProviderConnection } from '../types';
+import type { SeleqtAnalytics, SeleqtCampaign, SeleqtCountField } from './schema';
 
-/** Seleqt sends upper-case names; only ACTIVE and DRAFT are documented, the rest are plausible. */
+/** Everything the mapping of one campaign needs: the dashboard reply's record. */
+export interface SeleqtCampaignSource {
+  campaign: SeleqtCampaign;
+}
+
+/**
+ * Seleqt's statuses, matched upper-cased. Only ACTIVE and DRAFT have been seen (VENDORS.md section
+ * 7); PAUSED, COMPLETED and ARCHIVED are the values section 4 expects. Anything else is `unknown`.
+ */
 export const SELEQT_STATUS: Readonly<Record<string, CampaignStatus>> = {
-  DRAFT: 'draft',
   ACTIVE: 'active',
-  RUNNING: 'active',
+  DRAFT: 'draft',
   PAUSED: 'paused',
-  STOPPED: 'paused',
   COMPLETED: 'completed',
-  FINISHED: 'completed',
   ARCHIVED: 'archived',
-  ERROR: 'error',
-  FAILED: 'error',
 };
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = {
@@ -49,27 +52,65 @@ export function parseReplyTime(text: string | null | undefined): number | null {
   return matched > 0 ? Math.round(total) : null;
 }
 
+/** `average_reply_time` in seconds: null when absent or blank; a value that is not a reply time is null and noted. */
+function readReplyTime(value: unknown, issues: FieldIssues): number | null {
+  if (value === null || value === undefined || (typeof value === 'string' && value.trim() === '')) return null;
+  const seconds = typeof value === 'string' ? parseReplyTime(value) : null;
+  if (seconds === null) issues.note('analytics.average_reply_time');
+  return seconds;
+}
+
+/** The vendor status as text; a value that is neither text nor a number is noted and shown as ''. */
+function readStatus(value: unknown, issues: FieldIssues): string {
+  if (value === null || value === undefined || typeof value === 'string' || typeof value === 'number') return vendorStatusOf(value);
+  issues.note('status');
+  return '';
+}
+
+/** The analytics object; null (a new campaign) or absent is "not reported", anything else that is not an object is noted. */
+function readAnalytics(value: unknown, issues: FieldIssues): SeleqtAnalytics {
+  if (isJsonObject(value)) return value;
+  if (value !== null && value !== undefined) issues.note('analytics');
+  return {};
+}
+
+/** Unreadable values noted so far, all paths together. */
+function notedCount(issues: FieldIssues): number {
+  let total = 0;
+  for (const n of Object.values(issues.fields())) total += n;
+  return total;
+}
+
 export function mapSeleqtCampaign(
   connection: Pick<ProviderConnection, 'id' | 'workspace'>,
-  campaign: SeleqtCampaign,
-  includeRaw: boolean,
+  source: SeleqtCampaignSource,
+  include: IncludeOptions,
+  issues: FieldIssues,
 ): CampaignAnalytics {
-  const a = campaign.analytics;
-  const emails = toCount(a.amount_of_emails_sent);
-  const messages = toCount(a.amount_of_linkedin_messages_sent);
-  const invites = toCount(a.amount_of_invites_sent);
-  const vendorStatus = campaign.status === null || campaign.status === undefined ? '' : String(campaign.status);
+  const { campaign } = source;
+  const a = readAnalytics(campaign.analytics, issues);
+  const count = (field: SeleqtCountField): number | null => readCount(a[field], `analytics.${field}`, issues);
+
+  // `sent` adds up the three outbound counts; one that is present but unreadable makes the sum
+  // unknown (null, the part named in `invalid_fields`), never a smaller number.
+  const before = notedCount(issues);
+  const emails = count('amount_of_emails_sent');
+  const messages = count('amount_of_linkedin_messages_sent');
+  const invites = count('amount_of_invites_sent');
+  const sent = notedCount(issues) > before ? null : sumCounts(emails, messages, invites);
+
+  const vendorStatus = readStatus(campaign.status, issues);
   const metrics = {
     ...emptyMetrics(),
-    leads: toCount(a.amount_of_prospects),
-    contacted: toCount(a.amount_of_prospects_contacted),
-    sent: sumCounts(emails, messages, invites),
+    leads: count('amount_of_prospects'),
+    contacted: count('amount_of_prospects_contacted'),
+    sent,
     emailsSent: emails,
     linkedinMessagesSent: messages,
     linkedinInvitesSent: invites,
-    linkedinInvitesAccepted: toCount(a.amount_of_invites_accepted),
-    replied: toCount(a.amount_of_replies),
-    interested: toCount(a.amount_of_interested),
+    linkedinInvitesAccepted: count('amount_of_invites_accepted'),
+    replied: count('amount_of_replies'),
+    interested: count('amount_of_interested'),
   };
   return finishRecord(
     'seleqt',
@@ -80,14 +121,16 @@ export function mapSeleqtCampaign(
       status: mapStatus(SELEQT_STATUS, vendorStatus.toUpperCase()),
       vendorStatus,
       channels: ['email', 'linkedin'],
-      createdAt: toIsoOrNull(campaign.created_at),
+      // The dashboard reply has no `created_at` (only `/api/v1/campaigns/` does, which one fetch
+      // does not call): null, "not reported".
+      createdAt: null,
       metrics,
-      averageReplySeconds: parseReplyTime(a.average_reply_time),
+      averageReplySeconds: readReplyTime(a.average_reply_time, issues),
       steps: null,
       daily: null,
       leadStatus: null,
     },
     campaign,
-    includeRaw,
+    include.raw,
   );
 }

@@ -1,34 +1,43 @@
 /**
  * Seleqt's reply shapes, as zod schemas. Source:
  * https://docs.seleqt.ai/api-reference/dashboard-campaign-analytics
- * Only the fields the gateway reads are declared; objects are loose so extra vendor fields survive
- * into `raw` (zod 4 strips unknown keys from plain objects).
+ * (`{campaigns:[{id, name, status, workspace_id, analytics{amount_of_…, average_reply_time}}]}`).
+ *
+ * Only identity decides whether a record is valid: `id` and `name`. Every other field is optional
+ * and of any type here; the mapper reads counts with `readCount`/`readIso`, so a value present but
+ * unreadable keeps the campaign (that field null) and is counted in an `invalid_fields` warning.
+ * `analytics` may be null (a new campaign) or absent: the campaign is kept with null metrics.
+ * Objects are loose so extra vendor fields survive into `raw` (zod 4 strips unknown keys from
+ * plain objects, and `include=raw` must return the vendor's record as it came).
  */
 import { z } from 'zod';
 
-const count = z.union([z.number(), z.string()]).nullish();
+/** Anything, or absent: read and checked by the mapper. */
+const vendorValue = z.unknown().optional();
 
-// looseObject, not object: zod's object strips undeclared keys, and `include=raw` must return the
-// vendor's record as it came (DESIGN.md section 3), extra fields included.
+/** The documented analytics fields (all counts but `average_reply_time`, a text such as "2 days"). */
 export const SeleqtAnalyticsSchema = z.looseObject({
-  amount_of_prospects: count,
-  amount_of_emails_sent: count,
-  amount_of_invites_sent: count,
-  amount_of_invites_accepted: count,
-  amount_of_linkedin_messages_sent: count,
-  amount_of_prospects_contacted: count,
-  amount_of_replies: count,
-  amount_of_interested: count,
-  average_reply_time: z.string().nullish(),
+  amount_of_prospects: vendorValue,
+  amount_of_emails_sent: vendorValue,
+  amount_of_invites_sent: vendorValue,
+  amount_of_invites_accepted: vendorValue,
+  amount_of_linkedin_messages_sent: vendorValue,
+  amount_of_prospects_contacted: vendorValue,
+  amount_of_replies: vendorValue,
+  amount_of_interested: vendorValue,
+  average_reply_time: vendorValue,
 });
+export type SeleqtAnalytics = z.infer<typeof SeleqtAnalyticsSchema>;
+/** The documented count fields of `analytics`. */
+export type SeleqtCountField = Exclude<keyof typeof SeleqtAnalyticsSchema.shape, 'average_reply_time'>;
 
+/** One dashboard record. `id` is an integer in the docs; a non-empty string is tolerated. */
 export const SeleqtCampaignSchema = z.looseObject({
   id: z.union([z.number().int(), z.string().min(1)]),
   name: z.string(),
-  status: z.union([z.string(), z.number()]).nullish(),
-  workspace_id: z.union([z.number(), z.string()]).nullish(),
-  created_at: z.string().nullish(),
-  analytics: SeleqtAnalyticsSchema,
+  status: vendorValue,
+  workspace_id: vendorValue,
+  analytics: vendorValue,
 });
 export type SeleqtCampaign = z.infer<typeof SeleqtCampaignSchema>;
 
