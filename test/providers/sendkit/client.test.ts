@@ -20,7 +20,7 @@ import { createSendkitProvider } from '../../../src/providers/sendkit';
 import { SendkitListEnvelopeSchema } from '../../../src/providers/sendkit/schema';
 import type { AnalyticsQuery, ProviderConnection, ProviderResult } from '../../../src/providers/types';
 import { FIXTURES_DIR, loadFixture, mockFixture, type Fixture } from '../../helpers/fixtures';
-import { DOCUMENTED_ID, documentedOlderRecord, documentedRecord } from './helpers';
+import { DOCUMENTED_ID } from './helpers';
 
 const ORIGIN = 'https://api.sendkit.ai';
 const KEY = 'canary-sendkit-key-1234567890';
@@ -128,25 +128,6 @@ describe('auth headers', () => {
 });
 
 describe('the documented example end to end', () => {
-  it('list + analytics + daily → exactly this record, no warnings', async () => {
-    mock('list-documented');
-    mock('analytics-documented');
-    mock('daily-documented');
-    const http = client();
-    const result = await fetchSendkitAnalytics(CONNECTION, query({ include: { steps: true, daily: true, raw: false } }), http);
-    expect(result).toEqual({ warnings: [], records: [documentedRecord()] });
-    expect(result.records[0]).not.toHaveProperty('raw');
-    expect(http.calls).toBe(3);
-  });
-
-  it('the older generation (lead count in the analytics stats, no contacted, 1-based steps) → exactly this record', async () => {
-    mock('list-documented-older');
-    mock('analytics-documented-older');
-    mock('daily-documented');
-    const result = await fetchSendkitAnalytics(CONNECTION, query({ include: { steps: true, daily: true, raw: false } }), client());
-    expect(result).toEqual({ warnings: [], records: [documentedOlderRecord()] });
-  });
-
   it('without include options: steps and daily are null and no daily call is made', async () => {
     mock('list-documented');
     mock('analytics-documented');
