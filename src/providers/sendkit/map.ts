@@ -51,6 +51,10 @@ export interface SendkitCampaignSource {
 
 type Counts = Readonly<Record<string, unknown>>;
 
+/** The vendor's names for the lead counts, in the order they are asked for. */
+const LEADS_FIELDS: readonly string[] = ['totalLeads'];
+const CONTACTED_FIELDS: readonly string[] = ['contacted', 'contactedLeads'];
+
 /** The campaign name: the list's, else the analytics reply's; undefined when neither has one. */
 export function sendkitCampaignName(listItem: Pick<SendkitListItem, 'name'> | undefined, analytics: SendkitAnalytics): string | undefined {
   return listItem?.name ?? analytics.campaign?.name ?? undefined;
@@ -69,9 +73,16 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
 
+/** The first of `fields` in `counts` that holds a value, as `[value, path]`; undefined when none does. */
+function firstPresent(counts: Counts | undefined, prefix: string, fields: readonly string[]): [unknown, string] | undefined {
+  if (counts === undefined) return undefined;
+  for (const field of fields) if (present(counts[field])) return [counts[field], `${prefix}.${field}`];
+  return undefined;
+}
+
 /**
- * The first of `fields` (looked up in `first`, then in `second`) that holds a value, read as a
- * count; null when none does. Paths are `<firstPrefix>.<field>` / `<secondPrefix>.<field>`.
+ * The first of `fields` that holds a value, looked up in `first` and then in `second`, read as a
+ * count (an unreadable one is null and noted; the next source is not consulted); null when none does.
  */
 function firstCount(
   issues: FieldIssues,
@@ -81,11 +92,8 @@ function firstCount(
   second: Counts | undefined,
   secondPrefix: string,
 ): number | null {
-  for (const [counts, prefix] of [[first, firstPrefix], [second, secondPrefix]] as const) {
-    if (counts === undefined) continue;
-    for (const field of fields) if (present(counts[field])) return readCount(counts[field], `${prefix}.${field}`, issues);
-  }
-  return null;
+  const found = firstPresent(first, firstPrefix, fields) ?? firstPresent(second, secondPrefix, fields);
+  return found === undefined ? null : readCount(found[0], found[1], issues);
 }
 
 /** A status as sent, as text; a value that is neither text nor a number is noted and treated as absent. */
@@ -175,8 +183,8 @@ export function mapSendkitCampaign(
     : readCount(stats?.replied, 'analytics.stats.replied', issues);
   // Every metric written out (no `emptyMetrics()` copy: one object less per campaign).
   const metrics: Metrics = {
-    leads: firstCount(issues, ['totalLeads'], listStats, 'listItem.stats', stats, 'analytics.stats'),
-    contacted: firstCount(issues, ['contacted', 'contactedLeads'], listStats, 'listItem.stats', stats, 'analytics.stats'),
+    leads: firstCount(issues, LEADS_FIELDS, listStats, 'listItem.stats', stats, 'analytics.stats'),
+    contacted: firstCount(issues, CONTACTED_FIELDS, listStats, 'listItem.stats', stats, 'analytics.stats'),
     sent,
     emailsSent: sent,
     linkedinMessagesSent: null,
