@@ -1,3 +1,8 @@
+/**
+ * The SendKit simulator over real HTTP: auth and key types, the documented error body, both list
+ * paging generations (sparse pages included), both reply generations, analytics, daily series,
+ * overview and rate-limit headers.
+ */
 import { startSimulator, type SimulatorOptions, type VendorSimulator } from '../../src/simulator';
 import { REFERENCE_DATE, allStartWith, bearer, get, stringOrNull, strings, sumOf, type Json } from './helpers';
 
