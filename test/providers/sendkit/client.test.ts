@@ -1,6 +1,7 @@
 /**
  * SendKit provider against nock: auth headers, list paging (both doc generations), the per-campaign
- * fan-out, requested ids, date ranges, include options, error codes, retries and key redaction.
+ * fan-out, requested ids, date ranges, include options, step rows, error codes, retries, key redaction
+ * and the probe.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
