@@ -26,6 +26,7 @@ export type {
   RateLimitRule,
   RateLimitSettings,
   RetryAfterMode,
+  SendkitGeneration,
   SendkitPagination,
   SeleqtHostMode,
   SimulatorAccount,
@@ -72,6 +73,7 @@ export async function startSimulator(provider: ProviderId, options: SimulatorOpt
           pagination: options.pagination ?? 'cursor',
           sparsePages: options.sparsePages ?? false,
           stepIndexBase: options.stepIndexBase ?? 0,
+          generation: options.generation ?? 'current',
         }),
         serve,
       );

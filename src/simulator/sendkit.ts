@@ -3,7 +3,15 @@
  *
  * - auth: `X-Api-Key: sk_…` or `Authorization: Bearer sk_…`. Workspace keys `sk_…` are bound to one
  *   workspace; platform keys `sk_user_…` must send `X-Workspace-Id` (400 without it, 403 for a
- *   workspace they do not own). Errors are `{success:false, error}` (body undocumented; our choice).
+ *   workspace they do not own). Errors are the documented `{error: "Not Found", message, code: 404}`
+ *   (`error` the status's reason phrase, `code` the status).
+ * - `generation` (VENDORS.md section 7): `current` serves the current docs' shapes, list items whose
+ *   `stats` carry `totalLeads`, `contacted`, `contactedLeads`, `totalEmailsSent` besides the send
+ *   counts, and analytics whose `stats` is `{sent, delivered, opened, clicked, replied, bounced,
+ *   unsubscribed}` with `bySequence`, `subsequences`, `statusBreakdown` (with `failed`, `pending`),
+ *   `totalReplied` and `totalPositiveReplied`; `older` serves the older docs' shapes, list `stats`
+ *   without lead counts and analytics `stats: {totalLeads, sent, opened, clicked, bounced, replied}`
+ *   without a positive-replied count.
  * - `GET /v1/campaigns`: newest first; `limit` (default 20, anything above 100 quietly served as 100,
  *   reported in `pagination.limit`), `status`, `search`.
  *   - `pagination: 'cursor'` (current docs): `cursor` = the last item's `_id`;
@@ -12,9 +20,9 @@
  *   - `sparsePages`: some pages come back `data: []` while more are available ("keep paging until
  *     the response says there's no more", hyreflow reference). In cursor mode such a page hands out
  *     a fresh cursor (a deleted campaign's id); in page mode `pages` counts the empty pages too.
- * - `GET /v1/analytics/campaigns/:id` (`from`/`to`): `{campaign, stats, stepStats, statusBreakdown,
- *   totalReplied, totalPositiveReplied}`; `stepStats[]._id` starts at `stepIndexBase` (0 now, 1 in
- *   the old docs). Lead counts (`totalLeads`, `statusBreakdown`) are not date-scoped.
+ * - `GET /v1/analytics/campaigns/:id` (`from`/`to`): see `generation`; `stepStats[]._id` starts at
+ *   `stepIndexBase` (0 now, 1 in the old docs). Lead counts (`totalLeads`, `statusBreakdown`) are
+ *   not date-scoped.
  * - `GET /v1/analytics/daily/campaigns/:id` and `/v1/analytics/daily`: rows
  *   `{_id:'YYYY-MM-DD', sent, opened, clicked, bounced, replied, positiveReplied}`, ascending, days
  *   without activity left out; `from`/`to` default to the 30 days up to the reference date.
@@ -38,7 +46,7 @@ import { bearerToken, first, headerValue, intParam, rangeParams } from './params
 import { between, hashSeed, hex, intBetween, mulberry32, pick, unitHash, type Rng } from './random';
 import { perSecond } from './rate-limit';
 import type { Reply, Route, SimRequest, VendorBehaviour } from './server';
-import type { RateLimitSettings, SendkitPagination, SimulatorAccount } from './types';
+import type { RateLimitSettings, SendkitGeneration, SendkitPagination, SimulatorAccount } from './types';
 
 export const SENDKIT_DEFAULT_RATE_LIMIT: RateLimitSettings = { rules: [perSecond(10)], perEndpoint: false, retryAfter: 'seconds' };
 export const SENDKIT_PLATFORM_PREFIX = 'sk_user_';
@@ -64,6 +72,7 @@ export interface SendkitKnobs {
   readonly pagination: SendkitPagination;
   readonly sparsePages: boolean;
   readonly stepIndexBase: 0 | 1;
+  readonly generation: SendkitGeneration;
 }
 
 interface SendkitCampaign {
@@ -117,21 +126,30 @@ function buildData(account: SimulatorAccount, env: DataEnv): SendkitData {
   return { listed, byId: new Map(listed.map((c) => [c.id, c])) };
 }
 
-function fail(status: number, error: string): Reply {
-  return { status, body: { success: false, error } };
+/** Reason phrases for the statuses the simulator answers with (the documented `error` field). */
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** The documented error body: `{"error": "Not Found", "message": "…", "code": 404}`. */
+function fail(status: number, message: string): Reply {
+  return { status, body: { error: REASONS[status] ?? 'Error', message, code: status } };
 }
 
 function ok(data: unknown, extra: Record<string, unknown> = {}): Reply {
   return { status: 200, body: { success: true, data, ...extra } };
 }
 
-function listStats(c: SendkitCampaign): Record<string, number> {
+/** The list item's `stats`: lifetime counts; the current generation adds the lead counts. */
+function listStats(c: SendkitCampaign, generation: SendkitGeneration): Record<string, number> {
   const t = c.core.totals;
-  return {
-    totalLeads: c.core.leads,
-    contacted: t.contacted,
-    contactedLeads: t.contacted,
-    totalEmailsSent: t.emailsSent,
+  const sends = {
     sent: t.emailsSent,
     delivered: t.emailsSent - t.bounced,
     opened: t.opened,
@@ -140,19 +158,30 @@ function listStats(c: SendkitCampaign): Record<string, number> {
     bounced: t.bounced,
     unsubscribed: t.unsubscribed,
   };
+  if (generation === 'older') return sends;
+  return {
+    totalLeads: c.core.leads,
+    contacted: t.contacted,
+    contactedLeads: t.contacted,
+    totalEmailsSent: t.emailsSent,
+    ...sends,
+  };
 }
 
-function listItem(c: SendkitCampaign): Record<string, unknown> {
+function listItem(c: SendkitCampaign, generation: SendkitGeneration): Record<string, unknown> {
   const activity = c.core.activity;
   return {
     _id: c.id,
     name: c.core.name,
     status: c.core.status,
-    stats: listStats(c),
+    stats: listStats(c, generation),
+    // The documented step shape; wait steps are not generated, so `order` is the `stepStats` index.
     sequence: c.stepWeights.map((_, step) => ({
-      step: step + 1,
-      subject: step === 0 ? 'Quick question, {{firstName}}' : `Re: Quick question (${step + 1})`,
-      delayDays: step === 0 ? 0 : 3,
+      type: 'email',
+      name: step === 0 ? 'Initial Email' : `Follow-up ${step}`,
+      order: step,
+      subject: step === 0 ? 'Quick question, {{firstName}}' : 'Re: Quick question',
+      body: step === 0 ? '<p>Hi {{firstName}},</p>' : '<p>Just following up...</p>',
     })),
     sendingSchedule: { timezone: c.timezone, startTime: '09:00', endTime: '17:00', workingDays: [1, 2, 3, 4, 5] },
     trackOpens: true,
@@ -165,16 +194,25 @@ function listItem(c: SendkitCampaign): Record<string, unknown> {
   };
 }
 
-/** Lead states; they partition `totalLeads` (lifetime, not date-scoped). */
-function statusBreakdown(c: SendkitCampaign): Record<string, number> {
+/**
+ * Lead states; they partition `totalLeads` (lifetime, not date-scoped). The current generation
+ * also reports `pending` (not yet contacted) and `failed` leads.
+ */
+function statusBreakdown(c: SendkitCampaign, generation: SendkitGeneration): Record<string, number> {
   const t = c.core.totals;
   const leads = c.core.leads;
   const bounced = Math.min(t.bounced, leads);
   const removed = Math.min(t.unsubscribed, leads - bounced);
   const completed = Math.max(0, Math.min(t.completed, leads - bounced - removed));
   const paused = Math.floor(Math.max(0, t.contacted - completed - bounced - removed) * 0.1);
-  const active = Math.max(0, leads - bounced - removed - completed - paused);
-  return { active, completed, paused, bounced, removed };
+  if (generation === 'older') {
+    const active = Math.max(0, leads - bounced - removed - completed - paused);
+    return { active, completed, paused, bounced, removed };
+  }
+  const pending = Math.max(0, Math.min(leads - t.contacted, leads - bounced - removed - completed - paused));
+  const failed = Math.min(Math.floor(t.contacted * 0.002), Math.max(0, leads - bounced - removed - completed - paused - pending));
+  const active = Math.max(0, leads - bounced - removed - completed - paused - pending - failed);
+  return { active, completed, paused, bounced, removed, failed, pending };
 }
 
 function campaignAnalytics(c: SendkitCampaign, range: DayRange, knobs: SendkitKnobs): Record<string, unknown> {
@@ -194,11 +232,19 @@ function campaignAnalytics(c: SendkitCampaign, range: DayRange, knobs: SendkitKn
           clicked: clicked[step] ?? 0,
           bounced: bounced[step] ?? 0,
         }));
+  const campaign = { id: c.id, name: c.core.name, status: c.core.status };
+  if (knobs.generation === 'older') {
+    return {
+      campaign,
+      stats: { totalLeads: c.core.leads, sent: t.emailsSent, opened: t.opened, clicked: t.clicked, bounced: t.bounced, replied: t.replied },
+      stepStats,
+      statusBreakdown: statusBreakdown(c, 'older'),
+      totalReplied: t.replied,
+    };
+  }
   return {
-    campaign: { id: c.id, name: c.core.name, status: c.core.status },
+    campaign,
     stats: {
-      totalLeads: c.core.leads,
-      contacted: t.contacted,
       sent: t.emailsSent,
       delivered: t.emailsSent - t.bounced,
       opened: t.opened,
@@ -207,8 +253,14 @@ function campaignAnalytics(c: SendkitCampaign, range: DayRange, knobs: SendkitKn
       bounced: t.bounced,
       unsubscribed: t.unsubscribed,
     },
+    // No subsequences are generated: everything was sent by the main sequence.
+    bySequence: {
+      main: { sent: t.emailsSent, opened: t.opened, clicked: t.clicked, bounced: t.bounced },
+      subsequence: { sent: 0, opened: 0, clicked: 0, bounced: 0 },
+    },
     stepStats,
-    statusBreakdown: statusBreakdown(c),
+    subsequences: [],
+    statusBreakdown: statusBreakdown(c, 'current'),
     totalReplied: t.replied,
     totalPositiveReplied: t.interested,
   };
@@ -287,7 +339,7 @@ function listCursor(account: SendkitAccount, query: URLSearchParams, limit: numb
   const page = filtered.slice(start, start + limit);
   const hasMore = start + limit < filtered.length;
   const last = page[page.length - 1];
-  return ok(page.map(listItem), { pagination: { nextCursor: hasMore && last !== undefined ? last.id : null, hasMore, limit } });
+  return ok(page.map((c) => listItem(c, knobs.generation)), { pagination: { nextCursor: hasMore && last !== undefined ? last.id : null, hasMore, limit } });
 }
 
 function listPages(account: SendkitAccount, query: URLSearchParams, limit: number, filtered: readonly SendkitCampaign[], knobs: SendkitKnobs): Reply {
@@ -302,7 +354,7 @@ function listPages(account: SendkitAccount, query: URLSearchParams, limit: numbe
     if (!empty) placed += 1;
   }
   const chunk = slots[page.value - 1] ?? null;
-  const data = chunk === null ? [] : filtered.slice(chunk * limit, (chunk + 1) * limit).map(listItem);
+  const data = chunk === null ? [] : filtered.slice(chunk * limit, (chunk + 1) * limit).map((c) => listItem(c, knobs.generation));
   return ok(data, { pagination: { page: page.value, limit, total: filtered.length, pages: slots.length } });
 }
 
@@ -342,7 +394,7 @@ function routes(env: DataEnv, knobs: SendkitKnobs): Route<SendkitAccount>[] {
       handle: ({ account, params }) => {
         const found = findCampaign(account, params.id);
         if (isReply(found)) return found;
-        return ok({ ...listItem(found), workspaceId: account.workspaceId, mailboxCount: 1 + (found.core.index % 4) });
+        return ok({ ...listItem(found, knobs.generation), workspaceId: account.workspaceId, mailboxCount: 1 + (found.core.index % 4) });
       },
     },
     {
@@ -455,7 +507,7 @@ export function createSendkitBehaviour(
       }
       return { ok: true, account: found };
     },
-    notFound: () => fail(404, 'Not found'),
+    notFound: () => fail(404, 'The requested resource was not found'),
     rateLimited: () => fail(429, 'Too many requests, please try again later.'),
     internalError: () => fail(500, 'Internal server error'),
     unavailable: () => fail(503, 'Service unavailable'),

@@ -77,6 +77,12 @@ export interface FaultConfig {
 
 /** SendKit list paging generation: current cursor paging, or the older `page=` paging. */
 export type SendkitPagination = 'cursor' | 'page';
+/**
+ * SendKit reply generation: `current` docs (list items' `stats` carry `totalLeads`/`contacted`;
+ * analytics `stats` does not, `totalPositiveReplied` is top-level) or the `older` docs (analytics
+ * `stats` carries `totalLeads`; no contacted or positive count anywhere).
+ */
+export type SendkitGeneration = 'current' | 'older';
 /** Kakiyo list envelope (undocumented, so all plausible shapes are served). */
 export type KakiyoEnvelope = 'campaigns' | 'array' | 'data';
 /**
@@ -108,6 +114,8 @@ export interface SimulatorOptions {
   sparsePages?: boolean | undefined;
   /** SendKit only: `stepStats[]._id` of the first step (old docs 1, current docs 0). @default 0 */
   stepIndexBase?: 0 | 1 | undefined;
+  /** SendKit only: which documented generation of list items and analytics replies is served. @default 'current' */
+  generation?: SendkitGeneration | undefined;
   /** Kakiyo only: the `GET /v1/campaigns` envelope. @default 'campaigns' */
   envelope?: KakiyoEnvelope | undefined;
   /** Seleqt only: what this host serves. @default 'api' */

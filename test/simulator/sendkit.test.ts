@@ -1,3 +1,8 @@
+/**
+ * The SendKit simulator over real HTTP: auth and key types, the documented error body, both list
+ * paging generations (sparse pages included), both reply generations, analytics, daily series,
+ * overview and rate-limit headers.
+ */
 import { startSimulator, type SimulatorOptions, type VendorSimulator } from '../../src/simulator';
 import { REFERENCE_DATE, allStartWith, bearer, get, stringOrNull, strings, sumOf, type Json } from './helpers';
 
@@ -23,6 +28,12 @@ afterAll(async () => {
 
 const acme = { 'x-api-key': WORKSPACE_KEY };
 
+/** The documented error body: `{error: <reason phrase>, message, code: <status>}`. */
+function failure(code: number, message: string): Json {
+  const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
+  return { error: reasons[code], message, code };
+}
+
 async function walkCursor(sim: VendorSimulator, limit: number): Promise<{ pages: Json[]; ids: string[] }> {
   const pages: Json[] = [];
   let cursor: string | null = null;
@@ -46,21 +57,21 @@ describe('SendKit simulator: auth', () => {
     expect((await get(sim, '/v1/campaigns', bearer(WORKSPACE_KEY))).status).toBe(200);
   });
 
-  it('401 {success:false,error} for a missing or wrong key', async () => {
+  it('401 {error, message, code} for a missing or wrong key', async () => {
     const missing = await get(sim, '/v1/campaigns');
     expect(missing.status).toBe(401);
-    expect(missing.json()).toEqual({ success: false, error: 'API key is required' });
+    expect(missing.json()).toEqual(failure(401, 'API key is required'));
     const wrong = await get(sim, '/v1/campaigns', { 'x-api-key': 'sk_nope' });
-    expect(wrong.json()).toEqual({ success: false, error: 'Invalid API key' });
+    expect(wrong.json()).toEqual(failure(401, 'Invalid API key'));
   });
 
   it('a platform key needs X-Workspace-Id (400 without, 403 for another workspace)', async () => {
     const without = await get(sim, '/v1/campaigns', { 'x-api-key': PLATFORM_KEY });
     expect(without.status).toBe(400);
-    expect(without.json()).toEqual({ success: false, error: 'X-Workspace-Id header is required when using a platform API key' });
+    expect(without.json()).toEqual(failure(400, 'X-Workspace-Id header is required when using a platform API key'));
     const other = await get(sim, '/v1/campaigns', { 'x-api-key': PLATFORM_KEY, 'x-workspace-id': '000000000000000000000000' });
     expect(other.status).toBe(403);
-    expect(other.json()).toEqual({ success: false, error: 'You do not have access to this workspace' });
+    expect(other.json()).toEqual(failure(403, 'You do not have access to this workspace'));
     const ok = await get(sim, '/v1/campaigns', { 'x-api-key': PLATFORM_KEY, 'x-workspace-id': PLATFORM_WS });
     expect(ok.status).toBe(200);
     expect(allStartWith(ok.json().data, 'name', 'Globex ')).toBe(true);
@@ -73,10 +84,10 @@ describe('SendKit simulator: auth', () => {
     expect((await get(sim, '/v1/campaigns', { ...acme, 'x-workspace-id': served?.vendorWorkspaceId ?? '' })).status).toBe(200);
   });
 
-  it('unknown paths get {success:false,error:"Not found"}', async () => {
+  it('unknown paths get the documented 404 body', async () => {
     const res = await get(sim, '/v1/campaign', acme);
     expect(res.status).toBe(404);
-    expect(res.json()).toEqual({ success: false, error: 'Not found' });
+    expect(res.json()).toEqual(failure(404, 'The requested resource was not found'));
   });
 });
 
@@ -108,9 +119,9 @@ describe('SendKit simulator: cursor paging', () => {
     expect(big.data).toHaveLength(45);
     const bad = await get(sim, '/v1/campaigns?limit=abc', acme);
     expect(bad.status).toBe(400);
-    expect(bad.json()).toEqual({ success: false, error: 'limit must be integer' });
+    expect(bad.json()).toEqual(failure(400, 'limit must be integer'));
     const cursor = await get(sim, '/v1/campaigns?cursor=ffffffffffffffffffffffff', acme);
-    expect(cursor.json()).toEqual({ success: false, error: 'Invalid cursor' });
+    expect(cursor.json()).toEqual(failure(400, 'Invalid cursor'));
   });
 
   it('filters by status and search', async () => {
@@ -144,7 +155,7 @@ describe('SendKit simulator: page paging (older docs)', () => {
     const third = (await get(sim, '/v1/campaigns?limit=20&page=3', acme)).json();
     expect(third.data).toHaveLength(5);
     expect((await get(sim, '/v1/campaigns?limit=20&page=4', acme)).json().data).toEqual([]);
-    expect((await get(sim, '/v1/campaigns?page=0', acme)).json()).toEqual({ success: false, error: 'page must be >= 1' });
+    expect((await get(sim, '/v1/campaigns?page=0', acme)).json()).toEqual(failure(400, 'page must be >= 1'));
   });
 
   it('with sparse pages, `pages` counts the empty ones and every campaign is still served', async () => {
@@ -168,40 +179,56 @@ describe('SendKit simulator: analytics', () => {
     ids = strings((await get(sim, '/v1/campaigns?limit=100&status=active', acme)).json().data, '_id');
   });
 
-  it('per-campaign analytics has the documented shape and consistent numbers', async () => {
+  it('per-campaign analytics has the current documented shape; lead counts come from the list item, consistently', async () => {
     const res = (await get(sim, `/v1/analytics/campaigns/${ids[0]}`, acme)).json();
     expect(res.success).toBe(true);
     const data = res.data;
-    expect(Object.keys(data).sort()).toEqual(['campaign', 'stats', 'statusBreakdown', 'stepStats', 'totalPositiveReplied', 'totalReplied']);
+    expect(Object.keys(data).sort()).toEqual(['bySequence', 'campaign', 'stats', 'statusBreakdown', 'stepStats', 'subsequences', 'totalPositiveReplied', 'totalReplied']);
     expect(data.campaign).toEqual({ id: ids[0], name: expect.stringMatching(/^Acme /), status: 'active' });
-    expect(Object.keys(data.stats).sort()).toEqual(
-      ['bounced', 'clicked', 'contacted', 'delivered', 'opened', 'replied', 'sent', 'totalLeads', 'unsubscribed'].sort(),
+    expect(Object.keys(data.stats).sort()).toEqual(['bounced', 'clicked', 'delivered', 'opened', 'replied', 'sent', 'unsubscribed']);
+    expect(Object.keys(data.statusBreakdown).sort()).toEqual(['active', 'bounced', 'completed', 'failed', 'paused', 'pending', 'removed']);
+    const item = (await get(sim, '/v1/campaigns?limit=100&status=active', acme)).json().data[0];
+    expect(Object.keys(item.stats).sort()).toEqual(
+      ['bounced', 'clicked', 'contacted', 'contactedLeads', 'delivered', 'opened', 'replied', 'sent', 'totalEmailsSent', 'totalLeads', 'unsubscribed'].sort(),
     );
-    expect(Object.keys(data.statusBreakdown).sort()).toEqual(['active', 'bounced', 'completed', 'paused', 'removed']);
     const breakdown = Object.values(data.statusBreakdown).reduce((a: number, b) => a + Number(b), 0);
-    expect(breakdown).toBe(data.stats.totalLeads);
-    expect(data.stats.contacted).toBeLessThanOrEqual(data.stats.totalLeads);
+    expect(breakdown).toBe(item.stats.totalLeads);
+    expect(data.statusBreakdown.pending).toBe(item.stats.totalLeads - item.stats.contacted);
+    expect(item.stats.contacted).toBeLessThanOrEqual(item.stats.totalLeads);
+    expect(item.stats.contactedLeads).toBe(item.stats.contacted);
     expect(data.totalReplied).toBe(data.stats.replied);
     expect(data.totalPositiveReplied).toBeLessThanOrEqual(data.totalReplied);
+    expect(data.bySequence.main.sent).toBe(data.stats.sent);
+    expect(data.subsequences).toEqual([]);
     expect(data.stepStats[0]._id).toBe(0);
     expect(sumOf(data.stepStats, 'sent')).toBe(data.stats.sent);
   });
 
-  it('from/to scale the sends but not the lead counts', async () => {
+  it('the older generation: lead count in the analytics stats, none in the list, no positive count', async () => {
+    const older = await start({ generation: 'older' });
+    const data = (await get(older, `/v1/analytics/campaigns/${ids[0]}`, acme)).json().data;
+    expect(Object.keys(data).sort()).toEqual(['campaign', 'stats', 'statusBreakdown', 'stepStats', 'totalReplied']);
+    expect(Object.keys(data.stats).sort()).toEqual(['bounced', 'clicked', 'opened', 'replied', 'sent', 'totalLeads']);
+    expect(Object.keys(data.statusBreakdown).sort()).toEqual(['active', 'bounced', 'completed', 'paused', 'removed']);
+    expect(Object.values(data.statusBreakdown).reduce((a: number, b) => a + Number(b), 0)).toBe(data.stats.totalLeads);
+    const item = (await get(older, '/v1/campaigns?limit=100&status=active', acme)).json().data[0];
+    expect(Object.keys(item.stats).sort()).toEqual(['bounced', 'clicked', 'delivered', 'opened', 'replied', 'sent', 'unsubscribed']);
+  });
+
+  it('from/to scale the sends but not the lead states', async () => {
     const lifetime = (await get(sim, `/v1/analytics/campaigns/${ids[0]}`, acme)).json().data;
     const ranged = (await get(sim, `/v1/analytics/campaigns/${ids[0]}?from=2026-06-20&to=2026-06-30`, acme)).json().data;
     expect(ranged.stats.sent).toBeLessThan(lifetime.stats.sent);
-    expect(ranged.stats.totalLeads).toBe(lifetime.stats.totalLeads);
     expect(ranged.statusBreakdown).toEqual(lifetime.statusBreakdown);
     const bad = await get(sim, `/v1/analytics/campaigns/${ids[0]}?from=2026-06-30&to=2026-06-01`, acme);
-    expect(bad.json()).toEqual({ success: false, error: "'from' must be before 'to'" });
+    expect(bad.json()).toEqual(failure(400, "'from' must be before 'to'"));
   });
 
   it('400 for a malformed id, 404 for an unknown or another tenant’s campaign', async () => {
-    expect((await get(sim, '/v1/analytics/campaigns/not-an-id', acme)).json()).toEqual({ success: false, error: 'Invalid campaign ID' });
+    expect((await get(sim, '/v1/analytics/campaigns/not-an-id', acme)).json()).toEqual(failure(400, 'Invalid campaign ID'));
     const unknown = await get(sim, '/v1/analytics/campaigns/000000000000000000000000', acme);
     expect(unknown.status).toBe(404);
-    expect(unknown.json()).toEqual({ success: false, error: 'Campaign not found' });
+    expect(unknown.json()).toEqual(failure(404, 'Campaign not found'));
     const cross = await get(sim, `/v1/analytics/campaigns/${ids[0]}`, { 'x-api-key': PLATFORM_KEY, 'x-workspace-id': PLATFORM_WS });
     expect(cross.status).toBe(404);
   });
@@ -245,7 +272,7 @@ describe('SendKit simulator: rate limit headers', () => {
     expect(answers.map((a) => a.headers.get('x-ratelimit-remaining'))).toEqual(['2', '1', '0', '0']);
     expect(answers[0]?.headers.get('x-ratelimit-limit')).toBe('3');
     expect(Number(answers[0]?.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000 - 1);
-    expect(answers[3]?.json()).toEqual({ success: false, error: 'Too many requests, please try again later.' });
+    expect(answers[3]?.json()).toEqual(failure(429, 'Too many requests, please try again later.'));
     expect(answers[3]?.headers.get('retry-after')).toBe('1');
     expect(answers[0]?.headers.get('retry-after')).toBeNull();
     // Unauthenticated answers carry no account headers.

@@ -32,19 +32,19 @@ const PATHS: Record<ProviderId, string> = {
 };
 const ERROR_500: Record<ProviderId, unknown> = {
   instantly: { statusCode: 500, error: 'Internal Server Error', message: 'An unexpected error occurred' },
-  sendkit: { success: false, error: 'Internal server error' },
+  sendkit: { error: 'Internal Server Error', message: 'Internal server error', code: 500 },
   kakiyo: { error: 'internal_error', message: 'An internal error occurred' },
   seleqt: { error: 'Internal server error' },
 };
 const ERROR_503: Record<ProviderId, unknown> = {
   instantly: { statusCode: 503, error: 'Service Unavailable', message: 'Service temporarily unavailable' },
-  sendkit: { success: false, error: 'Service unavailable' },
+  sendkit: { error: 'Service Unavailable', message: 'Service unavailable', code: 503 },
   kakiyo: { error: 'service_unavailable', message: 'Service temporarily unavailable' },
   seleqt: { error: 'Service unavailable' },
 };
 const ERROR_429: Record<ProviderId, unknown> = {
   instantly: { statusCode: 429, error: 'Too Many Requests', message: 'Rate limit exceeded' },
-  sendkit: { success: false, error: 'Too many requests, please try again later.' },
+  sendkit: { error: 'Too Many Requests', message: 'Too many requests, please try again later.', code: 429 },
   kakiyo: { error: 'rate_limit_exceeded', message: 'Rate limit exceeded: 60 requests per minute per endpoint' },
   seleqt: { error: 'Rate limit exceeded' },
 };

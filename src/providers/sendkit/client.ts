@@ -23,9 +23,13 @@
  *   not documented; assumed UTC).
  * - limits: no number is published ("rate-limit headers on every response"); 429 and 5xx are
  *   retried by the HTTP client, honouring `Retry-After`.
- * - errors: body not documented; expected `{success:false, error|message}`, raw text otherwise
- *   (the HTTP client reads `message ?? error ?? text`). 403 = a workspace key on a platform route
- *   or the wrong key type.
+ * - errors: documented as `{"error": "Not Found", "message": "…", "code": 404}` (VENDORS.md
+ *   section 7); the HTTP client words them as `HTTP <status>: <error>: <message>`, and keeps the raw
+ *   text for a body of another shape. 403 = a workspace key on a platform route or the wrong key type.
+ * - numbers: `leads` and `contacted` are in the list items' `stats`, not in the current analytics
+ *   reply, so they are lifetime counts whatever the date range (a `date_range_unsupported` warning
+ *   says so when a range is asked for); with requested ids the list is skipped and they come from
+ *   the analytics reply only where an older reply carries them.
  */
 import type { z } from 'zod';
 import { ProviderError, isProviderError } from '../../errors';
@@ -34,6 +38,7 @@ import type { CampaignAnalytics } from '../../schema/campaign';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_PAGES,
+  FieldIssues,
   RecordValidator,
   isJsonObject,
   issuePath,
@@ -43,21 +48,21 @@ import {
   walkCursor,
   withoutKey,
 } from '../shared';
-import type { AnalyticsQuery, ProviderConnection, ProviderResult, SourceWarning } from '../types';
-import { mapSendkitCampaign, sendkitCampaignName, sendkitNeedsSteps } from './map';
+import type { AnalyticsQuery, ProbeResult, ProviderConnection, ProviderResult, SourceWarning } from '../types';
+import { mapSendkitCampaign, sendkitCampaignName } from './map';
 import {
   SendkitAnalyticsEnvelopeSchema,
-  SendkitAnalyticsSummarySchema,
+  SendkitAnalyticsSchema,
   SendkitCursorItemSchema,
   SendkitDailyEnvelopeSchema,
   SendkitDailyRowSchema,
   SendkitListEnvelopeSchema,
   SendkitListItemSchema,
-  SendkitStepStatsSchema,
-  type SendkitAnalytics,
+  SendkitStepRowSchema,
   type SendkitDailyRow,
   type SendkitListEnvelope,
   type SendkitListItem,
+  type SendkitStepRow,
 } from './schema';
 
 export const SENDKIT_LIST_PATH = '/v1/campaigns';
@@ -154,18 +159,24 @@ interface CallContext {
   range: Record<string, QueryValue>;
   /** The caller's signal, also aborted by the fetch itself once one campaign has failed it. */
   signal: AbortSignal;
+  /** Values present but unreadable, counted per field path for the whole fetch. */
+  issues: FieldIssues;
 }
 
 interface ListedCampaign {
   item: SendkitListItem;
   /** The list item as it came; kept only for `include=raw` (a whole list page's items held across
-   * thousands of analytics calls cost more in GC than the parsing itself, issue 6). */
+   * thousands of analytics calls cost more in GC than the parsing itself). */
   raw: unknown;
 }
 
-/** Every campaign of the account, page by page; bad items are counted by `validator` and left out. */
-async function listSendkitCampaigns(ctx: CallContext, validator: RecordValidator): Promise<ListedCampaign[]> {
+/**
+ * Every campaign of the account, page by page; bad items are counted by `validator` and left out.
+ * `pages` counts the list calls made.
+ */
+async function listSendkitCampaigns(ctx: CallContext, validator: RecordValidator, pages: { calls: number }): Promise<ListedCampaign[]> {
   const listed = await walkCursor('sendkit', ctx.connection.maxPages ?? DEFAULT_MAX_PAGES, async (token, pageIndex) => {
+    pages.calls += 1;
     const response = await ctx.http.getJson({
       path: SENDKIT_LIST_PATH,
       query: sendkitListQuery(token),
@@ -205,8 +216,28 @@ function pathIn(where: string, error: z.ZodError): string {
   return inner === '(root)' ? where : `${where}.${inner}`;
 }
 
+/**
+ * `stepStats` rows, validated one by one: a row that is not an object is left out and reported in
+ * `rejected` by path; a `stepStats` that is not an array is noted (`analytics.stepStats`) and
+ * treated as absent (null).
+ */
+function sendkitStepRows(value: unknown, where: string, ctx: CallContext, rejected: string[]): SendkitStepRow[] | null {
+  if (value === null || value === undefined) return null;
+  if (!Array.isArray(value)) {
+    ctx.issues.note('analytics.stepStats');
+    return null;
+  }
+  const rows: SendkitStepRow[] = [];
+  for (const [index, row] of value.entries()) {
+    const parsed = SendkitStepRowSchema.safeParse(row);
+    if (parsed.success) rows.push(parsed.data);
+    else rejected.push(pathIn(`${where}.stepStats.${index}`, parsed.error));
+  }
+  return rows;
+}
+
 /** Daily rows of one campaign; rows that fail their schema are reported in `rejected` by path. */
-async function fetchSendkitDaily(ctx: CallContext, id: string): Promise<{ rows: SendkitDailyRow[]; raw: unknown[]; rejected: string[] }> {
+async function fetchSendkitDaily(ctx: CallContext, id: string, rejected: string[]): Promise<{ rows: SendkitDailyRow[]; raw: unknown[] }> {
   const response = await ctx.http.getJson({
     path: pathOf`/v1/analytics/daily/campaigns/${id}`,
     query: ctx.range,
@@ -216,20 +247,19 @@ async function fetchSendkitDaily(ctx: CallContext, id: string): Promise<{ rows: 
   });
   const envelope = parseEnvelope('sendkit', SendkitDailyEnvelopeSchema, response.data, `daily reply for campaign ${id}`);
   const rows: SendkitDailyRow[] = [];
-  const rejected: string[] = [];
   for (const [index, row] of envelope.data.entries()) {
     const parsed = SendkitDailyRowSchema.safeParse(row);
     if (parsed.success) rows.push(parsed.data);
     else rejected.push(pathIn(`daily.${id}.data.${index}`, parsed.error));
   }
-  return { rows, raw: envelope.data, rejected };
+  return { rows, raw: envelope.data };
 }
 
 /**
  * One campaign: `GET /v1/analytics/campaigns/{id}` (+ the daily series on request), mapped.
  * A 404 is `not_found` only for requested ids (`tolerateNotFound`); any other failure rejects.
  * A promise chain rather than an async function: one promise per campaign instead of three, which
- * is a measurable share of a 5,000-campaign walk (issue 6).
+ * is a measurable share of a 5,000-campaign walk.
  */
 function loadSendkitCampaign(
   ctx: CallContext,
@@ -263,49 +293,63 @@ function sendkitCampaignFromReply(
   data: unknown,
 ): CampaignOutcome | Promise<CampaignOutcome> {
   // The envelope's one rule (`data` is an object) checked directly, once per campaign; zod only
-  // runs to word the failure (issue 6: 5,000 of these in a big tenant's walk).
+  // runs to word the failure (5,000 of these in a big tenant's walk).
   const body = isAnalyticsEnvelope(data) ? data.data : parseEnvelope('sendkit', SendkitAnalyticsEnvelopeSchema, data, `analytics reply for campaign ${id}`).data;
   const where = `analytics.${id}.data`;
-  const parsed = SendkitAnalyticsSummarySchema.safeParse(body);
+  const parsed = SendkitAnalyticsSchema.safeParse(body);
   if (!parsed.success) return { kind: 'invalid', path: pathIn(where, parsed.error) };
-  let analytics: SendkitAnalytics = parsed.data;
-  if (sendkitNeedsSteps(ctx.query.include, analytics)) {
-    const steps = SendkitStepStatsSchema.safeParse(body.stepStats);
-    if (!steps.success) return { kind: 'invalid', path: pathIn(`${where}.stepStats`, steps.error) };
-    analytics = { ...analytics, stepStats: steps.data };
-  }
+  const analytics = parsed.data;
   const name = sendkitCampaignName(listed?.item, analytics);
   if (name === undefined) return { kind: 'invalid', path: `${where}.campaign.name` };
+  // Step rows are read only when steps are asked for (about half of a reply's validation work).
+  const rejected: string[] = [];
+  const steps = ctx.query.include.steps ? sendkitStepRows(analytics.stepStats, where, ctx, rejected) : null;
 
   // The replies as they came, only when `include=raw` asks for them (two objects less per campaign).
   const raw: Record<string, unknown> | undefined = ctx.query.include.raw ? { analytics: body } : undefined;
   if (raw && listed?.raw !== undefined) raw.listItem = listed.raw;
-  const finish = (daily: SendkitDailyRow[] | undefined, rejected: readonly string[]): CampaignOutcome => ({
+  const finish = (daily: SendkitDailyRow[] | undefined): CampaignOutcome => ({
     kind: 'ok',
-    record: mapSendkitCampaign(ctx.connection, { id, listItem: listed?.item, analytics, daily, raw: raw ?? NO_RAW }, name, ctx.query.include),
-    rejected,
+    record: mapSendkitCampaign(
+      ctx.connection,
+      { id, name, listItem: listed?.item, analytics, steps, daily, raw: raw ?? NO_RAW },
+      ctx.query.include,
+      ctx.issues,
+    ),
+    rejected: rejected.length === 0 ? NO_REJECTIONS : rejected,
   });
-  if (!ctx.query.include.daily) return finish(undefined, NO_REJECTIONS);
-  return fetchSendkitDaily(ctx, id).then((series) => {
+  if (!ctx.query.include.daily) return finish(undefined);
+  return fetchSendkitDaily(ctx, id, rejected).then((series) => {
     if (raw) raw.daily = series.raw;
-    return finish(series.rows, series.rejected);
+    return finish(series.rows);
   });
 }
 
+/** The context of one fetch or probe: auth headers, the range, a signal the fetch can abort itself. */
+function callContext(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient, stop: AbortController): CallContext {
+  const signal = query.signal ? AbortSignal.any([query.signal, stop.signal]) : stop.signal;
+  const range: Record<string, QueryValue> = { from: query.startDate, to: query.endDate };
+  return { connection, query, http, headers: sendkitHeaders(connection), range, signal, issues: new FieldIssues() };
+}
+
+/** Said once per fetch when a date range was asked for and the list supplied `leads`/`contacted`. */
+const LIFETIME_LEAD_COUNTS: SourceWarning = {
+  code: 'date_range_unsupported',
+  message:
+    'SendKit reports leads and contacted only in the campaign list, which takes no date range: they are lifetime counts, while the other metrics cover the range',
+};
+
 async function fetchUnredacted(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient): Promise<ProviderResult> {
-  const headers = sendkitHeaders(connection);
   // One failed campaign fails the fetch: mapBounded starts no further campaign, and the calls in
   // flight are aborted.
   const stop = new AbortController();
-  const signal = query.signal ? AbortSignal.any([query.signal, stop.signal]) : stop.signal;
-  const range: Record<string, QueryValue> = { from: query.startDate, to: query.endDate };
-  const ctx: CallContext = { connection, query, http, headers, range, signal };
+  const ctx = callContext(connection, query, http, stop);
   const validator = new RecordValidator();
   const concurrency = connection.concurrency ?? DEFAULT_CONCURRENCY;
   const abort = (): void => stop.abort();
   const outcomes = query.campaignIds
     ? await mapBounded([...new Set(query.campaignIds)], concurrency, (id) => loadSendkitCampaign(ctx, id, undefined, true), abort)
-    : await mapBounded(await listSendkitCampaigns(ctx, validator), concurrency, (listed) => loadSendkitCampaign(ctx, listed.item._id, listed, false), abort);
+    : await mapBounded(await listSendkitCampaigns(ctx, validator, { calls: 0 }), concurrency, (listed) => loadSendkitCampaign(ctx, listed.item._id, listed, false), abort);
 
   // Counted in campaign order after the fan-out, so the first failing path does not depend on timing.
   const records: CampaignAnalytics[] = [];
@@ -320,7 +364,7 @@ async function fetchUnredacted(connection: ProviderConnection, query: AnalyticsQ
       missing.push(outcome.id);
     }
   }
-  const warnings: SourceWarning[] = validator.warnings();
+  const warnings: SourceWarning[] = [...validator.warnings(), ...ctx.issues.warnings()];
   if (missing.length > 0) {
     warnings.push({
       code: 'campaign_not_found',
@@ -328,9 +372,11 @@ async function fetchUnredacted(connection: ProviderConnection, query: AnalyticsQ
       count: missing.length,
     });
   }
+  if (!query.campaignIds && records.length > 0 && (query.startDate !== undefined || query.endDate !== undefined)) {
+    warnings.push(LIFETIME_LEAD_COUNTS);
+  }
   return { records, warnings };
 }
-
 
 export async function fetchSendkitAnalytics(
   connection: ProviderConnection,
@@ -339,6 +385,24 @@ export async function fetchSendkitAnalytics(
 ): Promise<ProviderResult> {
   try {
     return await fetchUnredacted(connection, query, http);
+  } catch (error) {
+    throw withoutKey(error, connection.apiKey);
+  }
+}
+
+/**
+ * The cheapest calls that prove a key and host: the campaign list walk (every page, no
+ * per-campaign call). Counts the campaigns the list holds; items that fail their schema are left
+ * out and reported as `invalid_records`.
+ */
+export async function probeSendkit(connection: ProviderConnection, http: HttpClient, signal?: AbortSignal): Promise<ProbeResult> {
+  try {
+    const query: AnalyticsQuery = { include: { steps: false, daily: false, raw: false }, signal };
+    const ctx = callContext(connection, query, http, new AbortController());
+    const validator = new RecordValidator();
+    const pages = { calls: 0 };
+    const campaigns = await listSendkitCampaigns(ctx, validator, pages);
+    return { campaigns: campaigns.length, calls: pages.calls, warnings: validator.warnings() };
   } catch (error) {
     throw withoutKey(error, connection.apiKey);
   }

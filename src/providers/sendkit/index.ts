@@ -1,15 +1,19 @@
+/**
+ * The SendKit.ai provider: its defaults (origin, outbound rate, cache TTL), its campaign-id syntax,
+ * and the wiring of the call estimate, the analytics fetch and the probe from `client.ts`.
+ */
 import type { AnalyticsProvider, VendorDefaults } from '../types';
-import { estimateSendkitCalls, fetchSendkitAnalytics } from './client';
+import { estimateSendkitCalls, fetchSendkitAnalytics, probeSendkit } from './client';
 
 /** SendKit's origin and our outbound defaults (its limit is undocumented; 3/s is cautious). */
 export const SENDKIT_DEFAULTS: VendorDefaults = { baseUrl: 'https://api.sendkit.ai', requestsPerSecond: 3, burst: 20, ttlSeconds: 300 };
 
-/** Campaign ids are Mongo ObjectIds: 24 hex digits. */
+/** Campaign ids are Mongo ObjectIds: 24 hex digits (the list's `_id`, the simulator's ids). */
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
 /**
  * SendKit.ai: list the campaigns (cursor pages), then one analytics call per campaign (two with
- * `include=daily`); with requested ids the list is skipped.
+ * `include=daily`); with requested ids the list is skipped. The probe walks the list only.
  */
 export function createSendkitProvider(): AnalyticsProvider {
   return {
@@ -18,5 +22,6 @@ export function createSendkitProvider(): AnalyticsProvider {
     isCampaignId: (id) => OBJECT_ID.test(id),
     estimateCalls: estimateSendkitCalls,
     fetchAnalytics: fetchSendkitAnalytics,
+    probe: probeSendkit,
   };
 }

@@ -1,20 +1,24 @@
 /**
- * SendKit.ai's reply shapes, as zod schemas (VENDORS.md section 2). Sources:
- * - list: https://docs.sendkit.ai/api-reference/get-v1-campaigns
- * - per-campaign analytics and daily series: https://docs.sendkit.ai/ (Analytics section) and
- *   https://docs.sendkit.ai/llms.txt
- * No OpenAPI document exists, and two doc generations disagree on fields and pagination, so every
- * optional field accepts null or absence, counts may arrive as numeric strings, and only the identity of a
- * campaign (`_id`, a name somewhere) can make a record invalid. Only the fields the gateway reads
- * are declared; extra fields pass through untouched (and stay in `raw`).
+ * SendKit.ai's reply shapes, as zod schemas (VENDORS.md sections 2 and 7). Sources:
+ * - list: https://docs.sendkit.ai/api-reference/get-v1-campaigns (items carry `stats` with
+ *   `totalLeads`, `contacted`, `contactedLeads`, `totalEmailsSent`, … in the current docs)
+ * - per-campaign analytics: https://docs.sendkit.ai/api-reference/get-v1-analytics-campaigns-campaignid
+ *   (`stats{sent, delivered, opened, clicked, replied, bounced, unsubscribed}`, `stepStats`,
+ *   `statusBreakdown`, `totalReplied`, `totalPositiveReplied`)
+ * - daily series: https://docs.sendkit.ai/api-reference/get-v1-analytics-daily-campaigns-campaignid
+ * No OpenAPI document exists and two doc generations disagree on fields and pagination, so only the
+ * identity of a record can make it invalid: a campaign's `_id` and a name somewhere, a daily row's
+ * day. Counts, dates, statuses and the objects that hold counts are `unknown` here and read by the
+ * mapper with `readCount`/`readIso`, so a value present but unreadable keeps the campaign (field
+ * null, counted in an `invalid_fields` warning). Only the fields the gateway reads are declared;
+ * extra fields pass through untouched (and stay in `raw`).
  */
 import { z } from 'zod';
 import { isJsonObject } from '../shared';
 
 /**
  * A JSON object, checked but not copied: `z.record` rebuilds every object key by key, which for
- * 5,000 analytics replies is a measurable share of a walk (issue 6); the values are read (and
- * validated) by the schemas that use them. Fails like `z.record` does.
+ * 5,000 analytics replies is a measurable share of a walk. Fails like `z.record` does.
  */
 const jsonObject = z.custom<Record<string, unknown>>(isJsonObject, {
   error: (issue) => `Invalid input: expected record, received ${Array.isArray(issue.input) ? 'array' : issue.input === null ? 'null' : typeof issue.input}`,
@@ -26,27 +30,28 @@ const jsonArray = z.custom<unknown[]>((value) => Array.isArray(value), {
 });
 
 /**
- * A count as SendKit might send it: a number, a numeric string, or nothing. `null` is a member of
- * the union rather than a `.nullish()` wrapper: the same values pass and fail, but each field is
- * two schema steps instead of four (over twice as fast across a 5,000-campaign walk, issue 6).
+ * A vendor value the mapper reads itself (a count, a date, a status, or an object of counts such
+ * as `stats`): whatever arrives passes here, and the mapper notes what it cannot read.
  */
-const count = z.union([z.number(), z.string(), z.null()]).optional();
+const vendorValue = z.unknown().optional();
+
+/** A count inside the paging metadata (read by the client's paging rule, not mapped). */
+const pageCount = z.union([z.number(), z.string(), z.null()]).optional();
 
 /** A Mongo ObjectId (24 hex) in practice; numbers are accepted and become strings. */
 const vendorId = z.union([z.string().min(1), z.number()]).transform((value) => String(value));
 
-/** A status value as sent; kept raw so `vendorStatus` shows exactly what the vendor said. */
-const status = z.union([z.string(), z.number(), z.null()]).optional();
-
 /**
- * One item of `GET /v1/campaigns`. Items use `_id` (not `id`); `stats`, `sequence`,
- * `sendingSchedule` and the rest are not read here (the analytics call is the source of numbers).
+ * One item of `GET /v1/campaigns`. Items use `_id` (not `id`). `stats` holds the lead counts the
+ * analytics reply no longer carries (`totalLeads`, `contacted`, `contactedLeads`; older docs:
+ * only `{sent, delivered, opened, clicked, replied, bounced, unsubscribed}`).
  */
 export const SendkitListItemSchema = z.object({
   _id: vendorId,
   name: z.string(),
-  status,
-  createdAt: z.union([z.string(), z.number(), z.null()]).optional(),
+  status: vendorValue,
+  createdAt: vendorValue,
+  stats: vendorValue,
 });
 export type SendkitListItem = z.infer<typeof SendkitListItemSchema>;
 
@@ -70,10 +75,10 @@ export const SendkitListEnvelopeSchema = z.object({
     .object({
       nextCursor: cursor,
       hasMore: flag,
-      page: count,
-      pages: count,
-      limit: count,
-      total: count,
+      page: pageCount,
+      pages: pageCount,
+      limit: pageCount,
+      total: pageCount,
     })
     .nullish(),
   nextCursor: cursor,
@@ -82,87 +87,59 @@ export const SendkitListEnvelopeSchema = z.object({
 export type SendkitListEnvelope = z.infer<typeof SendkitListEnvelopeSchema>;
 
 /**
- * `data.stats`. Older docs: `{totalLeads, sent, opened, clicked, bounced, replied}`; current docs:
- * `{sent, delivered, opened, clicked, replied, bounced, unsubscribed}` (main sequence plus all
- * subsequences). `contacted`/`contactedLeads` appear in the current list items' stats and are read
- * here too when the analytics reply carries them.
- */
-export const SendkitStatsSchema = z.object({
-  totalLeads: count,
-  contacted: count,
-  contactedLeads: count,
-  sent: count,
-  opened: count,
-  clicked: count,
-  replied: count,
-  bounced: count,
-  unsubscribed: count,
-  positiveReplied: count,
-  totalPositiveReplied: count,
-});
-export type SendkitStats = z.infer<typeof SendkitStatsSchema>;
-
-/** One `data.stepStats` row: `_id` is the step index, 1-based in the old example, 0-based in the new. */
-export const SendkitStepRowSchema = z.object({
-  _id: z.union([z.number(), z.string(), z.null()]).optional(),
-  sent: count,
-  opened: count,
-  clicked: count,
-  bounced: count,
-});
-export type SendkitStepRow = z.infer<typeof SendkitStepRowSchema>;
-
-/** `data.stepStats`, one row per sequence step. */
-export const SendkitStepStatsSchema = z.array(SendkitStepRowSchema).nullish();
-
-/**
- * `data` of `GET /v1/analytics/campaigns/{id}`: `campaign{id,name,status}`, `stats`, `stepStats`,
- * `statusBreakdown{active, completed, paused, bounced, removed, …}` (lead states; values that are
- * not counts are ignored when mapping), `totalReplied`, and in newer docs a positive-replied count
- * ("positive" follows the workspace's AI tag settings).
+ * `data` of `GET /v1/analytics/campaigns/{id}`: `campaign{id,name,status}`; `stats` (current docs
+ * `{sent, delivered, opened, clicked, replied, bounced, unsubscribed}`, main sequence plus all
+ * subsequences; older docs `{totalLeads, sent, opened, clicked, bounced, replied}`); `stepStats`
+ * (main sequence, one row per step); `statusBreakdown` (lead states: `active, completed, paused,
+ * bounced, removed, failed, pending, …`); `totalReplied`; `totalPositiveReplied` ("positive" follows
+ * the workspace's AI tag settings). `campaign` holds the identity: it must be an object when present.
  */
 export const SendkitAnalyticsSchema = z.object({
   campaign: z
     .object({
-      id: z.union([z.string(), z.number(), z.null()]).optional(),
+      id: vendorValue,
       name: z.string().nullish(),
-      status,
+      status: vendorValue,
     })
     .nullish(),
-  stats: SendkitStatsSchema.nullish(),
-  stepStats: SendkitStepStatsSchema,
-  statusBreakdown: jsonObject.nullish(),
-  totalReplied: count,
-  totalPositiveReplied: count,
-  positiveReplied: count,
+  stats: vendorValue,
+  stepStats: vendorValue,
+  statusBreakdown: vendorValue,
+  totalReplied: vendorValue,
+  totalPositiveReplied: vendorValue,
 });
 export type SendkitAnalytics = z.infer<typeof SendkitAnalyticsSchema>;
-
-/**
- * The analytics reply without its step rows, which are read only when steps are asked for or
- * `contacted` has to come from the first step (then `SendkitStepStatsSchema` checks them). Rows
- * that are not read do not make a campaign invalid, like every other field the gateway does not
- * read; and they are about half of the reply's validation work (issue 6).
- */
-export const SendkitAnalyticsSummarySchema = SendkitAnalyticsSchema.omit({ stepStats: true });
-export type SendkitAnalyticsSummary = z.infer<typeof SendkitAnalyticsSummarySchema>;
 
 /** Every SendKit reply is wrapped as `{success, data}`; `data` is an object for this endpoint. */
 export const SendkitAnalyticsEnvelopeSchema = z.object({ data: jsonObject });
 
 /**
+ * One `data.stepStats` row: `_id` is the step index (1-based in the old example, 0-based in the
+ * current one). A row must be an object; its values are read by the mapper.
+ */
+export const SendkitStepRowSchema = z.object({
+  _id: vendorValue,
+  sent: vendorValue,
+  opened: vendorValue,
+  clicked: vendorValue,
+  bounced: vendorValue,
+});
+export type SendkitStepRow = z.infer<typeof SendkitStepRowSchema>;
+
+/**
  * One row of `GET /v1/analytics/daily/campaigns/{id}`:
  * `{_id: "YYYY-MM-DD", sent, opened, clicked, bounced, replied, positiveReplied}` (older docs show
- * only sent/opened/clicked/bounced). A full ISO timestamp is accepted; its day is kept.
+ * only sent/opened/clicked/bounced). The day is the row's identity; a full ISO timestamp is
+ * accepted and its day kept.
  */
 export const SendkitDailyRowSchema = z.object({
   _id: z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'expected a YYYY-MM-DD day'),
-  sent: count,
-  opened: count,
-  clicked: count,
-  bounced: count,
-  replied: count,
-  positiveReplied: count,
+  sent: vendorValue,
+  opened: vendorValue,
+  clicked: vendorValue,
+  bounced: vendorValue,
+  replied: vendorValue,
+  positiveReplied: vendorValue,
 });
 export type SendkitDailyRow = z.infer<typeof SendkitDailyRowSchema>;
 

@@ -1,6 +1,7 @@
 /**
  * SendKit provider against nock: auth headers, list paging (both doc generations), the per-campaign
- * fan-out, requested ids, date ranges, include options, error codes, retries and key redaction.
+ * fan-out, requested ids, date ranges, include options, step rows, error codes, retries, key redaction
+ * and the probe.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   estimateSendkitCalls,
   fetchSendkitAnalytics,
   nextSendkitListToken,
+  probeSendkit,
   sendkitHeaders,
   sendkitListQuery,
 } from '../../../src/providers/sendkit/client';
@@ -19,7 +21,7 @@ import { createSendkitProvider } from '../../../src/providers/sendkit';
 import { SendkitListEnvelopeSchema } from '../../../src/providers/sendkit/schema';
 import type { AnalyticsQuery, ProviderConnection, ProviderResult } from '../../../src/providers/types';
 import { FIXTURES_DIR, loadFixture, mockFixture, type Fixture } from '../../helpers/fixtures';
-import { DOCUMENTED_ID, documentedRecord } from './helpers';
+import { DOCUMENTED_ID } from './helpers';
 
 const ORIGIN = 'https://api.sendkit.ai';
 const KEY = 'canary-sendkit-key-1234567890';
@@ -80,14 +82,14 @@ function ids(result: ProviderResult): string[] {
 
 describe('auth headers', () => {
   it('a workspace key sends X-Api-Key only (no Authorization, no X-Workspace-Id)', async () => {
-    mock('list-single');
+    mock('list-documented');
     mock('analytics-documented');
     const result = await fetchSendkitAnalytics(CONNECTION, query(), client());
     expect(ids(result)).toEqual([DOC]);
   });
 
   it('a workspace key never sends X-Workspace-Id, even when a vendor workspace is configured', async () => {
-    mock('list-single');
+    mock('list-documented');
     mock('analytics-documented');
     const result = await fetchSendkitAnalytics({ ...CONNECTION, vendorWorkspaceId: 'ws_42' }, query(), client());
     expect(result.records).toHaveLength(1);
@@ -98,7 +100,7 @@ describe('auth headers', () => {
       reqheaders: { 'x-api-key': PLATFORM_KEY, 'x-workspace-id': 'ws_42' },
       badheaders: ['authorization', 'x-as-workspace', 'cookie'],
     };
-    mock('list-single', options);
+    mock('list-documented', options);
     mock('analytics-documented', options);
     mock('daily-documented', options);
     const connection = { ...CONNECTION, apiKey: PLATFORM_KEY, vendorWorkspaceId: 'ws_42' };
@@ -127,34 +129,23 @@ describe('auth headers', () => {
 });
 
 describe('the documented example end to end', () => {
-  it('list + analytics + daily → exactly this record, no warnings', async () => {
-    mock('list-single');
-    mock('analytics-documented');
-    mock('daily-documented');
-    const http = client();
-    const result = await fetchSendkitAnalytics(CONNECTION, query({ include: { steps: true, daily: true, raw: false } }), http);
-    expect(result).toEqual({ warnings: [], records: [documentedRecord()] });
-    expect(result.records[0]).not.toHaveProperty('raw');
-    expect(http.calls).toBe(3);
-  });
-
   it('without include options: steps and daily are null and no daily call is made', async () => {
-    mock('list-single');
+    mock('list-documented');
     mock('analytics-documented');
     const http = client();
     const result = await fetchSendkitAnalytics(CONNECTION, query(), http);
     expect(result.records[0]?.steps).toBeNull();
     expect(result.records[0]?.daily).toBeNull();
-    expect(result.records[0]?.metrics.contacted).toBe(500);
+    expect(result.records[0]?.metrics.contacted).toBe(150);
     expect(http.calls).toBe(2);
   });
 
   it('include.raw carries the list item, the analytics data and the daily rows as they came', async () => {
-    mock('list-single');
+    mock('list-documented');
     mock('analytics-documented');
     mock('daily-documented');
     const result = await fetchSendkitAnalytics(CONNECTION, query({ include: { steps: false, daily: true, raw: true } }), client());
-    const list = loadFixture('sendkit', 'list-single').body as { data: unknown[] };
+    const list = loadFixture('sendkit', 'list-documented').body as { data: unknown[] };
     const analytics = loadFixture('sendkit', 'analytics-documented').body as { data: unknown };
     const daily = loadFixture('sendkit', 'daily-documented').body as { data: unknown[] };
     expect(result.records[0]?.raw).toEqual({ listItem: list.data[0], analytics: analytics.data, daily: daily.data });
@@ -226,7 +217,7 @@ describe('list paging', () => {
     mock('analytics-extra-fields');
     const result = await fetchSendkitAnalytics(CONNECTION, query(), client());
     expect(ids(result)).toEqual([DOC, A]);
-    expect(result.records.map((r) => r.metrics.replied)).toEqual([60, 33]);
+    expect(result.records.map((r) => r.metrics.replied)).toEqual([18, 33]);
   });
 
   it('no pagination metadata: a full page continues from the last _id, a short page ends the walk', async () => {
@@ -334,58 +325,46 @@ describe('records that fail their schema, envelopes that drift', () => {
     expect(result.warnings).toEqual([
       {
         code: 'invalid_records',
-        message: `1 vendor record(s) failed validation and were left out; first at analytics.${BAD}.data.stats`,
+        message: `1 vendor record(s) failed validation and were left out; first at analytics.${BAD}.data.campaign`,
         count: 1,
-        path: `analytics.${BAD}.data.stats`,
+        path: `analytics.${BAD}.data.campaign`,
       },
     ]);
   });
 
   describe('step rows are checked only when they are read', () => {
-    const badSteps = (stats: Record<string, unknown>) => ({
+    const badSteps = {
       success: true,
-      data: { campaign: { name: 'Odd steps' }, stats, stepStats: [{ _id: 0, sent: 5 }, { _id: 1, sent: true }] },
-    });
+      data: { campaign: { name: 'Odd steps' }, stats: { sent: 9 }, stepStats: [{ _id: 0, sent: 5 }, 'not a row', { _id: 2, sent: true }] },
+    };
 
-    it('steps not asked for and contacted reported: a bad step row does not hide the campaign', async () => {
-      nock(ORIGIN, WORKSPACE_AUTH).get(`/v1/analytics/campaigns/${DOC}`).reply(200, badSteps({ contacted: 7, sent: 9 }));
+    it('steps not asked for: odd step rows are not read and hide nothing', async () => {
+      nock(ORIGIN, WORKSPACE_AUTH).get(`/v1/analytics/campaigns/${DOC}`).reply(200, badSteps);
       const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC] }), client());
       expect(result.warnings).toEqual([]);
-      expect(result.records.map((record) => [record.id, record.metrics.contacted, record.metrics.sent, record.steps])).toEqual([[DOC, 7, 9, null]]);
+      expect(result.records.map((record) => [record.id, record.metrics.contacted, record.metrics.sent, record.steps])).toEqual([[DOC, null, 9, null]]);
     });
 
-    it('include=steps: the bad row makes the campaign invalid, named by its path', async () => {
-      nock(ORIGIN, WORKSPACE_AUTH).get(`/v1/analytics/campaigns/${DOC}`).reply(200, badSteps({ contacted: 7 }));
+    it('include=steps: a row that is not an object is left out and counted, an unreadable count is named; the campaign is kept', async () => {
+      nock(ORIGIN, WORKSPACE_AUTH).get(`/v1/analytics/campaigns/${DOC}`).reply(200, badSteps);
       const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC], include: { steps: true, daily: false, raw: false } }), client());
-      expect(result.records).toEqual([]);
+      expect(result.records[0]?.steps).toEqual([
+        { step: 1, variant: null, sent: 5, opened: null, clicked: null, replied: null, bounced: null },
+        { step: 3, variant: null, sent: null, opened: null, clicked: null, replied: null, bounced: null },
+      ]);
       expect(result.warnings).toEqual([
-        expect.objectContaining({ code: 'invalid_records', count: 1, path: `analytics.${DOC}.data.stepStats.1.sent` }),
+        expect.objectContaining({ code: 'invalid_records', count: 1, path: `analytics.${DOC}.data.stepStats.1` }),
+        expect.objectContaining({ code: 'invalid_fields', count: 1, fields: { 'analytics.stepStats.sent': 1 } }),
       ]);
     });
 
-    it('contacted must come from step 1: the bad row makes the campaign invalid', async () => {
-      nock(ORIGIN, WORKSPACE_AUTH).get(`/v1/analytics/campaigns/${DOC}`).reply(200, badSteps({ sent: 9 }));
-      const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC] }), client());
-      expect(result.records).toEqual([]);
-      expect(result.warnings).toEqual([expect.objectContaining({ path: `analytics.${DOC}.data.stepStats.1.sent` })]);
-    });
-
-    it('stepStats that is not an array is named as a whole when read', async () => {
+    it('stepStats that is not an array is named as a whole when read; steps are null', async () => {
       nock(ORIGIN, WORKSPACE_AUTH)
         .get(`/v1/analytics/campaigns/${DOC}`)
         .reply(200, { success: true, data: { campaign: { name: 'x' }, stats: { sent: 1 }, stepStats: 'n/a' } });
-      const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC] }), client());
-      expect(result.warnings).toEqual([expect.objectContaining({ path: `analytics.${DOC}.data.stepStats` })]);
-    });
-
-    it('good rows read for contacted give the first step\'s sent', async () => {
-      nock(ORIGIN, WORKSPACE_AUTH)
-        .get(`/v1/analytics/campaigns/${DOC}`)
-        .reply(200, { success: true, data: { campaign: { name: 'x' }, stats: { sent: 9 }, stepStats: [{ _id: 1, sent: 4 }, { _id: 0, sent: '6' }] } });
-      const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC] }), client());
-      expect(result.warnings).toEqual([]);
-      expect(result.records[0]?.metrics.contacted).toBe(6);
+      const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC], include: { steps: true, daily: false, raw: false } }), client());
       expect(result.records[0]?.steps).toBeNull();
+      expect(result.warnings).toEqual([expect.objectContaining({ code: 'invalid_fields', path: 'analytics.stepStats', fields: { 'analytics.stepStats': 1 } })]);
     });
   });
 
@@ -467,7 +446,7 @@ describe('requested campaign ids', () => {
     const result = await fetchSendkitAnalytics(CONNECTION, query({ campaignIds: [DOC, NF, DOC] }), http);
     expect(ids(result)).toEqual([DOC]);
     expect(result.records[0]?.createdAt).toBeNull();
-    expect(result.records[0]?.name).toBe('Q1 Outreach');
+    expect(result.records[0]?.name).toBe('Webinar Attendee Nurture');
     expect(result.warnings).toEqual([{ code: 'campaign_not_found', message: `SendKit has no campaign with id ${NF}`, count: 1 }]);
     expect(http.calls).toBe(2);
   });
@@ -512,12 +491,12 @@ describe('requested campaign ids', () => {
     mock('error-404');
     const error = await failure(fetchSendkitAnalytics(CONNECTION, query(), client()));
     expect(error.code).toBe('not_found');
-    expect(error.message).toBe('HTTP 404: Campaign not found');
+    expect(error.message).toBe('HTTP 404: Not Found: The requested resource was not found');
   });
 });
 
 describe('date range and include', () => {
-  it('forwards startDate/endDate as from/to to the analytics and daily calls; no date warning', async () => {
+  it('forwards startDate/endDate as from/to to the analytics and daily calls; requested ids: no lead counts, no date warning', async () => {
     mock('analytics-date-range');
     mock('daily-date-range');
     const result = await fetchSendkitAnalytics(
@@ -527,7 +506,7 @@ describe('date range and include', () => {
     );
     expect(result.warnings).toEqual([]);
     const record = result.records[0];
-    expect(record?.metrics).toMatchObject({ leads: 500, contacted: 200, sent: 300, opened: 150, replied: 15, interested: 6, completed: 250 });
+    expect(record?.metrics).toMatchObject({ leads: null, contacted: null, sent: 300, opened: 150, replied: 15, interested: 6, completed: 250 });
     expect(record?.steps).toEqual([
       { step: 1, variant: null, sent: 200, opened: 110, clicked: 22, replied: null, bounced: 6 },
       { step: 2, variant: null, sent: 100, opened: 40, clicked: 8, replied: null, bounced: 3 },
@@ -535,6 +514,20 @@ describe('date range and include', () => {
     expect(record?.daily).toEqual([
       { date: '2026-01-05', sent: 120, opened: 70, clicked: 14, replied: null, interested: null },
       { date: '2026-01-06', sent: 180, opened: 80, clicked: 16, replied: null, interested: null },
+    ]);
+  });
+
+  it('with the list walked, leads and contacted are the lifetime list counts, and a warning says so', async () => {
+    mock('list-documented');
+    mock('analytics-date-range');
+    const result = await fetchSendkitAnalytics(CONNECTION, query({ startDate: '2026-01-01', endDate: '2026-01-31' }), client());
+    expect(result.records[0]?.metrics).toMatchObject({ leads: 200, contacted: 150, sent: 300 });
+    expect(result.warnings).toEqual([
+      {
+        code: 'date_range_unsupported',
+        message:
+          'SendKit reports leads and contacted only in the campaign list, which takes no date range: they are lifetime counts, while the other metrics cover the range',
+      },
     ]);
   });
 
@@ -547,9 +540,9 @@ describe('date range and include', () => {
 
 describe('errors: codes, retries, redaction', () => {
   it.each([
-    ['error-401', 'unauthorized', 401, 'HTTP 401: Invalid API key'],
-    ['error-402', 'payment_required', 402, 'HTTP 402: Payment required: Your SendKit subscription is not active'],
-    ['error-403-key-type', 'forbidden', 403, 'HTTP 403: This endpoint requires a platform API key (sk_user_)'],
+    ['error-401', 'unauthorized', 401, 'HTTP 401: Unauthorized: Invalid API key'],
+    ['error-402', 'payment_required', 402, 'HTTP 402: Payment Required: Your SendKit subscription is not active'],
+    ['error-403-key-type', 'forbidden', 403, 'HTTP 403: Forbidden: This endpoint requires a platform API key (sk_user_)'],
     ['error-403-workspace', 'forbidden', 403, 'HTTP 403: Forbidden: You do not have access to this workspace'],
   ])('%s → %s, not retried', async (name, code, status, message) => {
     mock(name);
@@ -584,13 +577,13 @@ describe('errors: codes, retries, redaction', () => {
     const error = await failure(fetchSendkitAnalytics(CONNECTION, query(), http));
     expect(error.code).toBe('rate_limited');
     expect(error.retryAfterMs).toBe(30_000);
-    expect(error.toJSON()).toEqual({ code: 'rate_limited', message: 'HTTP 429: Too many requests', status: 429, retryAfterSeconds: 30 });
+    expect(error.toJSON()).toEqual({ code: 'rate_limited', message: 'HTTP 429: Too Many Requests: Too many requests, please try again later.', status: 429, retryAfterSeconds: 30 });
     expectNoKey(error);
   });
 
   it('429 with Retry-After is retried and the walk then succeeds', async () => {
     mock('error-429-retry-after');
-    mock('list-single');
+    mock('list-documented');
     mock('analytics-documented');
     const http = client({ retry: { baseDelayMs: 1, maxAttempts: 3, maxRetryAfterMs: 1 } });
     const result = await fetchSendkitAnalytics(CONNECTION, query(), http);
@@ -600,7 +593,7 @@ describe('errors: codes, retries, redaction', () => {
 
   it('429 with Retry-After: 0 is retried at once', async () => {
     mock('error-429-retry-after-zero');
-    mock('list-single');
+    mock('list-documented');
     mock('analytics-documented');
     const http = client();
     const result = await fetchSendkitAnalytics(CONNECTION, query(), http);
@@ -614,29 +607,29 @@ describe('errors: codes, retries, redaction', () => {
     const error = await failure(fetchSendkitAnalytics(CONNECTION, query(), http));
     expect(error.code).toBe('rate_limited');
     expect(error.retryAfterMs).toBeUndefined();
-    expect(error.message).toBe('HTTP 429: Rate limit exceeded');
+    expect(error.message).toBe('HTTP 429: Too Many Requests: Rate limit exceeded');
     expect(http.calls).toBe(3);
     expectNoKey(error);
   });
 
   it('500 on a campaign is retried, then fails the whole fetch', async () => {
-    mock('list-single');
+    mock('list-documented');
     mock('error-500', { ...WORKSPACE_AUTH, times: 3 });
     const http = client();
     const error = await failure(fetchSendkitAnalytics(CONNECTION, query(), http));
     expect(error.code).toBe('upstream_unavailable');
-    expect(error.message).toBe('HTTP 500: Internal server error');
+    expect(error.message).toBe('HTTP 500: Internal Server Error: Internal server error');
     expect(http.calls).toBe(4);
     expectNoKey(error);
   });
 
   it('500 once, then the analytics reply: success', async () => {
-    mock('list-single');
+    mock('list-documented');
     mock('error-500');
     mock('analytics-documented');
     const http = client();
     const result = await fetchSendkitAnalytics(CONNECTION, query(), http);
-    expect(result.records[0]?.metrics.replied).toBe(60);
+    expect(result.records[0]?.metrics.replied).toBe(18);
     expect(http.calls).toBe(3);
   });
 
@@ -712,6 +705,45 @@ describe('errors: codes, retries, redaction', () => {
       getJson: () => Promise.reject(new TypeError('boom')),
     };
     await expect(fetchSendkitAnalytics(CONNECTION, query(), broken)).rejects.toThrow(new TypeError('boom'));
+  });
+});
+
+describe('probe', () => {
+  it('walks the whole list (sparse page included) and counts the campaigns, with no per-campaign call', async () => {
+    mock('list-cursor-page1');
+    mock('list-cursor-page2-sparse');
+    mock('list-cursor-page3');
+    const http = client();
+    expect(await probeSendkit(CONNECTION, http)).toEqual({ campaigns: 3, calls: 3, warnings: [] });
+    expect(http.calls).toBe(3);
+  });
+
+  it('counts only valid list items and reports the others', async () => {
+    mock('list-malformed-record');
+    const result = await probeSendkit(CONNECTION, client());
+    expect(result.campaigns).toBe(2);
+    expect(result.calls).toBe(1);
+    expect(result.warnings).toEqual([expect.objectContaining({ code: 'invalid_records', path: 'list.page1.data.1._id' })]);
+  });
+
+  it('a refused key is unauthorized with the vendor message, never the key', async () => {
+    mock('error-401');
+    const error = await failure(probeSendkit(CONNECTION, client()));
+    expect(error.code).toBe('unauthorized');
+    expect(error.message).toBe('HTTP 401: Unauthorized: Invalid API key');
+    expectNoKey(error);
+  });
+
+  it('an HTML host is upstream_schema; a platform key without a workspace fails before any call', async () => {
+    mock('list-html-200');
+    expect((await failure(probeSendkit(CONNECTION, client()))).code).toBe('upstream_schema');
+    const http = client();
+    expect((await failure(probeSendkit({ ...CONNECTION, apiKey: PLATFORM_KEY }, http))).code).toBe('bad_request');
+    expect(http.calls).toBe(0);
+  });
+
+  it('is the provider\'s probe', () => {
+    expect(createSendkitProvider().probe).toBe(probeSendkit);
   });
 });
 

@@ -1,6 +1,9 @@
 /**
- * Pure mapping tests: fixture bodies in, normalized records out, exact values. No network.
+ * Pure mapping tests: fixture bodies and hand-made records in, normalized records and noted field
+ * paths out, exact values. No network.
  */
+import type { CampaignAnalytics } from '../../../src/schema/campaign';
+import { FieldIssues } from '../../../src/providers/shared';
 import {
   SENDKIT_STATUS,
   mapSendkitCampaign,
@@ -8,6 +11,7 @@ import {
   mapSendkitLeadStatus,
   mapSendkitSteps,
   sendkitCampaignName,
+  type SendkitCampaignSource,
 } from '../../../src/providers/sendkit/map';
 import {
   SendkitAnalyticsEnvelopeSchema,
@@ -15,16 +19,17 @@ import {
   SendkitDailyRowSchema,
   SendkitListEnvelopeSchema,
   SendkitListItemSchema,
+  SendkitStepRowSchema,
   type SendkitAnalytics,
   type SendkitListItem,
+  type SendkitStepRow,
 } from '../../../src/providers/sendkit/schema';
 import type { IncludeOptions } from '../../../src/providers/types';
 import { loadFixture } from '../../helpers/fixtures';
-import { documentedRecord } from './helpers';
 
 const CONNECTION = { id: 'acme-sendkit', workspace: 'acme' };
 const NONE: IncludeOptions = { steps: false, daily: false, raw: false };
-const ALL: IncludeOptions = { steps: true, daily: true, raw: true };
+const STEPS: IncludeOptions = { steps: true, daily: false, raw: false };
 
 function analyticsOf(name: string): SendkitAnalytics {
   const envelope = SendkitAnalyticsEnvelopeSchema.parse(loadFixture('sendkit', name).body);
@@ -36,68 +41,35 @@ function listItemOf(name: string, index: number): SendkitListItem {
   return SendkitListItemSchema.parse(envelope.data[index]);
 }
 
+function stepRowsOf(analytics: SendkitAnalytics): SendkitStepRow[] | null {
+  return Array.isArray(analytics.stepStats) ? analytics.stepStats.map((row) => SendkitStepRowSchema.parse(row)) : null;
+}
+
+/** Maps one campaign; returns the record and the field paths noted while mapping it. */
+function map(
+  source: Partial<SendkitCampaignSource> & Pick<SendkitCampaignSource, 'analytics'>,
+  include: IncludeOptions = NONE,
+): { record: CampaignAnalytics; fields: Record<string, number> } {
+  const issues = new FieldIssues();
+  const record = mapSendkitCampaign(
+    CONNECTION,
+    { id: 'c', name: 'C', listItem: undefined, steps: stepRowsOf(source.analytics), daily: undefined, raw: {}, ...source },
+    include,
+    issues,
+  );
+  return { record, fields: issues.fields() };
+}
+
 const NULL_RATES = { openRate: null, clickRate: null, replyRate: null, bounceRate: null, interestedRate: null, inviteAcceptRate: null };
 
-describe('mapSendkitCampaign: the documented example', () => {
-  it('maps the docs example (with its list item) to exactly this record', () => {
-    const analytics = analyticsOf('analytics-documented');
-    const listItem = listItemOf('list-single', 0);
-    const dailyBody = loadFixture('sendkit', 'daily-documented').body as { data: unknown[] };
-    const daily = dailyBody.data.map((row) => SendkitDailyRowSchema.parse(row));
-    const record = mapSendkitCampaign(
-      CONNECTION,
-      { id: '664a1b2c3d4e5f6a7b8c9d02', listItem, analytics, daily, raw: { analytics: 'as-it-came' } },
-      'Q1 Outreach',
-      { steps: true, daily: true, raw: false },
-    );
-    expect(record).toEqual(documentedRecord());
-    expect(record).not.toHaveProperty('raw');
-  });
-
-  it('without a list item (ids requested) createdAt is null and the status comes from the analytics reply', () => {
-    const record = mapSendkitCampaign(
-      CONNECTION,
-      { id: '664a1b2c3d4e5f6a7b8c9d02', listItem: undefined, analytics: analyticsOf('analytics-documented'), daily: undefined, raw: {} },
-      'Q1 Outreach',
-      NONE,
-    );
-    expect(record.createdAt).toBeNull();
-    expect(record.status).toBe('active');
-    expect(record.steps).toBeNull();
-    expect(record.daily).toBeNull();
-    expect(record.metrics.contacted).toBe(500);
-  });
-
-  it('include.raw keeps the raw object it was given, as a copy', () => {
-    const raw = { analytics: { any: 'thing' }, listItem: { _id: 'x' } };
-    const record = mapSendkitCampaign(
-      CONNECTION,
-      { id: 'x', listItem: undefined, analytics: analyticsOf('analytics-documented'), daily: [], raw },
-      'Q1 Outreach',
-      ALL,
-    );
-    expect(record.raw).toEqual(raw);
-    expect(record.raw).not.toBe(raw);
-    expect(record.daily).toEqual([]);
-  });
-});
-
-describe('mapSendkitCampaign: other documented shapes', () => {
-  it('newer docs generation: contacted from stats, 0-based steps, positive replies, lower-cased lead states', () => {
-    const record = mapSendkitCampaign(
-      CONNECTION,
-      {
-        id: '665a1b2c3d4e5f6a7b8c9d01',
-        listItem: listItemOf('list-cursor-page1', 0),
-        analytics: analyticsOf('analytics-extra-fields'),
-        daily: undefined,
-        raw: {},
-      },
-      'Newer Docs Campaign',
-      { steps: true, daily: false, raw: false },
+describe('mapSendkitCampaign: fixtures', () => {
+  it('current generation with extra fields: lead counts from the list, 0-based steps, positive replies, lower-cased lead states', () => {
+    const { record, fields } = map(
+      { id: '665a1b2c3d4e5f6a7b8c9d01', name: 'Newer Docs Campaign', listItem: listItemOf('list-cursor-page1', 0), analytics: analyticsOf('analytics-extra-fields') },
+      STEPS,
     );
     expect(record.metrics).toEqual({
-      leads: null,
+      leads: 500,
       contacted: 410,
       sent: 800,
       emailsSent: 800,
@@ -129,20 +101,13 @@ describe('mapSendkitCampaign: other documented shapes', () => {
     ]);
     expect(record.leadStatus).toEqual({ active: 120, completed: 250, paused: 10, bounced: 20, unsubscribed: 7, replied: 33, removed: 0 });
     expect(record.createdAt).toBe('2026-02-01T08:00:00.000Z');
+    expect(fields).toEqual({});
   });
 
-  it('missing optional fields are null (not 0); a numeric string count is a number; status falls back to the list item', () => {
-    const record = mapSendkitCampaign(
-      CONNECTION,
-      {
-        id: '665a1b2c3d4e5f6a7b8c9d02',
-        listItem: listItemOf('list-cursor-page1', 1),
-        analytics: analyticsOf('analytics-missing-optional'),
-        daily: undefined,
-        raw: {},
-      },
-      'Sparse Fields Campaign',
-      { steps: true, daily: false, raw: false },
+  it('missing optional fields are null (not 0) and noted nowhere; a numeric string count is a number; status falls back to the list item', () => {
+    const { record, fields } = map(
+      { id: '665a1b2c3d4e5f6a7b8c9d02', listItem: listItemOf('list-cursor-page1', 1), analytics: analyticsOf('analytics-missing-optional') },
+      STEPS,
     );
     expect(record.metrics).toEqual({
       leads: null,
@@ -167,98 +132,115 @@ describe('mapSendkitCampaign: other documented shapes', () => {
     expect(record.vendorStatus).toBe('paused');
     expect(record.steps).toBeNull();
     expect(record.leadStatus).toBeNull();
+    expect(fields).toEqual({});
   });
 
-  it('an unknown status maps to unknown and keeps the raw value; zeros stay zeros', () => {
-    const record = mapSendkitCampaign(
-      CONNECTION,
-      { id: '665a1b2c3d4e5f6a7b8c9d03', listItem: undefined, analytics: analyticsOf('analytics-unknown-status'), daily: undefined, raw: {} },
-      'Unknown Status Campaign',
-      { steps: true, daily: false, raw: false },
-    );
+  it('an unknown status maps to unknown and keeps the raw value; zeros stay zeros; an older reply still gives leads', () => {
+    const { record } = map({ analytics: analyticsOf('analytics-unknown-status') }, STEPS);
     expect(record.status).toBe('unknown');
     expect(record.vendorStatus).toBe('warming_up');
     expect(record.metrics.leads).toBe(50);
     expect(record.metrics.sent).toBe(0);
     expect(record.metrics.replied).toBe(0);
-    // stepStats: [] reports no steps, so there is no first step to count contacts from.
     expect(record.metrics.contacted).toBeNull();
     expect(record.steps).toEqual([]);
     expect(record.leadStatus).toEqual({ pending: 50 });
     expect(record.metrics.completed).toBeNull();
   });
 
-  it('the date-range reply: contacted from the first step, interested from positiveReplied', () => {
-    const record = mapSendkitCampaign(
-      CONNECTION,
-      { id: '664a1b2c3d4e5f6a7b8c9d02', listItem: undefined, analytics: analyticsOf('analytics-date-range'), daily: undefined, raw: {} },
-      'Q1 Outreach',
-      NONE,
-    );
-    expect(record.metrics.contacted).toBe(200);
+  it('the date-range reply: no lead counts without the list (never the first step), interested from totalPositiveReplied', () => {
+    const { record } = map({ analytics: analyticsOf('analytics-date-range') });
+    expect(record.metrics.contacted).toBeNull();
+    expect(record.metrics.leads).toBeNull();
     expect(record.metrics.replied).toBe(15);
     expect(record.metrics.interested).toBe(6);
-    expect(record.rates.interestedRate).toBe(6 / 200);
+    expect(record.rates).toEqual(NULL_RATES);
+  });
+
+  it('without a list item createdAt is null; include.raw keeps the raw object it was given, as a copy', () => {
+    const raw = { analytics: { any: 'thing' } };
+    const { record } = map({ analytics: analyticsOf('analytics-documented'), raw, daily: [] }, { steps: false, daily: true, raw: true });
+    expect(record.createdAt).toBeNull();
+    expect(record.raw).toEqual(raw);
+    expect(record.raw).not.toBe(raw);
+    expect(record.daily).toEqual([]);
+    expect(record.steps).toBeNull();
   });
 });
 
-describe('metric precedence', () => {
-  const base = { campaign: { name: 'P' } };
-  const metricsOf = (analytics: SendkitAnalytics) =>
-    mapSendkitCampaign(CONNECTION, { id: 'p', listItem: undefined, analytics, daily: undefined, raw: {} }, 'P', NONE).metrics;
+describe('metric sources and precedence', () => {
+  const list = (stats: unknown): SendkitListItem => ({ _id: 'c', name: 'C', stats });
+  const run = (analytics: SendkitAnalytics, listItem?: SendkitListItem) => map({ analytics, listItem });
 
-  it('contacted: stats.contacted, then stats.contactedLeads, then the first step, else null', () => {
-    const steps = [
-      { _id: 2, sent: 10 },
-      { _id: 1, sent: 90 },
-    ];
-    expect(metricsOf({ ...base, stats: { contacted: 7, contactedLeads: 8 }, stepStats: steps }).contacted).toBe(7);
-    expect(metricsOf({ ...base, stats: { contactedLeads: '8' }, stepStats: steps }).contacted).toBe(8);
-    expect(metricsOf({ ...base, stats: { contacted: 'n/a' }, stepStats: steps }).contacted).toBe(90);
-    expect(metricsOf({ ...base, stats: {} }).contacted).toBeNull();
-    expect(metricsOf(base).contacted).toBeNull();
+  it('leads: the list stats, else the analytics stats (older replies), else null', () => {
+    expect(run({ stats: { totalLeads: 9 } }, list({ totalLeads: 7 })).record.metrics.leads).toBe(7);
+    expect(run({ stats: { totalLeads: 9 } }, list({ sent: 1 })).record.metrics.leads).toBe(9);
+    expect(run({ stats: { totalLeads: 9 } }, list({ totalLeads: null })).record.metrics.leads).toBe(9);
+    expect(run({ stats: {} }, list({})).record.metrics.leads).toBeNull();
+  });
+
+  it('contacted: list contacted, list contactedLeads, then the same in the analytics stats; never a step', () => {
+    expect(run({}, list({ contacted: 7, contactedLeads: 8 })).record.metrics.contacted).toBe(7);
+    expect(run({}, list({ contactedLeads: '8' })).record.metrics.contacted).toBe(8);
+    expect(run({ stats: { contacted: 5 } }, list({ totalLeads: 1 })).record.metrics.contacted).toBe(5);
+    expect(run({ stats: { contactedLeads: 6 } }).record.metrics.contacted).toBe(6);
+    expect(run({ stepStats: [{ _id: 0, sent: 90 }] }).record.metrics.contacted).toBeNull();
+  });
+
+  it('the first source that holds a value is read: an unreadable one is null and named, not replaced by the next', () => {
+    const { record, fields } = run({ stats: { totalLeads: 9, contacted: 4 } }, list({ totalLeads: 'lots', contacted: -1, contactedLeads: 3 }));
+    expect(record.metrics.leads).toBeNull();
+    expect(record.metrics.contacted).toBeNull();
+    expect(fields).toEqual({ 'listItem.stats.totalLeads': 1, 'listItem.stats.contacted': 1 });
   });
 
   it('replied: totalReplied (even 0), else stats.replied', () => {
-    expect(metricsOf({ ...base, totalReplied: 0, stats: { replied: 9 } }).replied).toBe(0);
-    expect(metricsOf({ ...base, stats: { replied: 9 } }).replied).toBe(9);
+    expect(run({ totalReplied: 0, stats: { replied: 9 } }).record.metrics.replied).toBe(0);
+    expect(run({ stats: { replied: 9 } }).record.metrics.replied).toBe(9);
+    expect(run({ totalReplied: '', stats: { replied: 9 } }).record.metrics.replied).toBe(9);
   });
 
-  it('interested: the positive-replied count wherever the reply carries it, else null', () => {
-    expect(metricsOf({ ...base, totalPositiveReplied: 3, positiveReplied: 4 }).interested).toBe(3);
-    expect(metricsOf({ ...base, positiveReplied: 4 }).interested).toBe(4);
-    expect(metricsOf({ ...base, stats: { totalPositiveReplied: 5, positiveReplied: 6 } }).interested).toBe(5);
-    expect(metricsOf({ ...base, stats: { positiveReplied: 6 } }).interested).toBe(6);
-    expect(metricsOf(base).interested).toBeNull();
+  it('interested: totalPositiveReplied only', () => {
+    expect(run({ totalPositiveReplied: 3 }).record.metrics.interested).toBe(3);
+    expect(run({ stats: { positiveReplied: 6, totalPositiveReplied: 5 } }).record.metrics.interested).toBeNull();
   });
 
-  it('completed comes from the lead states, whatever the case of the key', () => {
-    expect(metricsOf({ ...base, statusBreakdown: { Completed: '11' } }).completed).toBe(11);
-    expect(metricsOf({ ...base, statusBreakdown: { active: 3 } }).completed).toBeNull();
+  it('delivered has no normalized field', () => {
+    const { record, fields } = run({ stats: { sent: 10, delivered: 9 } });
+    expect(Object.values(record.metrics).filter((value) => value === 9)).toEqual([]);
+    expect(fields).toEqual({});
   });
 
-  it('negative or non-numeric counts are null, never a wrong number', () => {
-    const metrics = metricsOf({ ...base, stats: { sent: -1, opened: 'many' } });
-    expect(metrics.sent).toBeNull();
-    expect(metrics.emailsSent).toBeNull();
-    expect(metrics.opened).toBeNull();
+  it('completed comes from the lead states, whatever the case of the key; failed and pending are lead states too', () => {
+    expect(run({ statusBreakdown: { Completed: '11' } }).record.metrics.completed).toBe(11);
+    expect(run({ statusBreakdown: { active: 3, failed: 1, pending: 2 } }).record.leadStatus).toEqual({ active: 3, failed: 1, pending: 2 });
+    expect(run({ statusBreakdown: { active: 3 } }).record.metrics.completed).toBeNull();
+  });
+
+  it('unreadable counts are null and named by path, never a wrong number', () => {
+    const { record, fields } = run({ stats: { sent: -1, opened: 'many', clicked: {} }, totalPositiveReplied: '1e400' });
+    expect([record.metrics.sent, record.metrics.emailsSent, record.metrics.opened, record.metrics.clicked, record.metrics.interested]).toEqual([null, null, null, null, null]);
+    expect(fields).toEqual({ 'analytics.stats.sent': 1, 'analytics.stats.opened': 1, 'analytics.stats.clicked': 1, 'analytics.totalPositiveReplied': 1 });
+  });
+
+  it('objects of counts that are not objects are named and treated as absent; the campaign is kept', () => {
+    const { record, fields } = run({ stats: 'unavailable', statusBreakdown: [1, 2], totalReplied: 4 }, list(7));
+    expect(record.metrics.sent).toBeNull();
+    expect(record.metrics.replied).toBe(4);
+    expect(record.leadStatus).toBeNull();
+    expect(fields).toEqual({ 'analytics.stats': 1, 'analytics.statusBreakdown': 1, 'listItem.stats': 1 });
+  });
+
+  it('a createdAt that is not a date is null and named', () => {
+    const { record, fields } = map({ analytics: {}, listItem: { _id: 'c', name: 'C', createdAt: 'yesterday' } });
+    expect(record.createdAt).toBeNull();
+    expect(fields).toEqual({ 'listItem.createdAt': 1 });
   });
 });
 
 describe('status', () => {
-  const statusOf = (status: string | number | null | undefined, listStatus?: string) =>
-    mapSendkitCampaign(
-      CONNECTION,
-      {
-        id: 's',
-        listItem: listStatus === undefined ? undefined : { _id: 's', name: 'S', status: listStatus },
-        analytics: { campaign: { name: 'S', status } },
-        daily: undefined,
-        raw: {},
-      },
-      'S',
-      NONE,
-    );
+  const statusOf = (status: unknown, listStatus?: unknown) =>
+    map({ listItem: listStatus === undefined ? undefined : { _id: 's', name: 'S', status: listStatus }, analytics: { campaign: { name: 'S', status } } });
 
   it.each([
     ['draft', 'draft'],
@@ -272,24 +254,30 @@ describe('status', () => {
     ['error', 'unknown'],
     ['constructor', 'unknown'],
   ])('%s → %s', (vendor, normalized) => {
-    const record = statusOf(vendor);
+    const { record } = statusOf(vendor);
     expect(record.status).toBe(normalized);
     expect(record.vendorStatus).toBe(vendor);
   });
 
   it('a number is kept as a string and is unknown', () => {
-    expect(statusOf(3).vendorStatus).toBe('3');
-    expect(statusOf(3).status).toBe('unknown');
+    expect(statusOf(3).record.vendorStatus).toBe('3');
+    expect(statusOf(3).record.status).toBe('unknown');
   });
 
   it('no status anywhere: vendorStatus is empty, status unknown', () => {
-    expect(statusOf(undefined).vendorStatus).toBe('');
-    expect(statusOf(null).status).toBe('unknown');
+    expect(statusOf(undefined).record.vendorStatus).toBe('');
+    expect(statusOf(null).record.status).toBe('unknown');
+  });
+
+  it('a status that is neither text nor a number is named and the list item is asked instead', () => {
+    const { record, fields } = statusOf({ state: 'active' }, 'paused');
+    expect(record.vendorStatus).toBe('paused');
+    expect(fields).toEqual({ 'analytics.campaign.status': 1 });
   });
 
   it('the analytics reply wins over the list item', () => {
-    expect(statusOf('completed', 'active').status).toBe('completed');
-    expect(statusOf(undefined, 'archived').status).toBe('archived');
+    expect(statusOf('completed', 'active').record.status).toBe('completed');
+    expect(statusOf(undefined, 'archived').record.status).toBe('archived');
   });
 
   it('the table holds exactly the five documented names', () => {
@@ -298,15 +286,17 @@ describe('status', () => {
 });
 
 describe('mapSendkitSteps', () => {
+  const steps = (rows: SendkitStepRow[]) => mapSendkitSteps(rows, new FieldIssues());
+
   it('1-based ids stay as they are, sorted', () => {
-    expect(mapSendkitSteps([{ _id: 2, sent: 5 }, { _id: 1, sent: 9 }]).map((s) => [s.step, s.sent])).toEqual([
+    expect(steps([{ _id: 2, sent: 5 }, { _id: 1, sent: 9 }]).map((s) => [s.step, s.sent])).toEqual([
       [1, 9],
       [2, 5],
     ]);
   });
 
   it('0-based ids (any 0) move up by one; numeric-string ids count', () => {
-    expect(mapSendkitSteps([{ _id: '0', sent: 1 }, { _id: '1', sent: 2 }, { _id: 2, sent: '3' }]).map((s) => [s.step, s.sent])).toEqual([
+    expect(steps([{ _id: '0', sent: 1 }, { _id: '1', sent: 2 }, { _id: 2, sent: '3' }]).map((s) => [s.step, s.sent])).toEqual([
       [1, 1],
       [2, 2],
       [3, 3],
@@ -314,27 +304,32 @@ describe('mapSendkitSteps', () => {
   });
 
   it('ids that are not step indexes: steps are numbered by position', () => {
-    expect(mapSendkitSteps([{ _id: 'intro', sent: 4 }, { _id: 7, sent: 3 }, { sent: 2 }]).map((s) => [s.step, s.sent])).toEqual([
+    expect(steps([{ _id: 'intro', sent: 4 }, { _id: 7, sent: 3 }, { sent: 2 }]).map((s) => [s.step, s.sent])).toEqual([
       [1, 4],
       [2, 3],
       [3, 2],
     ]);
-    expect(mapSendkitSteps([{ _id: -1 }, { _id: 1.5 }]).map((s) => s.step)).toEqual([1, 2]);
+    expect(steps([{ _id: -1 }, { _id: 1.5 }]).map((s) => s.step)).toEqual([1, 2]);
   });
 
-  it('missing counts are null; replied and variant are always null', () => {
-    expect(mapSendkitSteps([{ _id: 1 }])).toEqual([{ step: 1, variant: null, sent: null, opened: null, clicked: null, replied: null, bounced: null }]);
+  it('missing counts are null; replied and variant are always null; unreadable counts are named', () => {
+    const issues = new FieldIssues();
+    expect(mapSendkitSteps([{ _id: 1, sent: 'x' }], issues)).toEqual([{ step: 1, variant: null, sent: null, opened: null, clicked: null, replied: null, bounced: null }]);
+    expect(issues.fields()).toEqual({ 'analytics.stepStats.sent': 1 });
   });
 });
 
 describe('mapSendkitDaily', () => {
   it('sorts ascending, keeps the day of a timestamp, maps positiveReplied to interested', () => {
     expect(
-      mapSendkitDaily([
-        { _id: '2026-01-03T00:00:00.000Z', sent: 1, positiveReplied: 1 },
-        { _id: '2026-01-01', sent: '2', replied: 0 },
-        { _id: '2026-01-02', sent: 3 },
-      ]),
+      mapSendkitDaily(
+        [
+          { _id: '2026-01-03T00:00:00.000Z', sent: 1, positiveReplied: 1 },
+          { _id: '2026-01-01', sent: '2', replied: 0 },
+          { _id: '2026-01-02', sent: 3 },
+        ],
+        new FieldIssues(),
+      ),
     ).toEqual([
       { date: '2026-01-01', sent: 2, opened: null, clicked: null, replied: 0, interested: null },
       { date: '2026-01-02', sent: 3, opened: null, clicked: null, replied: null, interested: null },
@@ -342,24 +337,28 @@ describe('mapSendkitDaily', () => {
     ]);
   });
 
-  it('the date-range fixture (older row shape) maps with null replies', () => {
+  it('the date-range fixture (older row shape) maps with null replies; an unreadable count is named', () => {
     const body = loadFixture('sendkit', 'daily-date-range').body as { data: unknown[] };
-    expect(mapSendkitDaily(body.data.map((row) => SendkitDailyRowSchema.parse(row)))).toEqual([
+    expect(mapSendkitDaily(body.data.map((row) => SendkitDailyRowSchema.parse(row)), new FieldIssues())).toEqual([
       { date: '2026-01-05', sent: 120, opened: 70, clicked: 14, replied: null, interested: null },
       { date: '2026-01-06', sent: 180, opened: 80, clicked: 16, replied: null, interested: null },
     ]);
+    const issues = new FieldIssues();
+    mapSendkitDaily([{ _id: '2026-01-01', replied: 'some' }], issues);
+    expect(issues.fields()).toEqual({ 'daily.replied': 1 });
   });
 });
 
 describe('mapSendkitLeadStatus', () => {
-  it('lower-cases keys, reads numeric strings, ignores other values', () => {
-    expect(mapSendkitLeadStatus({ Active: 1, COMPLETED: '2', note: 'x', nested: { a: 1 }, gone: null, neg: -4 })).toEqual({ active: 1, completed: 2 });
+  it('lower-cases keys, reads numeric strings, names other values present', () => {
+    const issues = new FieldIssues();
+    expect(mapSendkitLeadStatus({ Active: 1, COMPLETED: '2', note: 'x', nested: { a: 1 }, gone: null, neg: -4 }, issues)).toEqual({ active: 1, completed: 2 });
+    expect(issues.fields()).toEqual({ 'analytics.statusBreakdown.note': 1, 'analytics.statusBreakdown.nested': 1, 'analytics.statusBreakdown.neg': 1 });
   });
 
   it('absent is null, empty is empty', () => {
-    expect(mapSendkitLeadStatus(undefined)).toBeNull();
-    expect(mapSendkitLeadStatus(null)).toBeNull();
-    expect(mapSendkitLeadStatus({})).toEqual({});
+    expect(mapSendkitLeadStatus(undefined, new FieldIssues())).toBeNull();
+    expect(mapSendkitLeadStatus({}, new FieldIssues())).toEqual({});
   });
 });
 
@@ -374,20 +373,25 @@ describe('sendkitCampaignName', () => {
 });
 
 describe('vendor schemas', () => {
-  it('list item ids are normalized to strings; a name is required', () => {
+  it('list item ids are normalized to strings; a name is required; counts and dates are not judged here', () => {
     expect(SendkitListItemSchema.parse({ _id: 42, name: 'N', extra: true })).toEqual({ _id: '42', name: 'N' });
     expect(SendkitListItemSchema.safeParse({ _id: 'a' }).success).toBe(false);
     expect(SendkitListItemSchema.safeParse({ _id: '', name: 'N' }).success).toBe(false);
+    expect(SendkitListItemSchema.safeParse({ _id: 'a', name: 'N', stats: 'x', createdAt: {} }).success).toBe(true);
   });
 
-  it('the malformed analytics fixture fails at stats', () => {
+  it('the malformed analytics fixture fails at campaign (the identity); odd counts do not fail a reply', () => {
     const envelope = SendkitAnalyticsEnvelopeSchema.parse(loadFixture('sendkit', 'analytics-malformed').body);
     const parsed = SendkitAnalyticsSchema.safeParse(envelope.data);
     expect(parsed.success).toBe(false);
-    expect(parsed.error?.issues[0]?.path).toEqual(['stats']);
+    expect(parsed.error?.issues[0]?.path).toEqual(['campaign']);
+    expect(SendkitAnalyticsSchema.safeParse({ stats: 'x', totalReplied: {}, statusBreakdown: [] }).success).toBe(true);
+    expect(SendkitAnalyticsSchema.safeParse({ campaign: { name: 7 } }).success).toBe(false);
   });
 
-  it('daily rows need a YYYY-MM-DD day', () => {
+  it('step rows must be objects; daily rows need a YYYY-MM-DD day', () => {
+    expect(SendkitStepRowSchema.safeParse(3).success).toBe(false);
+    expect(SendkitStepRowSchema.safeParse({ sent: 'x' }).success).toBe(true);
     expect(SendkitDailyRowSchema.safeParse({ _id: 'last-week' }).success).toBe(false);
     expect(SendkitDailyRowSchema.safeParse({ _id: '2026-01-01' }).success).toBe(true);
   });
