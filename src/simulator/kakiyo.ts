@@ -5,10 +5,13 @@
  *   401 missing_api_key / invalid_api_key_format / invalid_api_key, 400 validation_error,
  *   404 not_found, 429 rate_limit_exceeded, 500 internal_error.
  * - `GET /v1/campaigns?limit&after` (names from the vendor's n8n node): oldest first, `after` = the
- *   last item's `id`. The envelope is undocumented, so the knob serves each plausible shape:
- *   `campaigns` (default) `{campaigns:[{id,name,status,createdAt}], nextCursor}` with `nextCursor`
- *   null on the last page; `array` a bare array (a short page is the end); `data`
- *   `{data, pagination:{nextCursor, hasMore}}`.
+ *   last item's `id`; `limit` defaults to 20 (the vendor's n8n node's default). The envelope is
+ *   undocumented, so the `envelope` option serves each plausible shape the client accepts:
+ *   - `campaigns` (default): `{campaigns:[{id,name,status,createdAt}], nextCursor}`, `nextCursor`
+ *     null on the last page;
+ *   - `array`: a bare array (a short page is the end);
+ *   - `data`: `{data:[…], pagination:{nextCursor, hasMore}}`;
+ *   - `data-campaigns`: `{data:{campaigns:[…], nextCursor, hasMore}}`.
  * - `GET /v1/analytics/campaigns/:id`: the documented shape
  *   (https://docs.kakiyo.com/api-reference/analytics/campaigns), rates as percentages 0–100,
  *   `dailyBreakdown` newest first over the campaign's whole activity, no date parameters.
@@ -180,9 +183,16 @@ function routes(env: DataEnv, envelope: KakiyoEnvelope): Route<KakiyoAccount>[] 
         const last = page[page.length - 1];
         const nextCursor = hasMore && last !== undefined ? last.id : null;
         const items = page.map(listItem);
-        if (envelope === 'array') return { status: 200, body: items };
-        if (envelope === 'data') return { status: 200, body: { data: items, pagination: { nextCursor, hasMore } } };
-        return { status: 200, body: { campaigns: items, nextCursor } };
+        switch (envelope) {
+          case 'array':
+            return { status: 200, body: items };
+          case 'data':
+            return { status: 200, body: { data: items, pagination: { nextCursor, hasMore } } };
+          case 'data-campaigns':
+            return { status: 200, body: { data: { campaigns: items, nextCursor, hasMore } } };
+          case 'campaigns':
+            return { status: 200, body: { campaigns: items, nextCursor } };
+        }
       },
     },
     {

@@ -77,8 +77,8 @@ export interface FaultConfig {
 
 /** SendKit list paging generation: current cursor paging, or the older `page=` paging. */
 export type SendkitPagination = 'cursor' | 'page';
-/** Kakiyo list envelope (undocumented, so all plausible shapes are served). */
-export type KakiyoEnvelope = 'campaigns' | 'array' | 'data';
+/** Kakiyo list envelope (undocumented, so all plausible shapes are served; see simulator/kakiyo.ts). */
+export type KakiyoEnvelope = 'campaigns' | 'array' | 'data' | 'data-campaigns';
 
 export interface SimulatorOptions {
   accounts: readonly AccountSpec[];
