@@ -1,3 +1,4 @@
+/** The Kakiyo simulator over real HTTP: auth, the four list envelopes, analytics as documented, rate limit. */
 import { startSimulator, type KakiyoEnvelope, type VendorSimulator } from '../../src/simulator';
 import { REFERENCE_DATE, allStartWith, bearer, get, kakiyoKey, stringOrNull, strings, sumOf, type Json } from './helpers';
 
@@ -100,7 +101,7 @@ describe('Kakiyo simulator: campaign list envelopes', () => {
     for (let i = 0; i < 50; i += 1) {
       const body = (await get(sim, `/v1/campaigns?limit=10${after ? `&after=${after}` : ''}`, bearer(ACME))).json();
       bodies.push(body);
-      const items: Json[] = Array.isArray(body) ? body : (body.campaigns ?? body.data);
+      const items: Json[] = Array.isArray(body) ? body : (body.campaigns ?? (Array.isArray(body.data) ? body.data : body.data.campaigns));
       ids.push(...strings(items, 'id'));
       after = next(body, items);
       if (after === null) break;
@@ -136,7 +137,18 @@ describe('Kakiyo simulator: campaign list envelopes', () => {
     expect(new Set(ids).size).toBe(23);
   });
 
-  it('validates limit (1–100) and the after cursor', async () => {
+  it("'data-campaigns': `{data:{campaigns, nextCursor, hasMore}}`", async () => {
+    const sim = await start('data-campaigns');
+    const { bodies, ids } = await walk(sim, (body) => (body.data.hasMore ? stringOrNull(body.data.nextCursor) : null));
+    expect(bodies.every((b) => Object.keys(b).join() === 'data')).toBe(true);
+    expect(Object.keys(bodies[0].data)).toEqual(['campaigns', 'nextCursor', 'hasMore']);
+    expect(bodies[0].data.nextCursor).toBe(bodies[0].data.campaigns[9].id);
+    expect(bodies[2].data).toMatchObject({ nextCursor: null, hasMore: false });
+    expect(bodies.map((b) => Number(b.data.campaigns.length))).toEqual([10, 10, 3]);
+    expect(new Set(ids).size).toBe(23);
+  });
+
+  it('validates limit (1–100, default 20) and the after cursor', async () => {
     const sim = await start();
     expect((await get(sim, '/v1/campaigns', bearer(ACME))).json().campaigns).toHaveLength(20);
     expect((await get(sim, '/v1/campaigns?limit=100', bearer(ACME))).json().campaigns).toHaveLength(23);
