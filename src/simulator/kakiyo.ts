@@ -7,7 +7,7 @@
  * - `GET /v1/campaigns?limit&after` (names from the vendor's n8n node): oldest first, `after` = the
  *   last item's `id`; `limit` defaults to 20 (the vendor's n8n node's default). The envelope is
  *   undocumented, so the `envelope` option serves each plausible shape the client accepts:
- *   - `campaigns` (default): `{campaigns:[{id,name,status,createdAt}], nextCursor}`, `nextCursor`
+ *   - `campaigns` (default): `{campaigns:[{id,name,status}], nextCursor}`, `nextCursor`
  *     null on the last page;
  *   - `array`: a bare array (a short page is the end);
  *   - `data`: `{data:[…], pagination:{nextCursor, hasMore}}`;
@@ -97,8 +97,9 @@ function percentOf(part: number, whole: number): number {
   return whole === 0 ? 0 : round2((part / whole) * 100);
 }
 
+/** A list item as the introduction's example object shows one: `{id, name, status}`. */
 function listItem(c: KakiyoCampaign): Record<string, unknown> {
-  return { id: c.id, name: c.core.name, status: c.core.status, createdAt: new Date(c.core.createdMs).toISOString() };
+  return { id: c.id, name: c.core.name, status: c.core.status };
 }
 
 function analytics(c: KakiyoCampaign, env: DataEnv): Record<string, unknown> {

@@ -1,7 +1,7 @@
 /**
  * Kakiyo client (LinkedIn outreach).
  *
- * Quirks (VENDORS.md section 3):
+ * Quirks (VENDORS.md section 3, as revised by section 7):
  * - base `https://api.kakiyo.com`, every path under `/v1`; auth `Authorization: Bearer <key>` and
  *   nothing else (https://docs.kakiyo.com/api-reference/introduction).
  * - EVERY call costs the customer one credit ("Every API call consumes 1 credit",
@@ -15,7 +15,7 @@
  *   undocumented: a bare array, the array under `campaigns | data | items | results`, or under
  *   `data.campaigns | data.items | data.results` (`{data: {campaigns: […]}}`); the cursor under
  *   `nextCursor | next_cursor | cursor | after` beside the array or under `pagination` (outer
- *   level first), and `hasMore | has_more` likewise. Rules, in order:
+ *   level first, then inside `data`), and `hasMore | has_more` likewise. Rules, in order:
  *     1. `hasMore: false` stops, whatever cursor is there;
  *     2. a cursor field with a value is followed, except after an empty page that does not say
  *        `hasMore: true` (no credit spent on a page that cannot hold anything);
@@ -129,13 +129,17 @@ function innerPage(envelope: KakiyoListObject): { level: KakiyoListObject; items
   return { level: parsed.data, items };
 }
 
-/** A page read from its levels (outer first): the cursor and hasMore of the outer level win. */
+/**
+ * A page read from its levels, outer first: at each level the fields beside the array, then its
+ * `pagination`; the first cursor field present (and the first boolean `hasMore`) wins.
+ */
 function pageOf(items: unknown[], levels: readonly KakiyoListObject[]): KakiyoListPage {
-  const cursors = levels.flatMap((l) => [l.nextCursor, l.next_cursor, l.cursor, l.after]);
-  const paginations = levels.flatMap((l) => [l.pagination?.nextCursor, l.pagination?.next_cursor, l.pagination?.cursor, l.pagination?.after]);
-  const more = levels.flatMap((l) => [l.hasMore, l.has_more]);
-  const moreInPagination = levels.flatMap((l) => [l.pagination?.hasMore, l.pagination?.has_more]);
-  return { items, cursor: firstPresent([...cursors, ...paginations]), hasMore: firstBoolean([...more, ...moreInPagination]) };
+  const cursors = levels.flatMap((l) => {
+    const p = l.pagination;
+    return [l.nextCursor, l.next_cursor, l.cursor, l.after, p?.nextCursor, p?.next_cursor, p?.cursor, p?.after];
+  });
+  const more = levels.flatMap((l) => [l.hasMore, l.has_more, l.pagination?.hasMore, l.pagination?.has_more]);
+  return { items, cursor: firstPresent(cursors), hasMore: firstBoolean(more) };
 }
 
 function pageOfObject(envelope: KakiyoListObject): KakiyoListPage {

@@ -774,6 +774,9 @@ describe('readKakiyoListPage', () => {
     const nested = readKakiyoListPage({ data: { campaigns: [], nextCursor: 'inner', hasMore: false }, nextCursor: 'outer', hasMore: true });
     expect(nested.cursor.value).toBe('outer');
     expect(nested.hasMore).toBe(true);
+    const paged = readKakiyoListPage({ data: { campaigns: [], nextCursor: 'inner' }, pagination: { nextCursor: 'outer', hasMore: false } });
+    expect(paged.cursor.value).toBe('outer');
+    expect(paged.hasMore).toBe(false);
   });
 
   it.each([
