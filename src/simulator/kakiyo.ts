@@ -15,7 +15,9 @@
  * - `GET /v1/analytics/campaigns/:id`: the documented shape
  *   (https://docs.kakiyo.com/api-reference/analytics/campaigns), rates as percentages 0–100,
  *   `dailyBreakdown` newest first over the campaign's whole activity, no date parameters.
- *   `statusDistribution` partitions the prospects (pending = never contacted).
+ *   `statusDistribution` partitions the prospects (pending = never contacted). The
+ *   `analyticsShape` option `minimal` serves the page's other example instead: only
+ *   `campaign{id,name}` and `metrics{totalProspects,conversionRate}`.
  * - limits: 60 requests/minute per endpoint per key; no rate-limit headers and no `Retry-After`
  *   by default (neither is documented).
  */
@@ -33,7 +35,7 @@ import { bearerToken, first, headerValue, intParam } from './params';
 import { hashSeed, hex, mulberry32, pick, type Rng } from './random';
 import { perMinute } from './rate-limit';
 import type { Reply, Route, VendorBehaviour } from './server';
-import type { KakiyoEnvelope, RateLimitSettings, SimulatorAccount } from './types';
+import type { KakiyoAnalyticsShape, KakiyoEnvelope, RateLimitSettings, SimulatorAccount } from './types';
 
 export const KAKIYO_DEFAULT_RATE_LIMIT: RateLimitSettings = { rules: [perMinute(60)], perEndpoint: true, retryAfter: 'none' };
 export const KAKIYO_KEY_LENGTH = 40;
@@ -164,7 +166,15 @@ function analytics(c: KakiyoCampaign, env: DataEnv): Record<string, unknown> {
   };
 }
 
-function routes(env: DataEnv, envelope: KakiyoEnvelope): Route<KakiyoAccount>[] {
+/** The docs' minimal example: only the fields it shows. */
+function minimalAnalytics(c: KakiyoCampaign): Record<string, unknown> {
+  return {
+    campaign: { id: c.id, name: c.core.name },
+    metrics: { totalProspects: c.core.leads, conversionRate: percentOf(c.core.totals.interested, c.core.leads) },
+  };
+}
+
+function routes(env: DataEnv, envelope: KakiyoEnvelope, analyticsShape: KakiyoAnalyticsShape): Route<KakiyoAccount>[] {
   return [
     {
       template: '/v1/campaigns',
@@ -201,7 +211,7 @@ function routes(env: DataEnv, envelope: KakiyoEnvelope): Route<KakiyoAccount>[] 
       handle: ({ account, params }) => {
         const c = account.data.get().byId.get(params.id ?? '');
         if (c === undefined) return kakiyoError(404, 'not_found', 'Campaign not found');
-        return { status: 200, body: analytics(c, env) };
+        return { status: 200, body: analyticsShape === 'minimal' ? minimalAnalytics(c) : analytics(c, env) };
       },
     },
   ];
@@ -211,6 +221,7 @@ export function createKakiyoBehaviour(
   accounts: readonly SimulatorAccount[],
   env: DataEnv,
   envelope: KakiyoEnvelope,
+  analyticsShape: KakiyoAnalyticsShape = 'full',
 ): VendorBehaviour<KakiyoAccount> {
   for (const account of accounts) {
     if (account.apiKey.length !== KAKIYO_KEY_LENGTH) {
@@ -223,7 +234,7 @@ export function createKakiyoBehaviour(
   return {
     provider: 'kakiyo',
     accounts,
-    routes: routes(env, envelope),
+    routes: routes(env, envelope, analyticsShape),
     authenticate: (request) => {
       const header = headerValue(request.headers.authorization);
       if (header === undefined) {

@@ -79,6 +79,8 @@ export interface FaultConfig {
 export type SendkitPagination = 'cursor' | 'page';
 /** Kakiyo list envelope (undocumented, so all plausible shapes are served; see simulator/kakiyo.ts). */
 export type KakiyoEnvelope = 'campaigns' | 'array' | 'data' | 'data-campaigns';
+/** Kakiyo analytics reply: the docs' full example, or their minimal one (`campaign{id,name}`, `metrics{totalProspects,conversionRate}`). */
+export type KakiyoAnalyticsShape = 'full' | 'minimal';
 
 export interface SimulatorOptions {
   accounts: readonly AccountSpec[];
@@ -105,6 +107,8 @@ export interface SimulatorOptions {
   stepIndexBase?: 0 | 1 | undefined;
   /** Kakiyo only: the `GET /v1/campaigns` envelope. @default 'campaigns' */
   envelope?: KakiyoEnvelope | undefined;
+  /** Kakiyo only: the `GET /v1/analytics/campaigns/:id` reply. @default 'full' */
+  analyticsShape?: KakiyoAnalyticsShape | undefined;
 }
 
 export interface SimulatorStats {

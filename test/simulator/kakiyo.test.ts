@@ -1,4 +1,4 @@
-/** The Kakiyo simulator over real HTTP: auth, the four list envelopes, analytics as documented, rate limit. */
+/** The Kakiyo simulator over real HTTP: auth, the four list envelopes, analytics as documented (full and minimal), rate limit. */
 import { startSimulator, type KakiyoEnvelope, type VendorSimulator } from '../../src/simulator';
 import { REFERENCE_DATE, allStartWith, bearer, get, kakiyoKey, stringOrNull, strings, sumOf, type Json } from './helpers';
 
@@ -177,6 +177,23 @@ describe('Kakiyo simulator: analytics', () => {
     expect(shape(body)).toEqual(shape(EXAMPLE));
     expect(body.campaign).toMatchObject({ id: active.id, name: active.name, status: 'active' });
     expect(body.campaign.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
+  it("analyticsShape 'minimal' serves the docs' minimal example: campaign{id,name}, metrics{totalProspects,conversionRate}", async () => {
+    const minimal = await startSimulator('kakiyo', {
+      referenceDate: REFERENCE_DATE,
+      accounts: [{ label: 'Acme', apiKey: ACME, seed: 31, campaigns: 23 }],
+      analyticsShape: 'minimal',
+      rateLimit: { rules: [] },
+    });
+    sims.push(minimal);
+    const full = (await get(sim, `/v1/analytics/campaigns/${list[0].id}`, bearer(ACME))).json();
+    const body = (await get(minimal, `/v1/analytics/campaigns/${list[0].id}`, bearer(ACME))).json();
+    expect(shape(body)).toEqual(['campaign.id', 'campaign.name', 'metrics.conversionRate', 'metrics.totalProspects']);
+    expect(body).toEqual({
+      campaign: { id: full.campaign.id, name: full.campaign.name },
+      metrics: { totalProspects: full.metrics.totalProspects, conversionRate: full.metrics.conversionRate },
+    });
   });
 
   it('numbers are consistent; rates are percentages with two decimals at most', async () => {

@@ -173,6 +173,36 @@ describe.each(ENVELOPES)("the simulator's replies, envelope '%s'", (envelope) =>
   });
 });
 
+describe("the simulator's minimal analytics replies (analyticsShape 'minimal')", () => {
+  let sim: VendorSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator('kakiyo', {
+      referenceDate: REFERENCE_DATE,
+      accounts: [{ label: 'Acme', apiKey: KEY, seed: 44, campaigns: 5 }],
+      analyticsShape: 'minimal',
+      rateLimit: { rules: [] },
+    });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('have exactly the shape of the docs minimal example, and map to leads with everything else not reported', async () => {
+    const client = createHttpClient({ provider: 'kakiyo', baseUrl: sim.url, retry: { baseDelayMs: 1 }, random: () => 0, secrets: [KEY] });
+    const connection: ProviderConnection = { id: 'acme-kakiyo', workspace: 'acme', apiKey: KEY };
+    const result = await provider.fetchAnalytics(connection, query({ include: DAILY }), client);
+    expect(result.warnings).toEqual([]);
+    expect(result.records).toHaveLength(5);
+    for (const record of result.records) {
+      const body = (await client.getJson({ path: `/v1/analytics/campaigns/${record.id}`, headers: { Authorization: `Bearer ${KEY}` } })).data;
+      expect(shape(body)).toEqual(shape(fixture('analytics-documented-minimal').body));
+      const reply = KakiyoCampaignAnalyticsSchema.parse(body);
+      expect(record.metrics).toEqual({ ...emptyMetrics(), leads: KakiyoMetricsSchema.parse(reply.metrics).totalProspects });
+      expect([record.status, record.vendorStatus, record.createdAt, record.daily, record.leadStatus]).toEqual(['unknown', '', null, null, null]);
+    }
+  });
+});
+
 describe('the simulator at an exact multiple of 20 (40 campaigns)', () => {
   const sims: VendorSimulator[] = [];
   afterAll(async () => {
