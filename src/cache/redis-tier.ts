@@ -38,13 +38,21 @@ const POLL_MAX_MS = 100;
 /** A value write may carry megabytes: it gets longer than a read. */
 const PUBLISH_TIMEOUT_MS = 2_000;
 
-const WARNING_CODES = ['invalid_records', 'date_range_unsupported', 'campaign_not_found', 'partial_detail'] as const satisfies readonly WarningCode[];
+const WARNING_CODES = [
+  'invalid_records',
+  'invalid_fields',
+  'skipped_rows',
+  'date_range_unsupported',
+  'campaign_not_found',
+  'partial_detail',
+] as const satisfies readonly WarningCode[];
 
 const StoredWarningSchema = z.object({
   code: z.enum(WARNING_CODES),
   message: z.string(),
   count: z.number().int().optional(),
   path: z.string().optional(),
+  fields: z.record(z.string(), z.number().int()).optional(),
 });
 
 export const StoredSourceSchema = z.object({

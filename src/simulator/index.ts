@@ -22,6 +22,7 @@ import type { RateLimitSettings, SimulatorOptions, VendorSimulator } from './typ
 export type {
   AccountSpec,
   FaultConfig,
+  KakiyoAnalyticsShape,
   KakiyoEnvelope,
   RateLimitRule,
   RateLimitSettings,
@@ -78,7 +79,7 @@ export async function startSimulator(provider: ProviderId, options: SimulatorOpt
         serve,
       );
     case 'kakiyo':
-      return serveVendor(createKakiyoBehaviour(accounts, env, options.envelope ?? 'campaigns'), serve);
+      return serveVendor(createKakiyoBehaviour(accounts, env, options.envelope ?? 'campaigns', options.analyticsShape ?? 'full'), serve);
     case 'seleqt':
       return serveVendor(
         createSeleqtBehaviour(accounts, env, { host: options.seleqtHost ?? 'api', nullAnalytics: options.seleqtNullAnalytics ?? false }),

@@ -5,14 +5,19 @@
  *   401 missing_api_key / invalid_api_key_format / invalid_api_key, 400 validation_error,
  *   404 not_found, 429 rate_limit_exceeded, 500 internal_error.
  * - `GET /v1/campaigns?limit&after` (names from the vendor's n8n node): oldest first, `after` = the
- *   last item's `id`. The envelope is undocumented, so the knob serves each plausible shape:
- *   `campaigns` (default) `{campaigns:[{id,name,status,createdAt}], nextCursor}` with `nextCursor`
- *   null on the last page; `array` a bare array (a short page is the end); `data`
- *   `{data, pagination:{nextCursor, hasMore}}`.
+ *   last item's `id`; `limit` defaults to 20 (the vendor's n8n node's default). The envelope is
+ *   undocumented, so the `envelope` option serves each plausible shape the client accepts:
+ *   - `campaigns` (default): `{campaigns:[{id,name,status}], nextCursor}`, `nextCursor`
+ *     null on the last page;
+ *   - `array`: a bare array (a short page is the end);
+ *   - `data`: `{data:[…], pagination:{nextCursor, hasMore}}`;
+ *   - `data-campaigns`: `{data:{campaigns:[…], nextCursor, hasMore}}`.
  * - `GET /v1/analytics/campaigns/:id`: the documented shape
  *   (https://docs.kakiyo.com/api-reference/analytics/campaigns), rates as percentages 0–100,
  *   `dailyBreakdown` newest first over the campaign's whole activity, no date parameters.
- *   `statusDistribution` partitions the prospects (pending = never contacted).
+ *   `statusDistribution` partitions the prospects (pending = never contacted). The
+ *   `analyticsShape` option `minimal` serves the page's other example instead: only
+ *   `campaign{id,name}` and `metrics{totalProspects,conversionRate}`.
  * - limits: 60 requests/minute per endpoint per key; no rate-limit headers and no `Retry-After`
  *   by default (neither is documented).
  */
@@ -30,7 +35,7 @@ import { bearerToken, first, headerValue, intParam } from './params';
 import { hashSeed, hex, mulberry32, pick, type Rng } from './random';
 import { perMinute } from './rate-limit';
 import type { Reply, Route, VendorBehaviour } from './server';
-import type { KakiyoEnvelope, RateLimitSettings, SimulatorAccount } from './types';
+import type { KakiyoAnalyticsShape, KakiyoEnvelope, RateLimitSettings, SimulatorAccount } from './types';
 
 export const KAKIYO_DEFAULT_RATE_LIMIT: RateLimitSettings = { rules: [perMinute(60)], perEndpoint: true, retryAfter: 'none' };
 export const KAKIYO_KEY_LENGTH = 40;
@@ -94,8 +99,9 @@ function percentOf(part: number, whole: number): number {
   return whole === 0 ? 0 : round2((part / whole) * 100);
 }
 
+/** A list item as the introduction's example object shows one: `{id, name, status}`. */
 function listItem(c: KakiyoCampaign): Record<string, unknown> {
-  return { id: c.id, name: c.core.name, status: c.core.status, createdAt: new Date(c.core.createdMs).toISOString() };
+  return { id: c.id, name: c.core.name, status: c.core.status };
 }
 
 function analytics(c: KakiyoCampaign, env: DataEnv): Record<string, unknown> {
@@ -160,7 +166,15 @@ function analytics(c: KakiyoCampaign, env: DataEnv): Record<string, unknown> {
   };
 }
 
-function routes(env: DataEnv, envelope: KakiyoEnvelope): Route<KakiyoAccount>[] {
+/** The docs' minimal example: only the fields it shows. */
+function minimalAnalytics(c: KakiyoCampaign): Record<string, unknown> {
+  return {
+    campaign: { id: c.id, name: c.core.name },
+    metrics: { totalProspects: c.core.leads, conversionRate: percentOf(c.core.totals.interested, c.core.leads) },
+  };
+}
+
+function routes(env: DataEnv, envelope: KakiyoEnvelope, analyticsShape: KakiyoAnalyticsShape): Route<KakiyoAccount>[] {
   return [
     {
       template: '/v1/campaigns',
@@ -180,9 +194,16 @@ function routes(env: DataEnv, envelope: KakiyoEnvelope): Route<KakiyoAccount>[] 
         const last = page[page.length - 1];
         const nextCursor = hasMore && last !== undefined ? last.id : null;
         const items = page.map(listItem);
-        if (envelope === 'array') return { status: 200, body: items };
-        if (envelope === 'data') return { status: 200, body: { data: items, pagination: { nextCursor, hasMore } } };
-        return { status: 200, body: { campaigns: items, nextCursor } };
+        switch (envelope) {
+          case 'array':
+            return { status: 200, body: items };
+          case 'data':
+            return { status: 200, body: { data: items, pagination: { nextCursor, hasMore } } };
+          case 'data-campaigns':
+            return { status: 200, body: { data: { campaigns: items, nextCursor, hasMore } } };
+          case 'campaigns':
+            return { status: 200, body: { campaigns: items, nextCursor } };
+        }
       },
     },
     {
@@ -190,7 +211,7 @@ function routes(env: DataEnv, envelope: KakiyoEnvelope): Route<KakiyoAccount>[] 
       handle: ({ account, params }) => {
         const c = account.data.get().byId.get(params.id ?? '');
         if (c === undefined) return kakiyoError(404, 'not_found', 'Campaign not found');
-        return { status: 200, body: analytics(c, env) };
+        return { status: 200, body: analyticsShape === 'minimal' ? minimalAnalytics(c) : analytics(c, env) };
       },
     },
   ];
@@ -200,6 +221,7 @@ export function createKakiyoBehaviour(
   accounts: readonly SimulatorAccount[],
   env: DataEnv,
   envelope: KakiyoEnvelope,
+  analyticsShape: KakiyoAnalyticsShape = 'full',
 ): VendorBehaviour<KakiyoAccount> {
   for (const account of accounts) {
     if (account.apiKey.length !== KAKIYO_KEY_LENGTH) {
@@ -212,7 +234,7 @@ export function createKakiyoBehaviour(
   return {
     provider: 'kakiyo',
     accounts,
-    routes: routes(env, envelope),
+    routes: routes(env, envelope, analyticsShape),
     authenticate: (request) => {
       const header = headerValue(request.headers.authorization);
       if (header === undefined) {

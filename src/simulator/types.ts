@@ -83,13 +83,15 @@ export type SendkitPagination = 'cursor' | 'page';
  * `stats` carries `totalLeads`; no contacted or positive count anywhere).
  */
 export type SendkitGeneration = 'current' | 'older';
-/** Kakiyo list envelope (undocumented, so all plausible shapes are served). */
-export type KakiyoEnvelope = 'campaigns' | 'array' | 'data';
 /**
  * What a Seleqt host is: the JSON API; the SPA frontend, which answers every path with its HTML
  * shell and 200 whatever the key; or a host that answers every path with a 302 to the API host.
  */
 export type SeleqtHostMode = 'api' | 'spa' | 'redirect';
+/** Kakiyo list envelope (undocumented, so all plausible shapes are served; see simulator/kakiyo.ts). */
+export type KakiyoEnvelope = 'campaigns' | 'array' | 'data' | 'data-campaigns';
+/** Kakiyo analytics reply: the docs' full example, or their minimal one (`campaign{id,name}`, `metrics{totalProspects,conversionRate}`). */
+export type KakiyoAnalyticsShape = 'full' | 'minimal';
 
 export interface SimulatorOptions {
   accounts: readonly AccountSpec[];
@@ -122,6 +124,8 @@ export interface SimulatorOptions {
   seleqtHost?: SeleqtHostMode | undefined;
   /** Seleqt only: campaigns that never sent answer `analytics: null` (a new campaign). @default false */
   seleqtNullAnalytics?: boolean | undefined;
+  /** Kakiyo only: the `GET /v1/analytics/campaigns/:id` reply. @default 'full' */
+  analyticsShape?: KakiyoAnalyticsShape | undefined;
 }
 
 export interface SimulatorStats {

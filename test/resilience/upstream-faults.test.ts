@@ -244,7 +244,7 @@ describe('resilience: upstream faults', () => {
     expect(sourceOf(res.body, 'acme-kakiyo')).toMatchObject({ status: 'error', error: { code: 'upstream_schema' } });
     expect(sourceOf(res.body, 'acme-kakiyo').error?.message).toMatch(/repeated a pagination cursor/);
     // Page 1, page 2 (which repeats the cursor), and not one call more (no analytics calls either).
-    expect(vendor.requests.map((r) => r.url)).toEqual(['/v1/campaigns?limit=100', '/v1/campaigns?limit=100&after=loop']);
+    expect(vendor.requests.map((r) => r.url)).toEqual(['/v1/campaigns?limit=20', '/v1/campaigns?limit=20&after=loop']);
   });
 
   test('a cursor that changes forever: the walk stops at maxPages with too_many_pages', async () => {

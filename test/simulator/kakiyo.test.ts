@@ -1,3 +1,4 @@
+/** The Kakiyo simulator over real HTTP: auth, the four list envelopes, analytics as documented (full and minimal), rate limit. */
 import { startSimulator, type KakiyoEnvelope, type VendorSimulator } from '../../src/simulator';
 import { REFERENCE_DATE, allStartWith, bearer, get, kakiyoKey, stringOrNull, strings, sumOf, type Json } from './helpers';
 
@@ -100,7 +101,7 @@ describe('Kakiyo simulator: campaign list envelopes', () => {
     for (let i = 0; i < 50; i += 1) {
       const body = (await get(sim, `/v1/campaigns?limit=10${after ? `&after=${after}` : ''}`, bearer(ACME))).json();
       bodies.push(body);
-      const items: Json[] = Array.isArray(body) ? body : (body.campaigns ?? body.data);
+      const items: Json[] = Array.isArray(body) ? body : (body.campaigns ?? (Array.isArray(body.data) ? body.data : body.data.campaigns));
       ids.push(...strings(items, 'id'));
       after = next(body, items);
       if (after === null) break;
@@ -115,7 +116,8 @@ describe('Kakiyo simulator: campaign list envelopes', () => {
     expect(bodies[2].nextCursor).toBeNull();
     expect(bodies[0].nextCursor).toBe(bodies[0].campaigns[9].id);
     expect(new Set(ids).size).toBe(23);
-    expect(Object.keys(bodies[0].campaigns[0])).toEqual(['id', 'name', 'status', 'createdAt']);
+    // The introduction's example object: `{id, name, status}`.
+    expect(Object.keys(bodies[0].campaigns[0])).toEqual(['id', 'name', 'status']);
     expect(ids[0]).toMatch(/^campaign_[0-9a-f]+$/);
     expect(allStartWith(bodies[0].campaigns, 'name', 'Acme ')).toBe(true);
   });
@@ -136,7 +138,18 @@ describe('Kakiyo simulator: campaign list envelopes', () => {
     expect(new Set(ids).size).toBe(23);
   });
 
-  it('validates limit (1–100) and the after cursor', async () => {
+  it("'data-campaigns': `{data:{campaigns, nextCursor, hasMore}}`", async () => {
+    const sim = await start('data-campaigns');
+    const { bodies, ids } = await walk(sim, (body) => (body.data.hasMore ? stringOrNull(body.data.nextCursor) : null));
+    expect(bodies.every((b) => Object.keys(b).join() === 'data')).toBe(true);
+    expect(Object.keys(bodies[0].data)).toEqual(['campaigns', 'nextCursor', 'hasMore']);
+    expect(bodies[0].data.nextCursor).toBe(bodies[0].data.campaigns[9].id);
+    expect(bodies[2].data).toMatchObject({ nextCursor: null, hasMore: false });
+    expect(bodies.map((b) => Number(b.data.campaigns.length))).toEqual([10, 10, 3]);
+    expect(new Set(ids).size).toBe(23);
+  });
+
+  it('validates limit (1–100, default 20) and the after cursor', async () => {
     const sim = await start();
     expect((await get(sim, '/v1/campaigns', bearer(ACME))).json().campaigns).toHaveLength(20);
     expect((await get(sim, '/v1/campaigns?limit=100', bearer(ACME))).json().campaigns).toHaveLength(23);
@@ -162,7 +175,25 @@ describe('Kakiyo simulator: analytics', () => {
     const active = list.find((c) => c.status === 'active');
     const body = (await get(sim, `/v1/analytics/campaigns/${active.id}`, bearer(ACME))).json();
     expect(shape(body)).toEqual(shape(EXAMPLE));
-    expect(body.campaign).toMatchObject({ id: active.id, name: active.name, status: 'active', createdAt: active.createdAt });
+    expect(body.campaign).toMatchObject({ id: active.id, name: active.name, status: 'active' });
+    expect(body.campaign.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
+  it("analyticsShape 'minimal' serves the docs' minimal example: campaign{id,name}, metrics{totalProspects,conversionRate}", async () => {
+    const minimal = await startSimulator('kakiyo', {
+      referenceDate: REFERENCE_DATE,
+      accounts: [{ label: 'Acme', apiKey: ACME, seed: 31, campaigns: 23 }],
+      analyticsShape: 'minimal',
+      rateLimit: { rules: [] },
+    });
+    sims.push(minimal);
+    const full = (await get(sim, `/v1/analytics/campaigns/${list[0].id}`, bearer(ACME))).json();
+    const body = (await get(minimal, `/v1/analytics/campaigns/${list[0].id}`, bearer(ACME))).json();
+    expect(shape(body)).toEqual(['campaign.id', 'campaign.name', 'metrics.conversionRate', 'metrics.totalProspects']);
+    expect(body).toEqual({
+      campaign: { id: full.campaign.id, name: full.campaign.name },
+      metrics: { totalProspects: full.metrics.totalProspects, conversionRate: full.metrics.conversionRate },
+    });
   });
 
   it('numbers are consistent; rates are percentages with two decimals at most', async () => {

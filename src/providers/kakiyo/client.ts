@@ -1,7 +1,7 @@
 /**
  * Kakiyo client (LinkedIn outreach).
  *
- * Quirks (VENDORS.md section 3):
+ * Quirks (VENDORS.md section 3, as revised by section 7):
  * - base `https://api.kakiyo.com`, every path under `/v1`; auth `Authorization: Bearer <key>` and
  *   nothing else (https://docs.kakiyo.com/api-reference/introduction).
  * - EVERY call costs the customer one credit ("Every API call consumes 1 credit",
@@ -9,11 +9,13 @@
  *   call it does not need: no list call when campaign ids are given, ids deduplicated, no page
  *   after a short page, queued calls dropped on the first failure (mapBounded), and 4xx never
  *   retried (http/retry.ts).
- * - list: `GET /v1/campaigns?limit=100&after=<cursor>` (query names from the vendor's n8n node,
- *   `KakiyoAI/kakiyo-n8n-node` `nodes/Kakiyo/Kakiyo.node.ts`). The envelope is undocumented: a bare
- *   array, or the array under `campaigns | data | items | results`; the cursor under
- *   `nextCursor | next_cursor | cursor | after` at the top level or under `pagination`, and
- *   `hasMore | has_more` likewise. Rules, in order:
+ * - list: `GET /v1/campaigns?limit=20&after=<cursor>` (query names, and the page size 20, from the
+ *   vendor's own n8n node, `KakiyoAI/kakiyo-n8n-node` `nodes/Kakiyo/Kakiyo.node.ts`; the maximum
+ *   `limit` is undocumented and a 400 would cost a credit and fail every fetch). The envelope is
+ *   undocumented: a bare array, the array under `campaigns | data | items | results`, or under
+ *   `data.campaigns | data.items | data.results` (`{data: {campaigns: […]}}`); the cursor under
+ *   `nextCursor | next_cursor | cursor | after` beside the array or under `pagination` (outer
+ *   level first, then inside `data`), and `hasMore | has_more` likewise. Rules, in order:
  *     1. `hasMore: false` stops, whatever cursor is there;
  *     2. a cursor field with a value is followed, except after an empty page that does not say
  *        `hasMore: true` (no credit spent on a page that cannot hold anything);
@@ -26,8 +28,10 @@
  *   `connection.concurrency` in flight. A 404 is a `campaign_not_found` warning (the id was wrong
  *   or the campaign was deleted between the list and its analytics call); any other failure fails
  *   the fetch.
- * - no date parameters: totals are lifetime (`date_range_unsupported` warning); daily rows are
- *   filtered to the range here.
+ * - no date parameters: totals are lifetime (`date_range_unsupported` warning); with
+ *   `include=daily` the `activity.dailyBreakdown` rows are validated here (a row without a real
+ *   `date` is left out and counted in `invalid_records`) and filtered to the range.
+ * - probe: the list walk alone (no analytics call), reporting the calls it spent: each is a credit.
  * - limit: 60 requests/minute per endpoint; rate-limit headers undocumented.
  * - errors: `{error: <code>, message}`: 400 validation_error, 401 missing_api_key /
  *   invalid_api_key_format / invalid_api_key, 403 forbidden / subscription_inactive, 404 not_found,
@@ -35,21 +39,25 @@
  */
 import { ProviderError, isProviderError } from '../../errors';
 import { pathOf, type HttpClient } from '../../http/client';
-import { DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, RecordValidator, mapBounded, parseEnvelope, walkCursor, withoutKey } from '../shared';
-import type { AnalyticsQuery, ProviderConnection, ProviderResult, SourceWarning } from '../types';
-import { mapKakiyoCampaign } from './map';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, FieldIssues, RecordValidator, isJsonObject, issuePath, mapBounded, parseEnvelope, walkCursor, withoutKey } from '../shared';
+import type { AnalyticsQuery, ProbeResult, ProviderConnection, ProviderResult, SourceWarning } from '../types';
+import { mapKakiyoCampaign, readNested } from './map';
 import {
+  KakiyoActivitySchema,
   KakiyoAnalyticsEnvelopeSchema,
   KakiyoCampaignAnalyticsSchema,
+  KakiyoDailyRowSchema,
   KakiyoListItemSchema,
   KakiyoListObjectSchema,
   KakiyoWrappedAnalyticsSchema,
+  type KakiyoCampaignAnalytics,
+  type KakiyoDailyRow,
   type KakiyoListObject,
 } from './schema';
 
 export const KAKIYO_LIST_PATH = '/v1/campaigns';
-/** Campaigns asked for per list page (fewer pages = fewer credits). */
-export const KAKIYO_LIST_LIMIT = 100;
+/** Campaigns asked for per list page: the vendor's own n8n node default (the maximum is undocumented). */
+export const KAKIYO_LIST_LIMIT = 20;
 /** At most this many ids are named in a `campaign_not_found` warning message. */
 const MAX_IDS_IN_MESSAGE = 10;
 
@@ -98,31 +106,53 @@ function firstBoolean(values: readonly (boolean | null | undefined)[]): boolean 
   return undefined;
 }
 
-function pageOfObject(envelope: KakiyoListObject): KakiyoListPage {
-  const items = [envelope.campaigns, envelope.data, envelope.items, envelope.results].find(isUnknownArray);
-  if (!items) {
+/**
+ * `data` as an inner envelope (`{data: {campaigns: […], nextCursor}}`): when it is an object with an
+ * array under `campaigns | items | results`, read with the same schema (a cursor of the wrong type
+ * there is `upstream_schema` at `data.<field>`).
+ */
+function innerPage(envelope: KakiyoListObject): { level: KakiyoListObject; items: unknown[] } | undefined {
+  if (!isJsonObject(envelope.data)) return undefined;
+  const data = envelope.data;
+  const items = [data['campaigns'], data['items'], data['results']].find(isUnknownArray);
+  if (items === undefined) return undefined;
+  const parsed = KakiyoListObjectSchema.safeParse(data);
+  if (!parsed.success) {
+    const path = `data.${issuePath(parsed.error)}`;
     throw new ProviderError({
       provider: 'kakiyo',
       code: 'upstream_schema',
-      path: 'campaigns',
-      message: 'unexpected campaign list reply shape: no array under campaigns, data, items or results',
+      path,
+      message: `unexpected campaign list reply shape at ${path}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
     });
   }
-  const p = envelope.pagination;
-  return {
-    items,
-    cursor: firstPresent([
-      envelope.nextCursor,
-      envelope.next_cursor,
-      envelope.cursor,
-      envelope.after,
-      p?.nextCursor,
-      p?.next_cursor,
-      p?.cursor,
-      p?.after,
-    ]),
-    hasMore: firstBoolean([envelope.hasMore, envelope.has_more, p?.hasMore, p?.has_more]),
-  };
+  return { level: parsed.data, items };
+}
+
+/**
+ * A page read from its levels, outer first: at each level the fields beside the array, then its
+ * `pagination`; the first cursor field present (and the first boolean `hasMore`) wins.
+ */
+function pageOf(items: unknown[], levels: readonly KakiyoListObject[]): KakiyoListPage {
+  const cursors = levels.flatMap((l) => {
+    const p = l.pagination;
+    return [l.nextCursor, l.next_cursor, l.cursor, l.after, p?.nextCursor, p?.next_cursor, p?.cursor, p?.after];
+  });
+  const more = levels.flatMap((l) => [l.hasMore, l.has_more, l.pagination?.hasMore, l.pagination?.has_more]);
+  return { items, cursor: firstPresent(cursors), hasMore: firstBoolean(more) };
+}
+
+function pageOfObject(envelope: KakiyoListObject): KakiyoListPage {
+  const items = [envelope.campaigns, envelope.data, envelope.items, envelope.results].find(isUnknownArray);
+  if (items) return pageOf(items, [envelope]);
+  const inner = innerPage(envelope);
+  if (inner) return pageOf(inner.items, [envelope, inner.level]);
+  throw new ProviderError({
+    provider: 'kakiyo',
+    code: 'upstream_schema',
+    path: 'campaigns',
+    message: 'unexpected campaign list reply shape: no array under campaigns, data, items, results or data.campaigns',
+  });
 }
 
 /** Reads one list reply in any of the plausible envelopes; anything else is `upstream_schema`. */
@@ -193,6 +223,21 @@ export async function listKakiyoCampaignIds(
   return [...new Set(ids)];
 }
 
+/**
+ * The key and host check: the list walk alone, never an analytics call. Every call is a credit on
+ * the customer's account, so the result says how many were spent (retries included).
+ */
+export async function probeKakiyo(connection: ProviderConnection, http: HttpClient, signal?: AbortSignal): Promise<ProbeResult> {
+  const before = http.calls;
+  try {
+    const validator = new RecordValidator();
+    const ids = await listKakiyoCampaignIds(connection, { signal }, http, validator);
+    return { campaigns: ids.length, calls: http.calls - before, warnings: validator.warnings() };
+  } catch (error) {
+    throw withoutKey(error, connection.apiKey);
+  }
+}
+
 /** The analytics reply's envelope, unwrapping an undocumented `{data: {...}}` wrapper. */
 function analyticsEnvelope(body: unknown, campaignId: string): unknown {
   const direct = KakiyoAnalyticsEnvelopeSchema.safeParse(body);
@@ -229,6 +274,32 @@ async function fetchCampaignAnalytics(
   }
 }
 
+/**
+ * `activity.dailyBreakdown` rows when `include=daily` asks for them: each row validated (a bad one
+ * is left out and counted at `<where>.activity.dailyBreakdown.<i>`), then kept when inside the
+ * query's date range. null when not asked for or not reported; an `activity` that is not an
+ * object, or rows that are not an array, are noted in `issues` and read as not reported.
+ */
+export function kakiyoDailyRows(
+  reply: KakiyoCampaignAnalytics,
+  where: string,
+  query: Pick<AnalyticsQuery, 'include' | 'startDate' | 'endDate'>,
+  validator: RecordValidator,
+  issues: FieldIssues,
+): KakiyoDailyRow[] | null {
+  if (!query.include.daily) return null;
+  const rows = readNested(KakiyoActivitySchema, reply.activity, 'activity', issues)?.dailyBreakdown;
+  if (rows === null || rows === undefined) return null;
+  const kept: KakiyoDailyRow[] = [];
+  rows.forEach((item, index) => {
+    const row = validator.parse(KakiyoDailyRowSchema, item, `${where}.activity.dailyBreakdown.${index}`);
+    if (row === undefined) return;
+    if (query.startDate !== undefined && row.date < query.startDate) return;
+    if (query.endDate !== undefined && row.date > query.endDate) return;
+    kept.push(row);
+  });
+  return kept;
+}
 
 function notFoundWarning(ids: readonly string[]): SourceWarning {
   const named = ids.slice(0, MAX_IDS_IN_MESSAGE).map((id) => JSON.stringify(id)).join(', ');
@@ -242,6 +313,7 @@ function notFoundWarning(ids: readonly string[]): SourceWarning {
 
 async function fetchAll(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient): Promise<ProviderResult> {
   const validator = new RecordValidator();
+  const issues = new FieldIssues();
   const ids = query.campaignIds ? [...new Set(query.campaignIds)] : await listKakiyoCampaignIds(connection, query, http, validator);
   // mapBounded starts no call after the first failure: every Kakiyo call costs a credit.
   const outcomes = await mapBounded(ids, connection.concurrency ?? DEFAULT_CONCURRENCY, (id) => fetchCampaignAnalytics(connection, query, http, id));
@@ -255,16 +327,10 @@ async function fetchAll(connection: ProviderConnection, query: AnalyticsQuery, h
     const where = `analytics.${outcome.id}`;
     const reply = validator.parse(KakiyoCampaignAnalyticsSchema, outcome.body, where);
     if (!reply) continue;
-    records.push(
-      mapKakiyoCampaign(connection, outcome.id, reply, {
-        include: query.include,
-        startDate: query.startDate,
-        endDate: query.endDate,
-        onInvalidRow: (path) => validator.reject(`${where}.${path}`),
-      }),
-    );
+    const daily = kakiyoDailyRows(reply, where, query, validator, issues);
+    records.push(mapKakiyoCampaign(connection, { id: outcome.id, reply, daily }, query.include, issues));
   }
-  const warnings: SourceWarning[] = validator.warnings();
+  const warnings: SourceWarning[] = [...validator.warnings(), ...issues.warnings()];
   if (missing.length > 0) warnings.push(notFoundWarning(missing));
   if (query.startDate !== undefined || query.endDate !== undefined) {
     warnings.push({

@@ -1,14 +1,27 @@
 /**
- * The Kakiyo client end to end against nock: auth headers, list walks, per-campaign calls (counted
- * exactly: every Kakiyo call costs the customer a credit), warnings, errors, retries and secrets.
+ * The Kakiyo client: end to end against nock (auth headers, list walks in every envelope,
+ * per-campaign calls counted exactly since every Kakiyo call costs the customer a credit, daily-row
+ * validation, warnings, errors, retries, secrets, the probe), the list envelope reader and
+ * next-cursor rules as pure functions, the call estimate, and the fixture inventory.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import nock from 'nock';
 import { ProviderError } from '../../../src/errors';
 import type { GetJsonRequest, HttpClient, JsonResponse } from '../../../src/http/client';
 import { createKakiyoProvider } from '../../../src/providers/kakiyo';
-import { listKakiyoCampaignIds } from '../../../src/providers/kakiyo/client';
-import { RecordValidator } from '../../../src/providers/shared';
+import {
+  KAKIYO_LIST_LIMIT,
+  kakiyoDailyRows,
+  listKakiyoCampaignIds,
+  nextKakiyoCursor,
+  readKakiyoListPage,
+  type KakiyoListPage,
+} from '../../../src/providers/kakiyo/client';
+import { KakiyoCampaignAnalyticsSchema } from '../../../src/providers/kakiyo/schema';
+import { FieldIssues, RecordValidator } from '../../../src/providers/shared';
 import type { AnalyticsQuery, ProviderConnection } from '../../../src/providers/types';
+import { FIXTURES_DIR } from '../../helpers/fixtures';
 import { AUTH, CONNECTION, KEY, ORIGIN, documentedRecord, fixture, http, mock, mockAll, query } from './helpers';
 
 const provider = createKakiyoProvider();
@@ -25,6 +38,16 @@ async function failure(promise: Promise<unknown>): Promise<ProviderError> {
 
 function fetch(client: HttpClient, q: Partial<AnalyticsQuery> = {}, connection: Partial<ProviderConnection> = {}) {
   return provider.fetchAnalytics({ ...CONNECTION, ...connection }, query(q), client);
+}
+
+function schemaError(fn: () => unknown): ProviderError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ProviderError) return error;
+    throw error;
+  }
+  throw new Error('expected a ProviderError');
 }
 
 const detail = (id: string): { request: { path: string } } => ({ request: { path: `/v1/analytics/campaigns/${id}` } });
@@ -57,8 +80,26 @@ describe('campaign list walk (no campaignIds)', () => {
     expect(result.records[0]).toEqual(documentedRecord());
     expect(result.records[1]?.id).toBe('4711');
     expect(result.records[1]?.status).toBe('completed');
-    expect(result.warnings).toEqual([]);
+    // analytics-extra-fields has a non-count value among its lead states.
+    expect(result.warnings).toEqual([
+      {
+        code: 'invalid_fields',
+        message: '1 value(s) present but unreadable, mapped as null: statusDistribution.note (1)',
+        count: 1,
+        path: 'statusDistribution.note',
+        fields: { 'statusDistribution.note': 1 },
+      },
+    ]);
     expect(client.calls).toBe(3);
+  });
+
+  it('reads the nested {data: {campaigns, nextCursor, hasMore}} envelope (list-data-campaigns-page1/2)', async () => {
+    mockAll('list-data-campaigns-page1', 'list-data-campaigns-page2', 'analytics-documented', 'analytics-paused', 'analytics-unknown-status');
+    const client = http();
+    const result = await fetch(client);
+    expect(result.records.map((r) => r.id)).toEqual(['campaign_123', 'campaign_paused', 'campaign_unknown']);
+    expect(result.warnings).toEqual([]);
+    expect(client.calls).toBe(5);
   });
 
   it('follows nextCursor until it is null (list-campaigns-page1/2)', async () => {
@@ -98,14 +139,14 @@ describe('campaign list walk (no campaignIds)', () => {
     expect(client.calls).toBe(4);
   });
 
-  it('pages a full bare array by its last id and stops on the short page (list-full-page1/2)', async () => {
+  it('pages a full bare array of 20 by its last id and stops on the short page (list-full-page1/2)', async () => {
     mockAll('list-full-page1', 'list-full-page2');
     const client = http();
     const validator = new RecordValidator();
     const ids = await listKakiyoCampaignIds(CONNECTION, {}, client, validator);
-    expect(ids).toHaveLength(101);
+    expect(ids).toHaveLength(21);
     expect(ids.slice(0, 2)).toEqual(['camp_001', 'camp_002']);
-    expect(ids.slice(-2)).toEqual(['camp_100', 'camp_101']);
+    expect(ids.slice(-2)).toEqual(['camp_020', 'camp_021']);
     expect(validator.warnings()).toEqual([]);
     expect(client.calls).toBe(2);
   });
@@ -115,18 +156,18 @@ describe('campaign list walk (no campaignIds)', () => {
     const template = fixture('analytics-documented').body as { campaign: Record<string, unknown> };
     nock(ORIGIN, AUTH)
       .get(/^\/v1\/analytics\/campaigns\/camp_\d{3}$/)
-      .times(100)
+      .times(20)
       .reply(200, (uri) => {
         const id = uri.split('/').pop() ?? '';
         return { ...template, campaign: { ...template.campaign, id, name: `Campaign ${id}` } };
       });
     const client = http();
     const result = await fetch(client);
-    expect(result.records).toHaveLength(100);
-    expect(result.records[99]?.key).toBe('acme-kakiyo:camp_100');
-    expect(result.records[99]?.name).toBe('Campaign camp_100');
-    expect(client.calls).toBe(102);
-    expect(provider.estimateCalls(100, query())).toBe(102);
+    expect(result.records).toHaveLength(20);
+    expect(result.records[19]?.key).toBe('acme-kakiyo:camp_020');
+    expect(result.records[19]?.name).toBe('Campaign camp_020');
+    expect(client.calls).toBe(22);
+    expect(provider.estimateCalls(20, query())).toBe(22);
   });
 
   it('stops with an error on a repeated cursor, before any analytics call (list-repeated-cursor-page1/2)', async () => {
@@ -188,7 +229,7 @@ describe('campaign list walk (no campaignIds)', () => {
     const error = await failure(fetch(client));
     expect(error.code).toBe('upstream_schema');
     expect(error.path).toBe('campaigns');
-    expect(error.message).toBe('unexpected campaign list reply shape: no array under campaigns, data, items or results');
+    expect(error.message).toBe('unexpected campaign list reply shape: no array under campaigns, data, items, results or data.campaigns');
     expect(client.calls).toBe(1);
   });
 
@@ -419,7 +460,7 @@ describe('errors', () => {
   });
 
   it('a 404 on the list fails as not_found, never retried (error-404-not_found body)', async () => {
-    mock('error-404-not_found', { request: { path: '/v1/campaigns', query: { limit: '100' } } });
+    mock('error-404-not_found', { request: { path: '/v1/campaigns', query: { limit: '20' } } });
     const client = http();
     const error = await failure(fetch(client));
     expect(error.toJSON()).toEqual({ code: 'not_found', message: 'HTTP 404: not_found: Campaign not found', status: 404 });
@@ -570,5 +611,286 @@ describe('bounded per-campaign calls', () => {
     expect(requests).toEqual([
       { path: '/v1/analytics/campaigns/x%2Fy', headers: { Authorization: `Bearer ${KEY}` }, signal: controller.signal, deadlineMs: 1234 },
     ]);
+  });
+});
+
+describe('kakiyoDailyRows (daily rows are validated by the client, analytics-daily)', () => {
+  const DAILY_QUERY = { include: { steps: false, daily: true, raw: false } };
+  const reply = KakiyoCampaignAnalyticsSchema.parse(fixture('analytics-daily').body);
+
+  function rows(q: Pick<AnalyticsQuery, 'include' | 'startDate' | 'endDate'>, body = reply) {
+    const validator = new RecordValidator();
+    const issues = new FieldIssues();
+    const kept = kakiyoDailyRows(body, 'analytics.campaign_daily', q, validator, issues);
+    return { kept, invalid: validator.warnings(), fields: issues.fields() };
+  }
+
+  it('keeps the rows with a real day (an ISO timestamp cut to its day), counting a bad date as an invalid record', () => {
+    const { kept, invalid, fields } = rows(DAILY_QUERY);
+    expect(kept?.map((row) => row.date)).toEqual(['2024-05-04', '2024-05-02', '2024-05-03', '2024-05-01']);
+    expect(kept?.[1]).toEqual({ date: '2024-05-02', messages: '20', responses: '3', qualified: '0' });
+    expect(invalid).toEqual([
+      {
+        code: 'invalid_records',
+        message: '1 vendor record(s) failed validation and were left out; first at analytics.campaign_daily.activity.dailyBreakdown.2.date',
+        count: 1,
+        path: 'analytics.campaign_daily.activity.dailyBreakdown.2.date',
+      },
+    ]);
+    expect(fields).toEqual({});
+  });
+
+  it('filters to an inclusive date range', () => {
+    const dates = (startDate?: string, endDate?: string): string[] => (rows({ ...DAILY_QUERY, startDate, endDate }).kept ?? []).map((row) => row.date);
+    expect(dates('2024-05-02', '2024-05-03')).toEqual(['2024-05-02', '2024-05-03']);
+    expect(dates('2024-05-03')).toEqual(['2024-05-04', '2024-05-03']);
+    expect(dates(undefined, '2024-05-01')).toEqual(['2024-05-01']);
+    expect(dates('2024-06-01', '2024-06-30')).toEqual([]);
+  });
+
+  it('reads nothing without include.daily', () => {
+    expect(rows(query())).toEqual({ kept: null, invalid: [], fields: {} });
+  });
+
+  it('refuses a date that is not a day of the calendar and a row that is not an object, by index', () => {
+    const body = { ...reply, activity: { dailyBreakdown: [5, { date: '2024-02-30', messages: 1 }, { date: '2024-02-29', messages: 1 }] } };
+    const { kept, invalid } = rows(DAILY_QUERY, body);
+    expect(kept).toEqual([{ date: '2024-02-29', messages: 1 }]);
+    expect(invalid[0]?.count).toBe(2);
+    expect(invalid[0]?.path).toBe('analytics.campaign_daily.activity.dailyBreakdown.0');
+  });
+
+  it('is null when not reported, and null with a note when activity or its rows are not what they should be', () => {
+    expect(rows(DAILY_QUERY, { ...reply, activity: undefined })).toEqual({ kept: null, invalid: [], fields: {} });
+    expect(rows(DAILY_QUERY, { ...reply, activity: { last7Days: {} } })).toEqual({ kept: null, invalid: [], fields: {} });
+    expect(rows(DAILY_QUERY, { ...reply, activity: 'none' }).fields).toEqual({ activity: 1 });
+    expect(rows(DAILY_QUERY, { ...reply, activity: { dailyBreakdown: { '2024-05-01': 3 } } })).toEqual({
+      kept: null,
+      invalid: [],
+      fields: { 'activity.dailyBreakdown': 1 },
+    });
+  });
+});
+
+describe('probe (the list walk only: every call is a credit)', () => {
+  it('counts the campaigns and the calls of a two-page walk, and calls no analytics endpoint (list-campaigns-page1/2)', async () => {
+    mockAll('list-campaigns-page1', 'list-campaigns-page2');
+    const client = http();
+    const result = await provider.probe?.(CONNECTION, client);
+    expect(result).toEqual({ campaigns: 3, calls: 2, warnings: [] });
+    expect(client.calls).toBe(2);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('counts a full page of 20 and the page after it (list-full-page1, list-empty-after-full)', async () => {
+    mockAll('list-full-page1', 'list-empty-after-full');
+    const client = http();
+    expect(await provider.probe?.(CONNECTION, client)).toEqual({ campaigns: 20, calls: 2, warnings: [] });
+  });
+
+  it('counts retries as calls spent, and reports list items it left out (error-429-retry-after-0, list-malformed-item)', async () => {
+    mockAll('error-429-retry-after-0', 'list-malformed-item');
+    const client = http();
+    const result = await provider.probe?.(CONNECTION, client);
+    expect(result?.campaigns).toBe(2);
+    expect(result?.calls).toBe(2);
+    expect(result?.warnings.map((w) => [w.code, w.count, w.path])).toEqual([['invalid_records', 2, 'campaigns.1.id']]);
+  });
+
+  it('fails as the fetch would on a rejected key, without the key in the error (error-401-invalid_api_key)', async () => {
+    mockAll('error-401-invalid_api_key');
+    const client = http({ secrets: [] });
+    const error = await failure(provider.probe?.(CONNECTION, client) ?? Promise.resolve());
+    expect(error.code).toBe('unauthorized');
+    expect(JSON.stringify(error.toJSON())).not.toContain(KEY);
+    expect(client.calls).toBe(1);
+  });
+
+  it('passes the signal to the list call', async () => {
+    const requests: GetJsonRequest[] = [];
+    const client: HttpClient = {
+      provider: 'kakiyo',
+      get calls() {
+        return requests.length;
+      },
+      getJson(request) {
+        requests.push(request);
+        return Promise.resolve({ status: 200, headers: {}, data: [] });
+      },
+    };
+    const controller = new AbortController();
+    expect(await provider.probe?.(CONNECTION, client, controller.signal)).toEqual({ campaigns: 0, calls: 1, warnings: [] });
+    expect(requests).toEqual([
+      { path: '/v1/campaigns', query: { limit: 20, after: undefined }, headers: { Authorization: `Bearer ${KEY}` }, signal: controller.signal, deadlineMs: undefined },
+    ]);
+  });
+});
+
+describe('readKakiyoListPage', () => {
+  it('accepts a bare array', () => {
+    expect(readKakiyoListPage([{ id: 'a' }])).toEqual({ items: [{ id: 'a' }], cursor: { present: false, value: undefined }, hasMore: undefined });
+  });
+
+  it.each([
+    ['campaigns', { campaigns: [{ id: 'a' }], nextCursor: 'n1' }, 'n1', undefined],
+    ['data', { data: [{ id: 'a' }], next_cursor: 7 }, '7', undefined],
+    ['items', { items: [{ id: 'a' }], cursor: 'c1', hasMore: true }, 'c1', true],
+    ['results', { results: [{ id: 'a' }], after: 'a1', has_more: false }, 'a1', false],
+    ['pagination.nextCursor', { data: [{ id: 'a' }], pagination: { nextCursor: 'p1', hasMore: true } }, 'p1', true],
+    ['pagination.next_cursor', { data: [{ id: 'a' }], pagination: { next_cursor: 'p2', has_more: false } }, 'p2', false],
+    ['pagination.cursor', { data: [{ id: 'a' }], pagination: { cursor: 'p3' } }, 'p3', undefined],
+    ['pagination.after', { data: [{ id: 'a' }], pagination: { after: 'p4' } }, 'p4', undefined],
+    ['data.campaigns with its cursor inside', { data: { campaigns: [{ id: 'a' }], nextCursor: 'd1', hasMore: true } }, 'd1', true],
+    ['data.items with data.pagination', { data: { items: [{ id: 'a' }], pagination: { next_cursor: 'd2', has_more: false } } }, 'd2', false],
+    ['data.results with the cursor outside', { data: { results: [{ id: 'a' }] }, nextCursor: 'o1', hasMore: true }, 'o1', true],
+  ])('reads the array and cursor from %s', (_label, body, cursor, hasMore) => {
+    expect(readKakiyoListPage(body)).toEqual({ items: [{ id: 'a' }], cursor: { present: true, value: cursor }, hasMore });
+  });
+
+  it('reads {data: {campaigns}} without a cursor as a page without one', () => {
+    expect(readKakiyoListPage({ data: { campaigns: [{ id: 'a' }] } })).toEqual({ items: [{ id: 'a' }], cursor: { present: false, value: undefined }, hasMore: undefined });
+  });
+
+  it('takes the first array in the order campaigns, data, items, results, then inside data', () => {
+    expect(readKakiyoListPage({ data: { total: 2 }, items: [{ id: 'i' }], results: [{ id: 'r' }] }).items).toEqual([{ id: 'i' }]);
+    expect(readKakiyoListPage({ data: { campaigns: [{ id: 'inner' }] }, results: [{ id: 'outer' }] }).items).toEqual([{ id: 'outer' }]);
+    expect(readKakiyoListPage({ data: { campaigns: [{ id: 'c' }], items: [{ id: 'i' }] } }).items).toEqual([{ id: 'c' }]);
+  });
+
+  it('treats a null or empty cursor as a present "no next page"', () => {
+    expect(readKakiyoListPage({ campaigns: [], nextCursor: null }).cursor).toEqual({ present: true, value: undefined });
+    expect(readKakiyoListPage({ campaigns: [], pagination: { next_cursor: '' } }).cursor).toEqual({ present: true, value: undefined });
+    expect(readKakiyoListPage({ data: { campaigns: [], nextCursor: null, hasMore: false } })).toEqual({
+      items: [],
+      cursor: { present: true, value: undefined },
+      hasMore: false,
+    });
+  });
+
+  it('prefers the top-level cursor and hasMore over pagination and over data', () => {
+    const read = readKakiyoListPage({ campaigns: [], nextCursor: 'top', hasMore: true, pagination: { nextCursor: 'nested', hasMore: false } });
+    expect(read.cursor.value).toBe('top');
+    expect(read.hasMore).toBe(true);
+    const nested = readKakiyoListPage({ data: { campaigns: [], nextCursor: 'inner', hasMore: false }, nextCursor: 'outer', hasMore: true });
+    expect(nested.cursor.value).toBe('outer');
+    expect(nested.hasMore).toBe(true);
+    const paged = readKakiyoListPage({ data: { campaigns: [], nextCursor: 'inner' }, pagination: { nextCursor: 'outer', hasMore: false } });
+    expect(paged.cursor.value).toBe('outer');
+    expect(paged.hasMore).toBe(false);
+  });
+
+  it.each([
+    ['an object without an array', { total: 3 }, 'campaigns'],
+    ['data as an object without an array', { data: { total: 3 } }, 'campaigns'],
+    ['data nested twice', { data: { data: [{ id: 'a' }] } }, 'campaigns'],
+    ['a string', 'campaigns', '(root)'],
+    ['null (an empty body)', null, '(root)'],
+    ['a cursor that is an object', { campaigns: [], nextCursor: { id: 'x' } }, 'nextCursor'],
+    ['a cursor inside data that is an object', { data: { campaigns: [], nextCursor: { id: 'x' } } }, 'data.nextCursor'],
+  ])('fails with upstream_schema for %s', (_label, body, path) => {
+    const error = schemaError(() => readKakiyoListPage(body));
+    expect(error.code).toBe('upstream_schema');
+    expect(error.path).toBe(path);
+  });
+});
+
+describe('nextKakiyoCursor', () => {
+  const L = KAKIYO_LIST_LIMIT;
+
+  function page(items: number, cursor?: string | null, hasMore?: boolean): KakiyoListPage {
+    return {
+      items: Array.from({ length: items }, (_, i) => ({ id: `c${i + 1}` })),
+      cursor: cursor === undefined ? { present: false, value: undefined } : { present: true, value: cursor ?? undefined },
+      hasMore,
+    };
+  }
+
+  it("uses 20 as the page size (the vendor's own n8n node default)", () => {
+    expect(L).toBe(20);
+  });
+
+  it.each<[string, KakiyoListPage, string | undefined]>([
+    ['hasMore false stops even with a cursor', page(20, 'next', false), undefined],
+    ['a cursor is followed on a full page', page(20, 'next'), 'next'],
+    ['a cursor is followed on a short page (the vendor may cap the page size)', page(3, 'next'), 'next'],
+    ['an empty page with a cursor and no hasMore stops', page(0, 'next'), undefined],
+    ['an empty page with a cursor and hasMore true is followed', page(0, 'next', true), 'next'],
+    ['a null cursor stops, even on a full page', page(20, null), undefined],
+    ['no cursor field and a full page of 20 (maybe more): the last id', page(20), 'c20'],
+    ['no cursor field and a page of more than 20 (the vendor ignored limit): the last id', page(25), 'c25'],
+    ['no cursor field and a short page of 19: stop', page(19), undefined],
+    ['no cursor field and an empty page: stop', page(0), undefined],
+    ['no cursor field, short page, hasMore true: the last id', page(2, undefined, true), 'c2'],
+  ])('%s', (_label, input, expected) => {
+    expect(nextKakiyoCursor(input, L)).toBe(expected);
+  });
+
+  it('skips trailing items without an id when falling back to the last id', () => {
+    const input: KakiyoListPage = { items: [{ id: 'a' }, { id: 42 }, { name: 'no id' }], cursor: { present: false, value: undefined }, hasMore: true };
+    expect(nextKakiyoCursor(input, L)).toBe('42');
+  });
+
+  it.each<[string, KakiyoListPage]>([
+    ['hasMore true with an empty cursor', page(5, null, true)],
+    ['hasMore true on an empty page without a cursor', page(0, undefined, true)],
+    ['a full page where no item has an id', { items: Array.from({ length: 20 }, () => ({ name: 'x' })), cursor: { present: false, value: undefined }, hasMore: undefined }],
+  ])('fails with upstream_schema rather than a short list: %s', (_label, input) => {
+    const error = schemaError(() => nextKakiyoCursor(input, L));
+    expect(error.code).toBe('upstream_schema');
+    expect(error.message).toMatch(/^the campaign list says there are more pages but .+; stopped rather than return a short list$/);
+  });
+});
+
+describe('createKakiyoProvider', () => {
+  const include = { steps: false, daily: false, raw: false };
+
+  it('is the kakiyo provider, with a probe', () => {
+    expect(provider.id).toBe('kakiyo');
+    expect(typeof provider.probe).toBe('function');
+  });
+
+  it.each([
+    [0, 1],
+    [1, 2],
+    [19, 20],
+    [20, 22],
+    [21, 23],
+    [99, 104],
+    [100, 106],
+    [250, 263],
+  ])('estimates %i campaigns without ids as list pages of 20 + one call each = %i', (campaigns, calls) => {
+    expect(provider.estimateCalls(campaigns, { include })).toBe(calls);
+  });
+
+  it('estimates one call per distinct id when ids are given, whatever include asks', () => {
+    expect(provider.estimateCalls(500, { include, campaignIds: ['a', 'b', 'a'] })).toBe(2);
+    expect(provider.estimateCalls(500, { include: { steps: true, daily: true, raw: true }, campaignIds: ['a'] })).toBe(1);
+    expect(provider.estimateCalls(500, { include, campaignIds: [] })).toBe(0);
+    expect(provider.estimateCalls(10, { include: { steps: true, daily: true, raw: true } })).toBe(11);
+  });
+
+  it.each([
+    ['campaign_123', true],
+    ['campaign_1a2b000001', true],
+    ['4711', true],
+    ['camp-001', true],
+    ['', false],
+    ['../campaigns', false],
+    ['a b', false],
+    ['x'.repeat(129), false],
+  ])('isCampaignId(%j) is %s', (id, ok) => {
+    expect(provider.isCampaignId(id)).toBe(ok);
+  });
+});
+
+describe('fixtures/kakiyo', () => {
+  it('every fixture is used by a Kakiyo test', () => {
+    const names = readdirSync(join(FIXTURES_DIR, 'kakiyo')).map((file) => file.replace(/\.json$/, ''));
+    const tests = readdirSync(__dirname)
+      .filter((file) => file.endsWith('.test.ts'))
+      .map((file) => readFileSync(join(__dirname, file), 'utf8'))
+      .join('\n');
+    expect(names.length).toBe(46);
+    expect(names.filter((name) => !tests.includes(`'${name}'`))).toEqual([]);
   });
 });

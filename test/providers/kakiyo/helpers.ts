@@ -1,7 +1,15 @@
-/** Shared bits of the Kakiyo tests: the connection, an HTTP client with fast retries, fixture mocks. */
+/**
+ * Shared bits of the Kakiyo tests: the connection, an HTTP client with fast retries, fixture mocks,
+ * an in-memory HTTP client, the fixtures' analytics replies through the client's own validation,
+ * and the documented example's normalized record.
+ */
 import type nock from 'nock';
-import { createHttpClient, type HttpClient } from '../../../src/http/client';
+import { createHttpClient, type GetJsonRequest, type HttpClient, type JsonResponse } from '../../../src/http/client';
 import type { CampaignAnalytics } from '../../../src/schema/campaign';
+import { kakiyoDailyRows } from '../../../src/providers/kakiyo/client';
+import type { KakiyoCampaignSource } from '../../../src/providers/kakiyo/map';
+import { KakiyoCampaignAnalyticsSchema } from '../../../src/providers/kakiyo/schema';
+import { FieldIssues, RecordValidator } from '../../../src/providers/shared';
 import type { AnalyticsQuery, ProviderConnection } from '../../../src/providers/types';
 import { loadFixture, mockFixture, type Fixture } from '../../helpers/fixtures';
 
@@ -44,6 +52,46 @@ export function mock(name: string, options: { times?: number; request?: Partial<
 
 export function mockAll(...names: string[]): nock.Scope[] {
   return names.map((name) => mock(name));
+}
+
+/**
+ * An HTTP client without a network: `reply(path, query)` gives each call's body (a thrown error is
+ * the call's failure). Counts calls like the real one; `requests` keeps every call's path and query.
+ */
+export function memoryHttp(reply: (path: string, query: GetJsonRequest['query']) => unknown): HttpClient & { requests: GetJsonRequest[] } {
+  const requests: GetJsonRequest[] = [];
+  return {
+    provider: 'kakiyo',
+    requests,
+    get calls() {
+      return requests.length;
+    },
+    getJson(request: GetJsonRequest): Promise<JsonResponse> {
+      requests.push(request);
+      try {
+        return Promise.resolve({ status: 200, headers: {}, data: reply(request.path, request.query) });
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+  };
+}
+
+/**
+ * A fixture's analytics reply as the client hands it to the mapper: validated by the client's
+ * schema, daily rows read by the client's `kakiyoDailyRows` for `query`. `validator` and `issues`
+ * collect what the client would count.
+ */
+export function sourceOf(
+  name: string,
+  query: Pick<AnalyticsQuery, 'include' | 'startDate' | 'endDate'> = { include: { steps: false, daily: false, raw: false } },
+  validator = new RecordValidator(),
+  issues = new FieldIssues(),
+): KakiyoCampaignSource {
+  const body = fixture(name).body;
+  const reply = KakiyoCampaignAnalyticsSchema.parse(body);
+  const id = String(reply.campaign.id);
+  return { id, reply, daily: kakiyoDailyRows(reply, `analytics.${id}`, query, validator, issues) };
 }
 
 /** The documented example, mapped: DESIGN.md section 3's Kakiyo column, value by value. */

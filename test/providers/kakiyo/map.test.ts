@@ -1,41 +1,53 @@
-/** Pure mapping: every analytics fixture → exact normalized values (DESIGN.md section 3, Kakiyo column). */
-import { CampaignAnalyticsSchema, emptyMetrics } from '../../../src/schema/campaign';
-import { KAKIYO_STATUS, mapKakiyoCampaign, mapKakiyoDaily } from '../../../src/providers/kakiyo/map';
-import { KakiyoCampaignAnalyticsSchema, type KakiyoCampaignAnalytics } from '../../../src/providers/kakiyo/schema';
-import { issuePath } from '../../../src/providers/shared';
-import { CONNECTION, documentedRecord, fixture } from './helpers';
+/**
+ * Pure mapping: every analytics fixture → exact normalized values (DESIGN.md section 3, Kakiyo
+ * column), and the field issues each one notes (present but unreadable values, by vendor path).
+ */
+import { CampaignAnalyticsSchema, emptyMetrics, type CampaignAnalytics } from '../../../src/schema/campaign';
+import { KAKIYO_STATUS, mapKakiyoCampaign, readNested, type KakiyoCampaignSource } from '../../../src/providers/kakiyo/map';
+import { KakiyoCampaignAnalyticsSchema, KakiyoMetricsSchema } from '../../../src/providers/kakiyo/schema';
+import { FieldIssues, issuePath } from '../../../src/providers/shared';
+import type { IncludeOptions } from '../../../src/providers/types';
+import { CONNECTION, documentedRecord, fixture, sourceOf } from './helpers';
 
 const NONE = { steps: false, daily: false, raw: false };
 const DAILY = { steps: false, daily: true, raw: false };
 const RAW = { steps: false, daily: false, raw: true };
 
-function reply(name: string): KakiyoCampaignAnalytics {
-  return KakiyoCampaignAnalyticsSchema.parse(fixture(name).body);
-}
-
 const ALL_NULL_RATES = { openRate: null, clickRate: null, replyRate: null, bounceRate: null, interestedRate: null, inviteAcceptRate: null };
 
+/** Maps a fixture as the client would (its daily rows read for `include`); returns the record and the noted fields. */
+function mapFixture(name: string, include: IncludeOptions = NONE): { record: CampaignAnalytics; fields: Record<string, number> } {
+  const issues = new FieldIssues();
+  const record = mapKakiyoCampaign(CONNECTION, sourceOf(name, { include }, undefined, issues), include, issues);
+  return { record, fields: issues.fields() };
+}
+
+/** Maps the documented example with some of its parts replaced. */
+function mapVariant(changes: Partial<KakiyoCampaignSource['reply']>): { record: CampaignAnalytics; fields: Record<string, number> } {
+  const base = sourceOf('analytics-documented');
+  const issues = new FieldIssues();
+  const record = mapKakiyoCampaign(CONNECTION, { ...base, id: 'c', reply: { ...base.reply, ...changes } }, NONE, issues);
+  return { record, fields: issues.fields() };
+}
+
 describe('mapKakiyoCampaign', () => {
-  it('maps the documented example exactly (analytics-documented)', () => {
-    const record = mapKakiyoCampaign(CONNECTION, 'campaign_123', reply('analytics-documented'), { include: NONE });
+  it('maps the documented example exactly, with nothing noted (analytics-documented)', () => {
+    const { record, fields } = mapFixture('analytics-documented');
     expect(record).toEqual(documentedRecord());
+    expect(fields).toEqual({});
     expect(CampaignAnalyticsSchema.parse(record)).toEqual(record);
-    // The brief's spot checks, and the vendor's own rates (23.33 %, 34.29 %) are not copied.
-    expect(record.metrics.linkedinMessagesSent).toBe(420);
-    expect(record.metrics.interested).toBe(12);
-    expect(record.metrics.won).toBe(8);
-    expect(record.metrics.contacted).toBe(65);
+    // The vendor's own rates (23.33 %, 34.29 %) are not copied: the gateway computes its own.
     expect(record.rates.replyRate).toBeCloseTo(0.538461, 5);
     expect('raw' in record).toBe(false);
   });
 
   it('maps the documented daily breakdown ascending with include.daily', () => {
-    const record = mapKakiyoCampaign(CONNECTION, 'campaign_123', reply('analytics-documented'), { include: DAILY });
-    expect(record).toEqual(documentedRecord({ daily: true }));
+    expect(mapFixture('analytics-documented', DAILY)).toEqual({ record: documentedRecord({ daily: true }), fields: {} });
   });
 
   it('keeps reported zeros as 0 and matches status case-insensitively (analytics-paused)', () => {
-    const record = mapKakiyoCampaign(CONNECTION, 'campaign_paused', reply('analytics-paused'), { include: DAILY });
+    const { record, fields } = mapFixture('analytics-paused', DAILY);
+    expect(fields).toEqual({});
     expect(record).toEqual({
       key: 'acme-kakiyo:campaign_paused',
       id: 'campaign_paused',
@@ -57,7 +69,8 @@ describe('mapKakiyoCampaign', () => {
   });
 
   it('maps an unknown status to unknown and keeps the raw value (analytics-unknown-status)', () => {
-    const record = mapKakiyoCampaign(CONNECTION, 'campaign_unknown', reply('analytics-unknown-status'), { include: DAILY });
+    const { record, fields } = mapFixture('analytics-unknown-status', DAILY);
+    expect(fields).toEqual({});
     expect(record.status).toBe('unknown');
     expect(record.vendorStatus).toBe('warming_up');
     expect(record.metrics).toEqual({ ...emptyMetrics(), leads: 40, contacted: 10, sent: 10, linkedinMessagesSent: 10, replied: 2, interested: 1, won: 0 });
@@ -67,8 +80,9 @@ describe('mapKakiyoCampaign', () => {
     expect(record.createdAt).toBe('2024-03-05T12:00:00.000Z');
   });
 
-  it('maps every missing optional field to null (analytics-missing-optional)', () => {
-    const record = mapKakiyoCampaign(CONNECTION, 'campaign_bare', reply('analytics-missing-optional'), { include: DAILY });
+  it('maps every missing optional field to null, with nothing noted (analytics-missing-optional)', () => {
+    const { record, fields } = mapFixture('analytics-missing-optional', DAILY);
+    expect(fields).toEqual({});
     expect(record).toEqual({
       key: 'acme-kakiyo:campaign_bare',
       id: 'campaign_bare',
@@ -90,8 +104,8 @@ describe('mapKakiyoCampaign', () => {
     expect(CampaignAnalyticsSchema.parse(record)).toEqual(record);
   });
 
-  it('ignores extra fields, reads numeric strings, lower-cases lead states (analytics-extra-fields)', () => {
-    const record = mapKakiyoCampaign(CONNECTION, '4711', reply('analytics-extra-fields'), { include: DAILY });
+  it('ignores extra fields, reads numeric strings, lower-cases lead states and notes a non-count state (analytics-extra-fields)', () => {
+    const { record, fields } = mapFixture('analytics-extra-fields', DAILY);
     expect(record).toEqual({
       key: 'acme-kakiyo:4711',
       id: '4711',
@@ -108,106 +122,138 @@ describe('mapKakiyoCampaign', () => {
       averageReplySeconds: null,
       steps: null,
       daily: [{ date: '2024-04-11', sent: 12, opened: null, clicked: null, replied: 3, interested: 1 }],
-      // `note: "synced hourly"` is not a count and is left out.
       leadStatus: { pending: 40, contacted: 100, responded: 60, qualified: 20, closed: 5 },
     });
+    // `note: "synced hourly"` sits among the counts but is not one: left out, and said so.
+    expect(fields).toEqual({ 'statusDistribution.note': 1 });
     expect(CampaignAnalyticsSchema.parse(record)).toEqual(record);
   });
 
   it('returns the reply as it came under raw with include.raw (extra fields and strings kept)', () => {
-    const body = fixture('analytics-extra-fields').body;
-    const record = mapKakiyoCampaign(CONNECTION, '4711', reply('analytics-extra-fields'), { include: RAW });
-    expect(record.raw).toEqual(body);
+    const { record } = mapFixture('analytics-extra-fields', RAW);
+    expect(record.raw).toEqual(fixture('analytics-extra-fields').body);
     expect(record.daily).toBeNull();
+  });
+
+  it('keeps a campaign whose counts are unreadable: each such field null and noted at its path (analytics-garbage)', () => {
+    const { record, fields } = mapFixture('analytics-garbage', DAILY);
+    expect(record).toEqual({
+      key: 'acme-kakiyo:campaign_garbage',
+      id: 'campaign_garbage',
+      provider: 'kakiyo',
+      connection: 'acme-kakiyo',
+      workspace: 'acme',
+      name: 'Garbage Counts',
+      status: 'unknown',
+      vendorStatus: '',
+      channels: ['linkedin'],
+      createdAt: null,
+      metrics: { ...emptyMetrics(), won: 2 },
+      rates: ALL_NULL_RATES,
+      averageReplySeconds: null,
+      steps: null,
+      daily: [
+        { date: '2024-07-01', sent: 4, opened: null, clicked: null, replied: 0, interested: 0 },
+        { date: '2024-07-02', sent: null, opened: null, clicked: null, replied: 1, interested: null },
+      ],
+      leadStatus: { contacted: 4, responded: 1 },
+    });
+    expect(fields).toEqual({
+      'campaign.status': 1,
+      'campaign.createdAt': 1,
+      'metrics.totalProspects': 1,
+      'metrics.totalMessages': 1,
+      'metrics.totalAnswers': 1,
+      'metrics.totalQualified': 1,
+      'statusDistribution.pending': 1,
+      'activity.dailyBreakdown[].messages': 1,
+      'activity.dailyBreakdown[].qualified': 1,
+    });
+  });
+
+  it('reads a nested object that is not one as absent and notes it (analytics-nested-not-object)', () => {
+    const { record, fields } = mapFixture('analytics-nested-not-object', DAILY);
+    expect(record.metrics).toEqual(emptyMetrics());
+    expect(record.leadStatus).toBeNull();
+    expect(record.daily).toBeNull();
+    expect(record.status).toBe('active');
+    expect(record.createdAt).toBe('2024-08-01T00:00:00.000Z');
+    expect(fields).toEqual({ metrics: 1, statusDistribution: 1, activity: 1 });
+    // Without include.daily, activity is not read, so it is not noted either.
+    expect(mapFixture('analytics-nested-not-object').fields).toEqual({ metrics: 1, statusDistribution: 1 });
   });
 
   it('maps the inner reply of a {data: …} wrapper (analytics-data-wrapped)', () => {
     const body = KakiyoCampaignAnalyticsSchema.parse((fixture('analytics-data-wrapped').body as { data: unknown }).data);
-    const record = mapKakiyoCampaign(CONNECTION, 'campaign_wrapped', body, { include: NONE });
+    const issues = new FieldIssues();
+    const record = mapKakiyoCampaign(CONNECTION, { id: 'campaign_wrapped', reply: body, daily: null }, NONE, issues);
     expect(record.status).toBe('draft');
     expect(record.metrics).toEqual({ ...emptyMetrics(), leads: 5, contacted: 0, sent: 0, linkedinMessagesSent: 0, replied: 0, interested: 0, won: 0 });
     expect(record.leadStatus).toEqual({ pending: 5 });
+    expect(issues.fields()).toEqual({});
   });
 
-  it('rejects a record without a name at campaign.name (analytics-malformed)', () => {
+  it('rejects a record without a name at campaign.name (analytics-malformed), and one without an id at campaign.id', () => {
     const parsed = KakiyoCampaignAnalyticsSchema.safeParse(fixture('analytics-malformed').body);
     expect(parsed.success).toBe(false);
     if (!parsed.success) expect(issuePath(parsed.error)).toBe('campaign.name');
+    const noId = KakiyoCampaignAnalyticsSchema.safeParse({ campaign: { name: 'No id' }, metrics: { totalProspects: 3 } });
+    expect(noId.success).toBe(false);
+    if (!noId.success) expect(issuePath(noId.error)).toBe('campaign.id');
   });
 
-  it('leaves contacted null when pending is missing or larger than the prospects', () => {
-    const base = reply('analytics-documented');
-    const noPending = mapKakiyoCampaign(CONNECTION, 'c', { ...base, statusDistribution: { contacted: 45 } }, { include: NONE });
-    expect(noPending.metrics.contacted).toBeNull();
-    expect(noPending.rates.replyRate).toBeNull();
-    const noDistribution = mapKakiyoCampaign(CONNECTION, 'c', { ...base, statusDistribution: null }, { include: NONE });
-    expect(noDistribution.metrics.contacted).toBeNull();
-    expect(noDistribution.leadStatus).toBeNull();
-    const inconsistent = mapKakiyoCampaign(CONNECTION, 'c', { ...base, statusDistribution: { pending: 151 } }, { include: NONE });
-    expect(inconsistent.metrics.contacted).toBeNull();
-    const noProspects = mapKakiyoCampaign(CONNECTION, 'c', { ...base, metrics: { totalMessages: 3 } }, { include: NONE });
-    expect(noProspects.metrics).toEqual({ ...emptyMetrics(), sent: 3, linkedinMessagesSent: 3 });
+  it('uses the requested id as the record id, whatever campaign.id says', () => {
+    const base = sourceOf('analytics-documented');
+    const record = mapKakiyoCampaign(CONNECTION, { ...base, id: 'asked_for' }, NONE, new FieldIssues());
+    expect(record.key).toBe('acme-kakiyo:asked_for');
+  });
+
+  it('derives contacted only from a reported totalProspects and pending that agree', () => {
+    const noPending = mapVariant({ statusDistribution: { contacted: 45 } });
+    expect(noPending.record.metrics.contacted).toBeNull();
+    expect(noPending.record.rates.replyRate).toBeNull();
+    expect(noPending.fields).toEqual({});
+    const noDistribution = mapVariant({ statusDistribution: null });
+    expect(noDistribution.record.metrics.contacted).toBeNull();
+    expect(noDistribution.record.leadStatus).toBeNull();
+    const noProspects = mapVariant({ metrics: { totalMessages: 3 } });
+    expect(noProspects.record.metrics).toEqual({ ...emptyMetrics(), sent: 3, linkedinMessagesSent: 3 });
+    expect(noProspects.fields).toEqual({});
+  });
+
+  it('notes pending when it exceeds the prospects (the two disagree: contacted null, never silently)', () => {
+    const inconsistent = mapVariant({ statusDistribution: { Pending: 151 } });
+    expect(inconsistent.record.metrics.contacted).toBeNull();
+    expect(inconsistent.record.leadStatus).toEqual({ pending: 151 });
+    expect(inconsistent.fields).toEqual({ 'statusDistribution.Pending': 1 });
   });
 
   it('stringifies a numeric status and reads an epoch createdAt', () => {
-    const base = reply('analytics-documented');
-    const record = mapKakiyoCampaign(
-      CONNECTION,
-      'c',
-      { ...base, campaign: { name: 'n', status: 3, createdAt: Date.UTC(2024, 0, 2) } },
-      { include: NONE },
-    );
+    const { record, fields } = mapVariant({ campaign: { id: 'c', name: 'n', status: 3, createdAt: Date.UTC(2024, 0, 2) } });
     expect(record.vendorStatus).toBe('3');
     expect(record.status).toBe('unknown');
     expect(record.createdAt).toBe('2024-01-02T00:00:00.000Z');
+    expect(fields).toEqual({});
   });
 
   it('maps each documented and plausible status name', () => {
-    const base = reply('analytics-documented');
     const statuses = ['draft', 'active', 'paused', 'completed', 'archived', 'Active', 'stopped', 'error'].map(
-      (status) => mapKakiyoCampaign(CONNECTION, 'c', { ...base, campaign: { name: 'n', status } }, { include: NONE }).status,
+      (status) => mapVariant({ campaign: { id: 'c', name: 'n', status } }).record.status,
     );
     expect(statuses).toEqual(['draft', 'active', 'paused', 'completed', 'archived', 'active', 'unknown', 'unknown']);
     expect(Object.keys(KAKIYO_STATUS)).toEqual(['draft', 'active', 'paused', 'completed', 'archived']);
   });
 });
 
-describe('mapKakiyoDaily (analytics-daily)', () => {
-  const rows = reply('analytics-daily').activity?.dailyBreakdown;
-
-  it('sorts ascending, cuts ISO timestamps to the day and reports a bad row', () => {
-    const bad: string[] = [];
-    expect(mapKakiyoDaily(rows, { include: DAILY, onInvalidRow: (path) => bad.push(path) })).toEqual([
-      { date: '2024-05-01', sent: 0, opened: null, clicked: null, replied: 0, interested: 0 },
-      { date: '2024-05-02', sent: 20, opened: null, clicked: null, replied: 3, interested: 0 },
-      { date: '2024-05-03', sent: 30, opened: null, clicked: null, replied: null, interested: null },
-      { date: '2024-05-04', sent: 10, opened: null, clicked: null, replied: 2, interested: 1 },
-    ]);
-    expect(bad).toEqual(['activity.dailyBreakdown.2.date']);
-  });
-
-  it('filters to an inclusive date range', () => {
-    const dates = (startDate?: string, endDate?: string): string[] =>
-      (mapKakiyoDaily(rows, { include: DAILY, startDate, endDate }) ?? []).map((row) => row.date);
-    expect(dates('2024-05-02', '2024-05-03')).toEqual(['2024-05-02', '2024-05-03']);
-    expect(dates('2024-05-03')).toEqual(['2024-05-03', '2024-05-04']);
-    expect(dates(undefined, '2024-05-01')).toEqual(['2024-05-01']);
-    expect(dates('2024-06-01', '2024-06-30')).toEqual([]);
-  });
-
-  it('names a row that is not an object by its index', () => {
-    const bad: string[] = [];
-    expect(mapKakiyoDaily([5, { date: '2024-05-01', messages: 1 }], { include: DAILY, onInvalidRow: (p) => bad.push(p) })).toEqual([
-      { date: '2024-05-01', sent: 1, opened: null, clicked: null, replied: null, interested: null },
-    ]);
-    expect(bad).toEqual(['activity.dailyBreakdown.0']);
-    expect(mapKakiyoDaily(null, { include: DAILY })).toBeNull();
-    expect(mapKakiyoDaily(undefined, { include: DAILY })).toBeNull();
-  });
-
-  it('is part of the record with include.daily and null without', () => {
-    const body = reply('analytics-daily');
-    expect(mapKakiyoCampaign(CONNECTION, 'campaign_daily', body, { include: NONE }).daily).toBeNull();
-    expect(mapKakiyoCampaign(CONNECTION, 'campaign_daily', body, { include: DAILY }).daily).toHaveLength(4);
+describe('readNested', () => {
+  it('is null without a note for absent or null, the object when it fits, null with a note otherwise', () => {
+    const issues = new FieldIssues();
+    expect(readNested(KakiyoMetricsSchema, undefined, 'metrics', issues)).toBeNull();
+    expect(readNested(KakiyoMetricsSchema, null, 'metrics', issues)).toBeNull();
+    expect(readNested(KakiyoMetricsSchema, { totalProspects: 'x' }, 'metrics', issues)).toEqual({ totalProspects: 'x' });
+    expect(issues.fields()).toEqual({});
+    expect(readNested(KakiyoMetricsSchema, [1], 'metrics', issues)).toBeNull();
+    expect(readNested(KakiyoMetricsSchema, 'n/a', 'metrics', issues)).toBeNull();
+    expect(issues.fields()).toEqual({ metrics: 2 });
   });
 });

@@ -427,13 +427,13 @@ describe('records that fail their schema, envelopes that drift', () => {
     expect(error.message).toBe(`unexpected daily reply for campaign ${DOC} shape at data: Invalid input: expected array, received object`);
   });
 
-  it('an HTML page with status 200 is upstream_schema, not retried', async () => {
+  it('an HTML page with status 200 is wrong_host (the baseUrl is not the API), not retried', async () => {
     mock('list-html-200');
     const http = client();
     const error = await failure(fetchSendkitAnalytics(CONNECTION, query(), http));
-    expect(error.code).toBe('upstream_schema');
+    expect(error.code).toBe('wrong_host');
     expect(error.status).toBe(200);
-    expect(error.message).toBe('the vendor answered with a body that is not JSON');
+    expect(error.message).toMatch(/^HTTP 200 from \S+ was an HTML page, not JSON/);
     expect(http.calls).toBe(1);
   });
 });
@@ -734,9 +734,9 @@ describe('probe', () => {
     expectNoKey(error);
   });
 
-  it('an HTML host is upstream_schema; a platform key without a workspace fails before any call', async () => {
+  it('an HTML host is wrong_host; a platform key without a workspace fails before any call', async () => {
     mock('list-html-200');
-    expect((await failure(probeSendkit(CONNECTION, client()))).code).toBe('upstream_schema');
+    expect((await failure(probeSendkit(CONNECTION, client()))).code).toBe('wrong_host');
     const http = client();
     expect((await failure(probeSendkit({ ...CONNECTION, apiKey: PLATFORM_KEY }, http))).code).toBe('bad_request');
     expect(http.calls).toBe(0);
