@@ -14,7 +14,8 @@
  *     empty page; 1 when n = 0).
  *   - SendKit and Kakiyo: the list pages, then one analytics call per campaign with at most `c`
  *     in flight (the connection's `concurrency`, which both the provider and the account limiter
- *     enforce): rounds = pages + ceil(n / c), pages = max(1, ceil(n / 100)).
+ *     enforce): rounds = pages + ceil(n / c), pages = max(1, ceil(n / size)) with the list's page
+ *     size (SendKit 100, Kakiyo 20).
  *   - Seleqt: one call, rounds = 1.
  * and the token-bucket term is the time the account's bucket needs for the calls beyond its burst
  * (zero here: rate 1000/s, burst 1000, so only latency and concurrency bind).
@@ -26,9 +27,13 @@ import type { BenchContext, ScenarioOutcome } from '../lib/context';
 import { startGateway, summarizeAnswer } from '../lib/gateway';
 import { fmt, median, percentile } from '../lib/report';
 import { get, startUpstream } from '../lib/stack';
+import { INSTANTLY_LIST_PAGE_SIZE } from '../../src/providers/instantly/client';
+import { KAKIYO_LIST_LIMIT } from '../../src/providers/kakiyo/client';
+import { SENDKIT_LIST_LIMIT } from '../../src/providers/sendkit/client';
 import { PROVIDER_IDS, type ProviderId } from '../../src/schema/campaign';
 
-export const LIST_PAGE_SIZE = 100;
+/** List page sizes, as the providers ask for them. */
+const PAGE_SIZE: Readonly<Record<'instantly' | 'sendkit' | 'kakiyo', number>> = { instantly: INSTANTLY_LIST_PAGE_SIZE, sendkit: SENDKIT_LIST_LIMIT, kakiyo: KAKIYO_LIST_LIMIT };
 const RATE = 1000;
 const BURST = 1000;
 
@@ -40,20 +45,20 @@ export interface FanoutModel {
 
 /** The critical path of one connection's cold walk (see the header). */
 export function criticalPath(provider: ProviderId, campaigns: number, latencyMs: number, concurrency: number, rate = RATE, burst = BURST): FanoutModel {
-  const pages = (n: number): number => Math.max(1, Math.ceil(n / LIST_PAGE_SIZE));
+  const pages = (n: number, size: number): number => Math.max(1, Math.ceil(n / size));
   let rounds: number;
   let calls: number;
   switch (provider) {
     case 'instantly': {
-      const listPages = campaigns === 0 ? 1 : Math.ceil(campaigns / LIST_PAGE_SIZE) + 1;
+      const listPages = campaigns === 0 ? 1 : Math.ceil(campaigns / PAGE_SIZE.instantly) + 1;
       rounds = Math.max(1, listPages);
       calls = listPages + 1;
       break;
     }
     case 'sendkit':
     case 'kakiyo':
-      rounds = pages(campaigns) + Math.ceil(campaigns / concurrency);
-      calls = pages(campaigns) + campaigns;
+      rounds = pages(campaigns, PAGE_SIZE[provider]) + Math.ceil(campaigns / concurrency);
+      calls = pages(campaigns, PAGE_SIZE[provider]) + campaigns;
       break;
     case 'seleqt':
       rounds = 1;

@@ -243,13 +243,13 @@ describe('campaign list walk (no campaignIds)', () => {
     expect(client.calls).toBe(1);
   });
 
-  it('fails with upstream_schema, not retried, on an HTML page with status 200 (list-html-200)', async () => {
+  it('fails with wrong_host, not retried, on an HTML page with status 200 (list-html-200)', async () => {
     mockAll('list-html-200');
     const client = http();
     const error = await failure(fetch(client));
-    expect(error.code).toBe('upstream_schema');
+    expect(error.code).toBe('wrong_host');
     expect(error.status).toBe(200);
-    expect(error.message).toBe('the vendor answered with a body that is not JSON');
+    expect(error.message).toMatch(/^HTTP 200 from \S+ was an HTML page, not JSON/);
     expect(client.calls).toBe(1);
   });
 });
@@ -370,11 +370,11 @@ describe('campaignIds given', () => {
     expect(client.calls).toBe(1);
   });
 
-  it('fails with upstream_schema on an HTML analytics reply (list-html-200 body on the analytics path)', async () => {
+  it('fails with wrong_host on an HTML analytics reply (list-html-200 body on the analytics path)', async () => {
     mock('list-html-200', { request: { path: '/v1/analytics/campaigns/campaign_123', query: {} } });
     const client = http();
     const error = await failure(fetch(client, { campaignIds: ['campaign_123'] }));
-    expect(error.code).toBe('upstream_schema');
+    expect(error.code).toBe('wrong_host');
     expect(client.calls).toBe(1);
   });
 });
