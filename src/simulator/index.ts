@@ -22,6 +22,7 @@ import type { RateLimitSettings, SimulatorOptions, VendorSimulator } from './typ
 export type {
   AccountSpec,
   FaultConfig,
+  InstantlyAnalyticsShape,
   KakiyoEnvelope,
   RateLimitRule,
   RateLimitSettings,
@@ -64,7 +65,10 @@ export async function startSimulator(provider: ProviderId, options: SimulatorOpt
   };
   switch (provider) {
     case 'instantly':
-      return serveVendor(createInstantlyBehaviour(accounts, env), serve);
+      return serveVendor(
+        createInstantlyBehaviour(accounts, env, { analytics: options.instantlyAnalytics ?? 'documented', stepBase: options.instantlyStepBase ?? 1 }),
+        serve,
+      );
     case 'sendkit':
       return serveVendor(
         createSendkitBehaviour(accounts, env, {

@@ -79,6 +79,12 @@ export interface FaultConfig {
 export type SendkitPagination = 'cursor' | 'page';
 /** Kakiyo list envelope (undocumented, so all plausible shapes are served). */
 export type KakiyoEnvelope = 'campaigns' | 'array' | 'data';
+/**
+ * Instantly analytics records: `documented` (the spec's fields; about one campaign in sixteen
+ * leaves out the optional ones) or `live` (as recorded live replies: no `*_unique`, `*_by_step` or
+ * `*_automatic*` field on any record).
+ */
+export type InstantlyAnalyticsShape = 'documented' | 'live';
 
 export interface SimulatorOptions {
   accounts: readonly AccountSpec[];
@@ -105,6 +111,13 @@ export interface SimulatorOptions {
   stepIndexBase?: 0 | 1 | undefined;
   /** Kakiyo only: the `GET /v1/campaigns` envelope. @default 'campaigns' */
   envelope?: KakiyoEnvelope | undefined;
+  /** Instantly only: the analytics records' generation. @default 'documented' */
+  instantlyAnalytics?: InstantlyAnalyticsShape | undefined;
+  /**
+   * Instantly only: the `step` the steps analytics give a sequence's first step (contested: the
+   * spec's example and recorded live replies read as 1, some client code says 0). @default 1
+   */
+  instantlyStepBase?: 0 | 1 | undefined;
 }
 
 export interface SimulatorStats {
