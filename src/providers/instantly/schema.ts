@@ -12,7 +12,7 @@
 import { z } from 'zod';
 
 /** A count, status or timestamp: read (and judged) by the mapper. */
-const loose = z.unknown();
+const loose = z.unknown().optional();
 
 /** Campaign ids are UUID strings; a number is accepted and normalized to a string. */
 const campaignId = z.union([z.string().trim().min(1), z.number().int()]).transform(String);
