@@ -1,3 +1,4 @@
+/** The Instantly simulator over real HTTP: auth, analytics, list paging, steps/daily (and their modes), sub-workspaces. */
 import { startSimulator, type VendorSimulator } from '../../src/simulator';
 import { INSTANTLY_DEFAULT_RATE_LIMIT } from '../../src/simulator/instantly';
 import { REFERENCE_DATE, allStartWith, bearer, get, numbers, strings, sumOf, type Json } from './helpers';

@@ -40,6 +40,7 @@
  *   (https://developer.instantly.ai/getting-started/rate-limit); enforced outside the provider.
  * - errors: `{statusCode, error, message}`; a 400 on the analytics endpoints is just `{message}`;
  *   402 "Workspace does not have an active paid plan".
+ * - probe: the list walk alone (no analytics, no per-campaign call).
  */
 import type { z } from 'zod';
 import { isProviderError } from '../../errors';

@@ -62,15 +62,9 @@ function readStatus(value: unknown, path: string, issues: FieldIssues): string {
   return '';
 }
 
-/** The first of `preferred` and `fallback` that is a count (`*_unique` first, per the spec's semantics). */
-function preferCount(
-  record: Readonly<Record<string, unknown>>,
-  preferred: string,
-  fallback: string,
-  prefix: string,
-  issues: FieldIssues,
-): number | null {
-  return readCount(record[preferred], prefix + preferred, issues) ?? readCount(record[fallback], prefix + fallback, issues);
+/** The first of `preferred` and `fallback` that is a count (`*_unique` first, per the spec's semantics); each read at its own path. */
+function preferCount(preferred: unknown, preferredPath: string, fallback: unknown, fallbackPath: string, issues: FieldIssues): number | null {
+  return readCount(preferred, preferredPath, issues) ?? readCount(fallback, fallbackPath, issues);
 }
 
 export function mapInstantlyMetrics(a: InstantlyCampaignAnalytics, issues: FieldIssues): Metrics {
@@ -82,10 +76,10 @@ export function mapInstantlyMetrics(a: InstantlyCampaignAnalytics, issues: Field
     // Instantly is email only: every touch is an email.
     sent: emails,
     emailsSent: emails,
-    opened: preferCount(a, 'open_count_unique', 'open_count', '', issues),
-    clicked: preferCount(a, 'link_click_count_unique', 'link_click_count', '', issues),
+    opened: preferCount(a.open_count_unique, 'open_count_unique', a.open_count, 'open_count', issues),
+    clicked: preferCount(a.link_click_count_unique, 'link_click_count_unique', a.link_click_count, 'link_click_count', issues),
     // `reply_count_unique` is the first reply per lead with automatic replies excluded.
-    replied: preferCount(a, 'reply_count_unique', 'reply_count', '', issues),
+    replied: preferCount(a.reply_count_unique, 'reply_count_unique', a.reply_count, 'reply_count', issues),
     bounced: readCount(a.bounced_count, 'bounced_count', issues),
     unsubscribed: readCount(a.unsubscribed_count, 'unsubscribed_count', issues),
     completed: readCount(a.completed_count, 'completed_count', issues),
@@ -233,9 +227,9 @@ export function mapInstantlySteps(rows: readonly InstantlyStepRow[], base: StepB
       step: step + 1 - base,
       variant: mapVariant(row.variant, issues),
       sent: readCount(row.sent, 'steps.sent', issues),
-      opened: preferCount(row, 'unique_opened', 'opened', 'steps.', issues),
-      clicked: preferCount(row, 'unique_clicks', 'clicks', 'steps.', issues),
-      replied: preferCount(row, 'unique_replies', 'replies', 'steps.', issues),
+      opened: preferCount(row.unique_opened, 'steps.unique_opened', row.opened, 'steps.opened', issues),
+      clicked: preferCount(row.unique_clicks, 'steps.unique_clicks', row.clicks, 'steps.clicks', issues),
+      replied: preferCount(row.unique_replies, 'steps.unique_replies', row.replies, 'steps.replies', issues),
       // The steps endpoint reports no bounces.
       bounced: null,
     });
@@ -257,10 +251,10 @@ export function mapInstantlyDaily(rows: readonly InstantlyDailyRow[], issues: Fi
     rows.map((row) => ({
       date: row.date.slice(0, 10),
       sent: readCount(row.sent, 'daily.sent', issues),
-      opened: preferCount(row, 'unique_opened', 'opened', 'daily.', issues),
-      clicked: preferCount(row, 'unique_clicks', 'clicks', 'daily.', issues),
-      replied: preferCount(row, 'unique_replies', 'replies', 'daily.', issues),
-      interested: preferCount(row, 'unique_opportunities', 'opportunities', 'daily.', issues),
+      opened: preferCount(row.unique_opened, 'daily.unique_opened', row.opened, 'daily.opened', issues),
+      clicked: preferCount(row.unique_clicks, 'daily.unique_clicks', row.clicks, 'daily.clicks', issues),
+      replied: preferCount(row.unique_replies, 'daily.unique_replies', row.replies, 'daily.replies', issues),
+      interested: preferCount(row.unique_opportunities, 'daily.unique_opportunities', row.opportunities, 'daily.opportunities', issues),
     })),
   );
 }

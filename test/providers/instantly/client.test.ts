@@ -1,3 +1,8 @@
+/**
+ * The Instantly client against recorded vendor replies (fixtures/instantly, served by nock): the
+ * walk of analytics + list, paging, record-level tolerance, ids, steps/daily, the step numbering,
+ * sub-workspaces, errors, the call estimate, the probe, and that every fixture is used.
+ */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
