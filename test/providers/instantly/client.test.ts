@@ -889,7 +889,7 @@ describe('errors', () => {
 });
 
 describe('provider', () => {
-  it('is created under both factory names with id instantly', async () => {
+  it('is created with id instantly and fetches through the client', async () => {
     const provider = createInstantlyProvider();
     expect(provider.id).toBe('instantly');
     mock('analytics-c1');
@@ -908,9 +908,18 @@ describe('provider', () => {
     [250, { steps: false, daily: false, raw: false }, [C1, C2, C1], 1],
     [250, { steps: true, daily: true, raw: false }, [C1, C2, C1], 1 + 4],
     [250, { steps: true, daily: true, raw: false }, [], 0],
+    // Ids that are not UUIDs are never sent, so they cost nothing.
+    [250, { steps: true, daily: false, raw: false }, [C1, 'not-a-uuid'], 1 + 1],
+    [250, { steps: true, daily: false, raw: false }, ['not-a-uuid'], 0],
   ])('estimateCalls(%i, %j, ids %j) = %i', (campaigns, include, campaignIds, calls) => {
     expect(estimateInstantlyCalls(campaigns, { include, campaignIds })).toBe(calls);
     expect(createInstantlyProvider().estimateCalls(campaigns, { include, campaignIds })).toBe(calls);
+  });
+
+  it('campaign ids are UUIDs, of any version and case', () => {
+    const { isCampaignId } = createInstantlyProvider();
+    expect([C1, C2, C1.toUpperCase(), 'f9cc070d-8dba-4341-b847-f083c358e460'].map(isCampaignId)).toEqual([true, true, true, true]);
+    expect(['', '42', 'campaign_1', `${C1} `, `${C1}x`, C1.replace(/-/g, ''), '5f8a1b2c3d4e5f6a7b8c9d0e'].map(isCampaignId)).toEqual(Array(7).fill(false));
   });
 
   it('asks steps and daily for every campaign, from the analytics reply and from the list alike', async () => {
