@@ -132,7 +132,8 @@ describe('the simulator serves what the docs describe', () => {
     let http: HttpClient;
 
     beforeAll(async () => {
-      sim = await startSimulator('instantly', { referenceDate: '2026-06-30', accounts: [ACCOUNT], ...modes });
+      // Unlimited: this is about shapes; 100 calls/s would otherwise answer 429 to a fast walk.
+      sim = await startSimulator('instantly', { referenceDate: '2026-06-30', accounts: [ACCOUNT], rateLimit: { rules: [] }, ...modes });
     });
 
     beforeEach(() => {
