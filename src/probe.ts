@@ -92,7 +92,6 @@ async function attempt(connection: ResolvedConnection, baseUrl: string): Promise
     concurrency: settings.concurrency,
     maxPages: settings.maxPages,
   };
-  if (!provider.probe) return { error: new Error(`${connection.provider} has no probe`), calls, headers };
   try {
     return { result: await provider.probe(providerConnection, http), calls, headers };
   } catch (error) {

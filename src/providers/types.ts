@@ -93,7 +93,7 @@ export interface AnalyticsProvider {
    * list walk (or the single analytics call where the vendor has nothing cheaper), never a
    * per-campaign call. Errors are thrown as `ProviderError`s, like `fetchAnalytics`.
    */
-  probe?(connection: ProviderConnection, http: HttpClient, signal?: AbortSignal): Promise<ProbeResult>;
+  probe(connection: ProviderConnection, http: HttpClient, signal?: AbortSignal): Promise<ProbeResult>;
 }
 
 export interface ProbeResult {

@@ -23,6 +23,7 @@ export type {
   AccountSpec,
   FaultConfig,
   KakiyoAnalyticsShape,
+  InstantlyAnalyticsShape,
   KakiyoEnvelope,
   RateLimitRule,
   RateLimitSettings,
@@ -67,7 +68,10 @@ export async function startSimulator(provider: ProviderId, options: SimulatorOpt
   };
   switch (provider) {
     case 'instantly':
-      return serveVendor(createInstantlyBehaviour(accounts, env), serve);
+      return serveVendor(
+        createInstantlyBehaviour(accounts, env, { analytics: options.instantlyAnalytics ?? 'documented', stepBase: options.instantlyStepBase ?? 1 }),
+        serve,
+      );
     case 'sendkit':
       return serveVendor(
         createSendkitBehaviour(accounts, env, {

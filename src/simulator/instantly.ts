@@ -16,14 +16,18 @@
  *   restrict it; `start_date`/`end_date` (`YYYY-MM-DD` = UTC midnight, or ISO) scale the counts,
  *   both days inclusive (undocumented; our choice). A campaign is absent until it has sent, so
  *   drafts never appear (starter-kit `docs/api/analytics.md`). About one campaign in sixteen leaves
- *   out the optional `*_unique`, `*_by_step` and `*_automatic*` fields. A 400 here is just `{message}`.
+ *   out the optional `*_unique`, `*_by_step` and `*_automatic*` fields; mode `instantlyAnalytics:
+ *   'live'` leaves them out of every record, as recorded live replies do. A 400 here is just `{message}`.
  * - `GET /api/v2/campaigns`: `limit` 1–100 (default 10), `starting_after` → `next_starting_after`,
- *   ids ascending (UUIDv7). The quirk of the real API is kept: every page with items carries
+ *   ids ascending (UUIDv7). Items carry `sequences[0].steps` (one entry per step, its `variants`). The quirk of the real API is kept: every page with items carries
  *   `next_starting_after`, so the last page with data does too, and the page after it is
  *   `{items: []}` (starter-kit `docs/conventions.md`).
  * - `GET /api/v2/campaigns/analytics/steps` and `/daily`: `campaign_id` (omitted = all campaigns),
- *   `step`/`variant` as strings (0-based), the occasional `step: null` row for replies the vendor
- *   could not attribute. Steps and daily rows add up exactly to the analytics totals.
+ *   `step`/`variant` as strings; `variant` from 0, `step` from `instantlyStepBase` (1 unless set to
+ *   0: the numbering is contested). About one campaign in ten has a row for replies the vendor
+ *   could not attribute, whose `step` (and `variant`) is JSON null for half of them and the string
+ *   "null" for the other half (client code filters `str(step) != "null"`). Steps and daily rows add
+ *   up exactly to the analytics totals.
  * - status 5 is not in the documented enum: it appears now and then, as an unknown value would.
  * - limits: 100/s and 6,000/min per account (https://developer.instantly.ai/getting-started/rate-limit),
  *   429 `{statusCode:429, error:"Too Many Requests", message:"Rate limit exceeded"}`.
@@ -46,7 +50,7 @@ import { boolParam, bearerToken, first, headerValue, intParam, rangeParams } fro
 import { between, hashSeed, hex, intBetween, mulberry32, pick, pickWeighted, type Rng } from './random';
 import { perMinute, perSecond } from './rate-limit';
 import { BodyCache, jsonReply, type Reply, type Route, type SimRequest, type VendorBehaviour } from './server';
-import type { RateLimitSettings, SimulatorAccount } from './types';
+import type { InstantlyAnalyticsShape, RateLimitSettings, SimulatorAccount } from './types';
 
 export const INSTANTLY_DEFAULT_RATE_LIMIT: RateLimitSettings = {
   rules: [perSecond(100), perMinute(6000)],
@@ -96,6 +100,12 @@ interface InstantlyAccount {
   readonly account: SimulatorAccount;
   readonly data: Lazy<InstantlyData>;
   readonly bodies: BodyCache;
+}
+
+/** The modes of one Instantly simulator (see `SimulatorOptions`). */
+export interface InstantlyModes {
+  readonly analytics: InstantlyAnalyticsShape;
+  readonly stepBase: 0 | 1;
 }
 
 function uuidV4(rng: Rng): string {
@@ -149,8 +159,9 @@ function buildData(account: SimulatorAccount, env: DataEnv): InstantlyData {
   return { campaigns, byId: new Map(campaigns.map((c) => [c.id, c])), organization, owner };
 }
 
-function analyticsRow(c: InstantlyCampaign, range: DayRange): Record<string, unknown> {
+function analyticsRow(c: InstantlyCampaign, range: DayRange, modes: InstantlyModes): Record<string, unknown> {
   const t = totalsInRange(c.core, range);
+  const sparse = c.sparse || modes.analytics === 'live';
   return {
     campaign_name: c.core.name,
     campaign_id: c.id,
@@ -161,9 +172,9 @@ function analyticsRow(c: InstantlyCampaign, range: DayRange): Record<string, unk
     emails_sent_count: t.emailsSent,
     new_leads_contacted_count: t.newLeadsContacted,
     open_count: t.opens,
-    ...(c.sparse ? {} : { open_count_unique: t.opened, open_count_unique_by_step: t.openedByStep }),
+    ...(sparse ? {} : { open_count_unique: t.opened, open_count_unique_by_step: t.openedByStep }),
     reply_count: t.replies,
-    ...(c.sparse
+    ...(sparse
       ? {}
       : {
           reply_count_unique: t.replied,
@@ -173,7 +184,7 @@ function analyticsRow(c: InstantlyCampaign, range: DayRange): Record<string, unk
           reply_count_automatic_unique_by_step: t.autoRepliedByStep,
         }),
     link_click_count: t.clicks,
-    ...(c.sparse ? {} : { link_click_count_unique: t.clicked, link_click_count_unique_by_step: t.clickedByStep }),
+    ...(sparse ? {} : { link_click_count_unique: t.clicked, link_click_count_unique_by_step: t.clickedByStep }),
     bounced_count: t.bounced,
     unsubscribed_count: t.unsubscribed,
     completed_count: t.completed,
@@ -183,6 +194,7 @@ function analyticsRow(c: InstantlyCampaign, range: DayRange): Record<string, unk
 }
 
 interface StepRow {
+  /** The step number as text; null or the string "null" for the unattributed row. */
   step: string | null;
   variant: string | null;
   sent: number;
@@ -205,7 +217,7 @@ function unattributedReplies(c: InstantlyCampaign, t: Totals): number {
   return c.unattributed ? Math.min(t.replies, 1 + (c.core.index % 3)) : 0;
 }
 
-function stepRows(c: InstantlyCampaign, range: DayRange, withOpportunities: boolean): StepRow[] {
+function stepRows(c: InstantlyCampaign, range: DayRange, withOpportunities: boolean, stepBase: 0 | 1): StepRow[] {
   if (c.core.activity === null) return [];
   const t = totalsInRange(c.core, range);
   const cells: { step: number; variant: number; weight: number }[] = [];
@@ -228,7 +240,7 @@ function stepRows(c: InstantlyCampaign, range: DayRange, withOpportunities: bool
   const meetings = split(t.meetings);
   const won = split(t.won);
   const rows = cells.map((cell, i): StepRow => ({
-    step: String(cell.step),
+    step: String(cell.step + stepBase),
     variant: String(cell.variant),
     sent: sent[i] ?? 0,
     opened: opened[i] ?? 0,
@@ -244,9 +256,11 @@ function stepRows(c: InstantlyCampaign, range: DayRange, withOpportunities: bool
       : {}),
   }));
   if (nullReplies > 0) {
+    // Both forms of "no step" are served: JSON null and the string "null".
+    const unplaced = c.core.index % 2 === 0 ? null : 'null';
     rows.push({
-      step: null,
-      variant: null,
+      step: unplaced,
+      variant: unplaced,
       sent: 0,
       opened: 0,
       unique_opened: 0,
@@ -278,7 +292,12 @@ const STEP_METRICS = [
   'won',
 ] as const;
 
-/** Sums step rows of many campaigns by (step, variant); numbered steps first, the null row last. */
+/** True for the row of replies the vendor could not tie to a step (`step` null or "null"). */
+function unplaced(row: StepRow): boolean {
+  return row.step === null || row.step === 'null';
+}
+
+/** Sums step rows of many campaigns by (step, variant); numbered steps first, the unplaced rows (null, then "null") last. */
 function sumStepRows(rows: readonly StepRow[]): StepRow[] {
   const sums = new Map<string, StepRow>();
   for (const row of rows) {
@@ -293,7 +312,7 @@ function sumStepRows(rows: readonly StepRow[]): StepRow[] {
       if (value !== undefined) sum[metric] = (sum[metric] ?? 0) + value;
     }
   }
-  const order = (row: StepRow): number => (row.step === null ? Infinity : Number(row.step) * 100 + Number(row.variant));
+  const order = (row: StepRow): number => (unplaced(row) ? Number.MAX_SAFE_INTEGER - (row.step === null ? 1 : 0) : Number(row.step) * 100 + Number(row.variant));
   return [...sums.values()].sort((a, b) => order(a) - order(b));
 }
 
@@ -402,7 +421,7 @@ function analyticsRange(query: URLSearchParams): { ok: true; range: DayRange } |
   return { ok: false, reply: analyticsBadRequest(range.error) };
 }
 
-function routes(): Route<InstantlyAccount>[] {
+function routes(modes: InstantlyModes): Route<InstantlyAccount>[] {
   return [
     {
       template: '/api/v2/campaigns/analytics',
@@ -422,7 +441,7 @@ function routes(): Route<InstantlyAccount>[] {
                     return found === undefined ? [] : [found];
                   });
             // Absent until it has sent: drafts never appear.
-            return picked.filter((c) => c.core.activity !== null).map((c) => analyticsRow(c, parsed.range));
+            return picked.filter((c) => c.core.activity !== null).map((c) => analyticsRow(c, parsed.range, modes));
           }),
         );
       },
@@ -438,9 +457,9 @@ function routes(): Route<InstantlyAccount>[] {
         const campaignId = first(query, 'campaign_id');
         if (campaignId !== undefined) {
           const c = data.byId.get(campaignId);
-          return { status: 200, body: c === undefined ? [] : stepRows(c, parsed.range, withOpportunities.value) };
+          return { status: 200, body: c === undefined ? [] : stepRows(c, parsed.range, withOpportunities.value, modes.stepBase) };
         }
-        const all = data.campaigns.flatMap((c) => stepRows(c, parsed.range, withOpportunities.value));
+        const all = data.campaigns.flatMap((c) => stepRows(c, parsed.range, withOpportunities.value, modes.stepBase));
         return { status: 200, body: sumStepRows(all) };
       },
     },
@@ -503,7 +522,11 @@ function routes(): Route<InstantlyAccount>[] {
 /** Our guess at Instantly's answer to `x-as-workspace` naming a workspace the key may not act on. */
 export const INSTANTLY_FORBIDDEN_WORKSPACE_MESSAGE = 'This API key cannot act on the requested workspace';
 
-export function createInstantlyBehaviour(accounts: readonly SimulatorAccount[], env: DataEnv): VendorBehaviour<InstantlyAccount> {
+export function createInstantlyBehaviour(
+  accounts: readonly SimulatorAccount[],
+  env: DataEnv,
+  modes: InstantlyModes = { analytics: 'documented', stepBase: 1 },
+): VendorBehaviour<InstantlyAccount> {
   const served = accounts.map((account): InstantlyAccount => ({ account, data: new Lazy(() => buildData(account, env)), bodies: new BodyCache() }));
   const byKey = new Map<string, InstantlyAccount>(served.map((entry) => [entry.account.apiKey, entry]));
   // resolveAccounts has checked that every listed sub-workspace id names exactly one account.
@@ -514,7 +537,7 @@ export function createInstantlyBehaviour(accounts: readonly SimulatorAccount[], 
   return {
     provider: 'instantly',
     accounts,
-    routes: routes(),
+    routes: routes(modes),
     authenticate: (request: SimRequest) => {
       const header = headerValue(request.headers.authorization);
       if (header === undefined) return { ok: false, reply: fastifyError(401, 'Unauthorized', 'Missing Authorization header') };

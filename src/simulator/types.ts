@@ -92,6 +92,12 @@ export type SeleqtHostMode = 'api' | 'spa' | 'redirect';
 export type KakiyoEnvelope = 'campaigns' | 'array' | 'data' | 'data-campaigns';
 /** Kakiyo analytics reply: the docs' full example, or their minimal one (`campaign{id,name}`, `metrics{totalProspects,conversionRate}`). */
 export type KakiyoAnalyticsShape = 'full' | 'minimal';
+/**
+ * Instantly analytics records: `documented` (the spec's fields; about one campaign in sixteen
+ * leaves out the optional ones) or `live` (as recorded live replies: no `*_unique`, `*_by_step` or
+ * `*_automatic*` field on any record).
+ */
+export type InstantlyAnalyticsShape = 'documented' | 'live';
 
 export interface SimulatorOptions {
   accounts: readonly AccountSpec[];
@@ -126,6 +132,13 @@ export interface SimulatorOptions {
   seleqtNullAnalytics?: boolean | undefined;
   /** Kakiyo only: the `GET /v1/analytics/campaigns/:id` reply. @default 'full' */
   analyticsShape?: KakiyoAnalyticsShape | undefined;
+  /** Instantly only: the analytics records' generation. @default 'documented' */
+  instantlyAnalytics?: InstantlyAnalyticsShape | undefined;
+  /**
+   * Instantly only: the `step` the steps analytics give a sequence's first step (contested: the
+   * spec's example and recorded live replies read as 1, some client code says 0). @default 1
+   */
+  instantlyStepBase?: 0 | 1 | undefined;
 }
 
 export interface SimulatorStats {

@@ -18,6 +18,7 @@ function fakeProvider(id: ProviderId, behaviour: { fail?: boolean; calls: { n: n
     defaults: PROVIDER_FACTORIES[id]().defaults,
     isCampaignId: () => true,
     estimateCalls: (campaigns) => 1 + campaigns,
+    probe: () => Promise.resolve({ campaigns: 0, calls: 0, warnings: [] }),
     async fetchAnalytics(connection) {
       behaviour.calls.n += 1;
       if (behaviour.fail) throw new ProviderError({ provider: id, code: 'upstream_unavailable', status: 503, message: 'HTTP 503' });

@@ -1,3 +1,4 @@
+/** The Instantly simulator over real HTTP: auth, analytics, list paging, steps/daily (and their modes), sub-workspaces. */
 import { startSimulator, type VendorSimulator } from '../../src/simulator';
 import { INSTANTLY_DEFAULT_RATE_LIMIT } from '../../src/simulator/instantly';
 import { REFERENCE_DATE, allStartWith, bearer, get, numbers, strings, sumOf, type Json } from './helpers';
@@ -129,6 +130,20 @@ describe('Instantly simulator: analytics', () => {
     expect(strings(globex, 'campaign_id').some((id) => acmeIds.has(id))).toBe(false);
   });
 
+  it('mode instantlyAnalytics live: the same records without any optional field, as recorded live replies', async () => {
+    const live = await startSimulator('instantly', { referenceDate: REFERENCE_DATE, instantlyAnalytics: 'live', accounts: [{ label: 'Acme', apiKey: ACME, seed: 11, campaigns: 57 }] });
+    try {
+      const documented = (await get(sim, '/api/v2/campaigns/analytics', bearer(ACME))).json();
+      const rows = (await get(live, '/api/v2/campaigns/analytics', bearer(ACME))).json();
+      expect(rows).toEqual(
+        documented.map((row: Json) => Object.fromEntries(Object.entries(row as Record<string, unknown>).filter(([field]) => !OPTIONAL.includes(field)))),
+      );
+      for (const row of rows) for (const field of REQUIRED) expect(row).toHaveProperty(field);
+    } finally {
+      await live.close();
+    }
+  });
+
   it('has a mix of statuses, the undocumented 5 included', async () => {
     const { pages } = await listAll(INITECH, 100);
     const statuses = new Set(pages.flatMap((p) => numbers(p.items, 'status')));
@@ -209,8 +224,9 @@ describe('Instantly simulator: campaign list', () => {
 });
 
 describe('Instantly simulator: steps and daily', () => {
-  it('step rows use string step/variant and add up to the campaign totals', async () => {
+  it('step rows use string step/variant, step 1 to N of the listed sequence, and add up to the campaign totals', async () => {
     const rows = (await get(sim, '/api/v2/campaigns/analytics', bearer(ACME))).json();
+    const listed = (await get(sim, '/api/v2/campaigns?limit=100', bearer(ACME))).json().items;
     for (const row of rows.slice(0, 10)) {
       const steps = (await get(sim, `/api/v2/campaigns/analytics/steps?campaign_id=${row.campaign_id}`, bearer(ACME))).json();
       expect(steps.length).toBeGreaterThan(0);
@@ -219,16 +235,50 @@ describe('Instantly simulator: steps and daily', () => {
         expect(step.variant === null || typeof step.variant === 'string').toBe(true);
         expect(step).not.toHaveProperty('opportunities');
       }
-      expect(steps[0]).toMatchObject({ step: '0', variant: '0' });
+      expect(steps[0]).toMatchObject({ step: '1', variant: '0' });
+      const sequence = listed.find((item: Json) => item.id === row.campaign_id).sequences[0].steps;
+      const numbered = steps.filter((step: Json) => step.step !== null && step.step !== 'null');
+      expect(Math.max(...numbers(numbered, 'step'))).toBe(sequence.length);
       expect(sumOf(steps, 'sent')).toBe(row.emails_sent_count);
       expect(sumOf(steps, 'replies')).toBe(row.reply_count);
       expect(sumOf(steps, 'clicks')).toBe(row.link_click_count);
     }
   });
 
-  it('some campaigns have a step:null row; include_opportunities_count adds the extra fields', async () => {
+  it('mode instantlyStepBase 0 numbers the first step 0 and the last N - 1, the same counts otherwise', async () => {
+    const zero = await startSimulator('instantly', { referenceDate: REFERENCE_DATE, instantlyStepBase: 0, accounts: [{ label: 'Acme', apiKey: ACME, seed: 11, campaigns: 57 }] });
+    try {
+      const rows = (await get(sim, '/api/v2/campaigns/analytics', bearer(ACME))).json();
+      for (const row of rows.slice(0, 5)) {
+        const path = `/api/v2/campaigns/analytics/steps?campaign_id=${row.campaign_id}`;
+        const oneBased = (await get(sim, path, bearer(ACME))).json();
+        const zeroBased = (await get(zero, path, bearer(ACME))).json();
+        expect(zeroBased).toEqual(
+          oneBased.map((step: Json) => (step.step === null || step.step === 'null' ? step : { ...step, step: String(Number(step.step) - 1) })),
+        );
+      }
+    } finally {
+      await zero.close();
+    }
+  });
+
+  it('unattributed replies come in a row whose step is JSON null for some campaigns and the string "null" for others', async () => {
+    const rows = (await get(sim, '/api/v2/campaigns/analytics', bearer(INITECH))).json();
+    const unplaced: Json[] = [];
+    for (const row of rows.slice(0, 60)) {
+      const steps = (await get(sim, `/api/v2/campaigns/analytics/steps?campaign_id=${row.campaign_id}`, bearer(INITECH))).json();
+      unplaced.push(...steps.filter((step: Json) => step.step === null || step.step === 'null'));
+    }
+    expect(unplaced.some((step) => step.step === null && step.variant === null)).toBe(true);
+    expect(unplaced.some((step) => step.step === 'null' && step.variant === 'null')).toBe(true);
+    expect(unplaced.every((step) => step.sent === 0 && step.replies > 0)).toBe(true);
+  });
+
+  it('some campaigns have an unplaced row; include_opportunities_count adds the extra fields', async () => {
     const all = (await get(sim, '/api/v2/campaigns/analytics/steps', bearer(ACME))).json();
-    expect(all[all.length - 1]).toMatchObject({ step: null, variant: null, sent: 0 });
+    const last = all[all.length - 1];
+    expect(last.step === null || last.step === 'null').toBe(true);
+    expect(last).toMatchObject({ sent: 0 });
     const withOpps = (await get(sim, '/api/v2/campaigns/analytics/steps?include_opportunities_count=true', bearer(ACME))).json();
     for (const field of ['opportunities', 'unique_opportunities', 'meetings_booked', 'won']) expect(withOpps[0]).toHaveProperty(field);
     const rows = (await get(sim, '/api/v2/campaigns/analytics', bearer(ACME))).json();

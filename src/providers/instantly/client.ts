@@ -12,7 +12,8 @@
  *   `GET /api/v2/campaigns/analytics` (https://developer.instantly.ai/api-reference/campaign/get-campaign-analytics).
  *   `ids` restricts it, as a repeated parameter (`?ids=a&ids=b`). A campaign is absent from the reply
  *   until it has sent (starter-kit `docs/api/analytics.md`).
- * - campaign list: `GET /api/v2/campaigns?limit=100&starting_after=<cursor>`
+ * - campaign list: `GET /api/v2/campaigns?limit=100&starting_after=<cursor>` (100 is the spec's maximum;
+ *   client code saw a larger `limit` answer empty `items`)
  *   (https://developer.instantly.ai/api-reference/campaign/list-campaign), walked in parallel with the
  *   analytics call. It supplies `createdAt` (`timestamp_created`) and the campaigns the analytics reply
  *   leaves out (drafts), which are kept with every metric null. Paging: the last page with data can
@@ -21,7 +22,10 @@
  *   `maxPages`.
  * - with `campaignIds` the list is NOT walked: it has no id filter, so filling `createdAt` for a few
  *   campaigns would cost up to `maxPages` calls. Those records have `createdAt: null`, and asked-for
- *   ids missing from the analytics reply get a `campaign_not_found` warning.
+ *   ids missing from the analytics reply get a `campaign_not_found` warning. Ids are `format: uuid`
+ *   in the spec and one that is not would make Instantly answer 400 for the whole call: such ids are
+ *   never sent, they are dropped with a `campaign_not_found` warning naming them (the gateway
+ *   already answers 400 for them; this is defence in depth).
  * - dates: `start_date`/`end_date` forwarded as `YYYY-MM-DD` to analytics, steps and daily. The spec
  *   says date-only values are UTC midnight; whether `end_date` is inclusive is undocumented.
  * - steps/daily (`include`): one call per campaign, bounded by `concurrency`, with `campaign_id=`
@@ -29,19 +33,30 @@
  *   https://developer.instantly.ai/api-reference/campaign/get-campaign-steps-analytics and
  *   https://developer.instantly.ai/api-reference/campaign/get-daily-campaign-analytics.
  *   A 404 on one of them leaves that campaign's steps/daily null with a `partial_detail` warning;
- *   any other failure fails the source.
+ *   any other failure fails the source. Steps rows with `step` null or "null" are skipped and counted
+ *   (`skipped_rows`); the step base comes from the campaign's sequence (see `instantlyStepBaseEvidence`
+ *   in map.ts), read from the list items' `sequences[0].steps` only when steps are asked for.
  * - limits: 100 requests/s and 6,000/min per workspace, shared by every key
  *   (https://developer.instantly.ai/getting-started/rate-limit); enforced outside the provider.
  * - errors: `{statusCode, error, message}`; a 400 on the analytics endpoints is just `{message}`;
  *   402 "Workspace does not have an active paid plan".
+ * - probe: the list walk alone (no analytics, no per-campaign call).
  */
 import type { z } from 'zod';
 import { isProviderError } from '../../errors';
 import type { HttpClient } from '../../http/client';
-import type { CampaignAnalytics, DailyStats, StepStats } from '../../schema/campaign';
-import { DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, RecordValidator, mapBounded, parseEnvelope, toIsoOrNull, walkCursor } from '../shared';
-import type { AnalyticsQuery, ProviderConnection, ProviderResult, SourceWarning } from '../types';
-import { mapInstantlyCampaign, mapInstantlyDaily, mapInstantlyListedCampaign, mapInstantlySteps } from './map';
+import type { CampaignAnalytics } from '../../schema/campaign';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, FieldIssues, RecordValidator, isJsonObject, mapBounded, parseEnvelope, walkCursor } from '../shared';
+import type { AnalyticsQuery, ProbeResult, ProviderConnection, ProviderResult, SourceWarning } from '../types';
+import {
+  instantlyFetchStepBase,
+  instantlyStepBase,
+  instantlyStepBaseEvidence,
+  mapInstantlyCampaign,
+  type InstantlyCampaignIdentity,
+  type InstantlyCampaignSource,
+  type StepBase,
+} from './map';
 import {
   InstantlyAnalyticsEnvelopeSchema,
   InstantlyCampaignAnalyticsSchema,
@@ -51,17 +66,26 @@ import {
   InstantlyRowsEnvelopeSchema,
   InstantlyStepRowSchema,
   type InstantlyCampaign,
-  type InstantlyCampaignAnalytics,
+  type InstantlyDailyRow,
+  type InstantlyStepRow,
 } from './schema';
 
 export const INSTANTLY_ANALYTICS_PATH = '/api/v2/campaigns/analytics';
 export const INSTANTLY_CAMPAIGNS_PATH = '/api/v2/campaigns';
 export const INSTANTLY_STEPS_PATH = '/api/v2/campaigns/analytics/steps';
 export const INSTANTLY_DAILY_PATH = '/api/v2/campaigns/analytics/daily';
-/** The campaign list's largest `limit` (spec: integer 1–100). */
+/** The campaign list's largest `limit` (spec: integer 1–100; more has been seen to answer empty `items`). */
 export const INSTANTLY_LIST_PAGE_SIZE = 100;
-/** How many missing ids a `campaign_not_found` warning names before it only counts. */
+/** How many ids a warning names before it only counts. */
 const MAX_IDS_IN_WARNING = 10;
+
+/** Campaign ids are UUIDs (`format: uuid` in the v2 spec); anything else makes the vendor answer 400 for the whole call. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` can be an Instantly campaign id (syntax only). */
+export function isInstantlyCampaignId(id: string): boolean {
+  return UUID.test(id);
+}
 
 /** The header an admin-workspace key names the sub-workspace it acts on with. */
 export const INSTANTLY_AS_WORKSPACE_HEADER = 'x-as-workspace';
@@ -73,10 +97,36 @@ export function instantlyHeaders(connection: Pick<ProviderConnection, 'apiKey' |
   return headers;
 }
 
+/** The distinct asked-for ids, split into the ones that can be sent and the ones that cannot. */
+function splitIds(ids: readonly string[]): { valid: string[]; invalid: string[] } {
+  const valid: string[] = [];
+  const invalid: string[] = [];
+  for (const id of new Set(ids)) (isInstantlyCampaignId(id) ? valid : invalid).push(id);
+  return { valid, invalid };
+}
+
+/**
+ * Upper bound of upstream calls (retries not counted) one fetch makes for `campaigns` campaigns:
+ * the analytics call; without `campaignIds`, the list pages (full pages plus the possibly empty
+ * last one); and one steps and/or one daily call per campaign. With `campaignIds` the list is
+ * skipped and at most one record per distinct valid id comes back, so those ids bound the fan-out
+ * (ids that are not UUIDs are never sent).
+ */
+export function estimateInstantlyCalls(campaigns: number, query: Pick<AnalyticsQuery, 'include' | 'campaignIds'>): number {
+  const perCampaign = (query.include.steps ? 1 : 0) + (query.include.daily ? 1 : 0);
+  if (query.campaignIds) {
+    const ids = splitIds(query.campaignIds).valid.length;
+    return ids === 0 ? 0 : 1 + ids * perCampaign;
+  }
+  const count = Math.max(0, Math.ceil(campaigns));
+  const listPages = Math.ceil(count / INSTANTLY_LIST_PAGE_SIZE) + 1;
+  return 1 + listPages + count * perCampaign;
+}
+
 interface CallContext {
   http: HttpClient;
   headers: Record<string, string>;
-  signal: AbortSignal;
+  signal: AbortSignal | undefined;
   deadlineMs: number | undefined;
   startDate: string | undefined;
   endDate: string | undefined;
@@ -93,20 +143,40 @@ async function fetchAnalyticsItems(ctx: CallContext, ids: readonly string[] | un
   return parseEnvelope('instantly', InstantlyAnalyticsEnvelopeSchema, response.data, 'campaigns/analytics reply');
 }
 
+/**
+ * How many steps a list item's sequence has: `sequences[0].steps.length` (the spec: "only the first
+ * element is used"); null when the item carries no such array.
+ */
+export function instantlySequenceSteps(item: unknown): number | null {
+  if (!isJsonObject(item) || !Array.isArray(item.sequences)) return null;
+  const first: unknown = item.sequences[0];
+  return isJsonObject(first) && Array.isArray(first.steps) ? first.steps.length : null;
+}
+
 interface ListedCampaign {
   campaign: InstantlyCampaign;
+  /** Steps in its sequence (read only when steps are asked for), else null. */
+  sequenceSteps: number | null;
   /** The item as it came, kept only for `include=raw`. */
   raw: unknown;
+}
+
+interface WalkOptions {
+  maxPages: number;
+  keepRaw: boolean;
+  readSequence: boolean;
 }
 
 /**
  * The campaign list, each item validated as its page arrives (bad ones counted by `validator` at
  * `campaigns.<n>`): only the few fields read are held across the walk's pages, not 20,000 whole
- * vendor objects, which the garbage collector would otherwise copy from page to page (issue 6).
+ * vendor objects, which the garbage collector would otherwise copy from page to page. `pages`
+ * counts the calls made.
  */
-async function walkCampaignList(ctx: CallContext, maxPages: number, validator: RecordValidator, keepRaw: boolean): Promise<ListedCampaign[]> {
+async function walkCampaignList(ctx: CallContext, options: WalkOptions, validator: RecordValidator, pages: { calls: number }): Promise<ListedCampaign[]> {
   let seen = 0;
-  return walkCursor('instantly', maxPages, async (cursor) => {
+  return walkCursor('instantly', options.maxPages, async (cursor) => {
+    pages.calls += 1;
     const response = await ctx.http.getJson({
       path: INSTANTLY_CAMPAIGNS_PATH,
       query: { limit: INSTANTLY_LIST_PAGE_SIZE, starting_after: cursor },
@@ -121,11 +191,20 @@ async function walkCampaignList(ctx: CallContext, maxPages: number, validator: R
     for (const item of page.items) {
       const campaign = validator.parse(InstantlyCampaignSchema, item, `campaigns.${seen}`);
       seen += 1;
-      if (campaign) items.push({ campaign, raw: keepRaw ? item : undefined });
+      if (campaign) {
+        items.push({ campaign, sequenceSteps: options.readSequence ? instantlySequenceSteps(item) : null, raw: options.keepRaw ? item : undefined });
+      }
     }
     // An empty page ends the walk even when it carries a cursor (Instantly's documented last page).
     return { items, next: page.items.length === 0 ? undefined : next };
   });
+}
+
+/** The listed campaigns by id; a campaign created during the walk can show up on two pages: the first sighting is kept. */
+function byId(items: readonly ListedCampaign[]): Map<string, ListedCampaign> {
+  const listed = new Map<string, ListedCampaign>();
+  for (const item of items) if (!listed.has(item.campaign.id)) listed.set(item.campaign.id, item);
+  return listed;
 }
 
 /** The rows of one per-campaign steps/daily reply, or null when Instantly answers 404 for it. */
@@ -147,9 +226,13 @@ async function fetchCampaignRows(ctx: CallContext, path: string, campaignId: str
   return parseEnvelope('instantly', InstantlyRowsEnvelopeSchema, data, `${what} reply for campaign ${campaignId}`);
 }
 
-type Entry =
-  | { kind: 'analytics'; id: string; record: InstantlyCampaignAnalytics; raw: unknown }
-  | { kind: 'listed'; id: string; campaign: InstantlyCampaign; raw: unknown };
+interface Entry {
+  id: string;
+  identity: InstantlyCampaignIdentity;
+  /** Steps in its sequence, from its list item; null when unknown. */
+  sequenceSteps: number | null;
+  raw: unknown;
+}
 
 type DetailKind = 'steps' | 'daily';
 
@@ -166,24 +249,33 @@ function parseRows<S extends z.ZodType>(validator: RecordValidator, schema: S, r
   });
 }
 
+function idList(ids: readonly string[]): string {
+  const named = ids.slice(0, MAX_IDS_IN_WARNING).join(', ');
+  const more = ids.length > MAX_IDS_IN_WARNING ? ` and ${ids.length - MAX_IDS_IN_WARNING} more` : '';
+  return `${named}${more}`;
+}
+
 function notFoundWarning(missing: readonly string[]): SourceWarning {
-  const named = missing.slice(0, MAX_IDS_IN_WARNING).join(', ');
-  const more = missing.length > MAX_IDS_IN_WARNING ? ` and ${missing.length - MAX_IDS_IN_WARNING} more` : '';
   return {
     code: 'campaign_not_found',
-    message: `${missing.length} requested campaign id(s) are not in Instantly's analytics reply (unknown, or not sent yet): ${named}${more}`,
+    message: `${missing.length} requested campaign id(s) are not in Instantly's analytics reply (unknown, or not sent yet): ${idList(missing)}`,
     count: missing.length,
   };
 }
 
-export async function fetchInstantlyAnalytics(
-  connection: ProviderConnection,
-  query: AnalyticsQuery,
-  http: HttpClient,
-): Promise<ProviderResult> {
-  const wantedIds = query.campaignIds ? [...new Set(query.campaignIds)] : undefined;
-  // An explicit empty id list asks for nothing; without `ids` Instantly would answer with everything.
-  if (wantedIds !== undefined && wantedIds.length === 0) return { records: [], warnings: [] };
+function notUuidWarning(invalid: readonly string[]): SourceWarning {
+  return {
+    code: 'campaign_not_found',
+    message: `${invalid.length} requested campaign id(s) are not Instantly campaign ids (UUIDs) and were not sent: ${idList(invalid)}`,
+    count: invalid.length,
+  };
+}
+
+export async function fetchInstantlyAnalytics(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient): Promise<ProviderResult> {
+  const ids = query.campaignIds ? splitIds(query.campaignIds) : undefined;
+  const idWarnings = ids && ids.invalid.length > 0 ? [notUuidWarning(ids.invalid)] : [];
+  // An id list with nothing sendable asks for nothing; without `ids` Instantly would answer with everything.
+  if (ids !== undefined && ids.valid.length === 0) return { records: [], warnings: idWarnings };
 
   // One failure (say a 401 on the analytics call) cancels the sibling calls still running, so a
   // rejected key does not keep walking the campaign list.
@@ -197,32 +289,25 @@ export async function fetchInstantlyAnalytics(
     endDate: query.endDate,
   };
   try {
-    return await fetchAll(connection, query, ctx, wantedIds);
+    const result = await fetchAll(connection, query, ctx, ids?.valid);
+    return { records: result.records, warnings: [...idWarnings, ...result.warnings] };
   } catch (error) {
     siblings.abort();
     throw error;
   }
 }
 
-async function fetchAll(
-  connection: ProviderConnection,
-  query: AnalyticsQuery,
-  ctx: CallContext,
-  wantedIds: readonly string[] | undefined,
-): Promise<ProviderResult> {
+async function fetchAll(connection: ProviderConnection, query: AnalyticsQuery, ctx: CallContext, wantedIds: readonly string[] | undefined): Promise<ProviderResult> {
   // The list is validated during its walk, before the analytics records below, so the first
   // failing path a warning names does not depend on which call answered first.
   const validator = new RecordValidator();
+  const issues = new FieldIssues();
+  const walk: WalkOptions = { maxPages: connection.maxPages ?? DEFAULT_MAX_PAGES, keepRaw: query.include.raw, readSequence: query.include.steps };
   const [analyticsItems, listItems] = await Promise.all([
     fetchAnalyticsItems(ctx, wantedIds),
-    wantedIds === undefined ? walkCampaignList(ctx, connection.maxPages ?? DEFAULT_MAX_PAGES, validator, query.include.raw) : Promise.resolve([]),
+    wantedIds === undefined ? walkCampaignList(ctx, walk, validator, { calls: 0 }) : Promise.resolve([]),
   ]);
-
-  const listed = new Map<string, ListedCampaign>();
-  for (const item of listItems) {
-    // A campaign created during the walk can show up on two pages: the first sighting is kept.
-    if (!listed.has(item.campaign.id)) listed.set(item.campaign.id, item);
-  }
+  const listed = byId(listItems);
 
   const wanted = wantedIds ? new Set(wantedIds) : undefined;
   const entries: Entry[] = [];
@@ -237,51 +322,55 @@ async function fetchAll(
       continue;
     }
     inAnalytics.add(record.campaign_id);
-    entries.push({ kind: 'analytics', id: record.campaign_id, record, raw: item });
+    const found = listed.get(record.campaign_id);
+    entries.push({
+      id: record.campaign_id,
+      identity: { analytics: record, listed: found?.campaign ?? null },
+      sequenceSteps: found?.sequenceSteps ?? null,
+      raw: item,
+    });
   }
-  for (const [id, { campaign, raw }] of listed) {
-    if (!inAnalytics.has(id)) entries.push({ kind: 'listed', id, campaign, raw });
+  // Campaigns without an analytics record (not sent yet) are still listed, with every metric null.
+  for (const [id, item] of listed) {
+    if (!inAnalytics.has(id)) entries.push({ id, identity: { analytics: null, listed: item.campaign }, sequenceSteps: item.sequenceSteps, raw: item.raw });
   }
 
-  const kinds: DetailKind[] = [];
-  if (query.include.steps) kinds.push('steps');
-  if (query.include.daily) kinds.push('daily');
-  const tasks: DetailTask[] = entries.flatMap((entry) => kinds.map((kind) => ({ id: entry.id, kind })));
-  const replies = await mapBounded(tasks, connection.concurrency ?? DEFAULT_CONCURRENCY, (task) =>
-    task.kind === 'steps'
-      ? fetchCampaignRows(ctx, INSTANTLY_STEPS_PATH, task.id, 'steps analytics')
-      : fetchCampaignRows(ctx, INSTANTLY_DAILY_PATH, task.id, 'daily analytics'),
-  );
-  const stepReplies = new Map<string, unknown[] | null>();
-  const dailyReplies = new Map<string, unknown[] | null>();
-  tasks.forEach((task, index) => (task.kind === 'steps' ? stepReplies : dailyReplies).set(task.id, replies[index] ?? null));
+  const details = await fetchDetails(connection, query, ctx, entries);
 
   // Rows are validated in campaign order (not completion order) so the warning path is stable.
   let missingDetails = 0;
-  function detailOf<T>(byId: ReadonlyMap<string, unknown[] | null>, id: string, map: (rows: unknown[]) => T[]): T[] | null {
-    const rows = byId.get(id);
+  function rowsOf<T>(byEntry: ReadonlyMap<string, unknown[] | null>, id: string, schema: z.ZodType<T>, where: string): T[] | null {
+    const rows = byEntry.get(id);
     if (rows === undefined) return null; // not asked for
     if (rows === null) {
       missingDetails += 1;
       return null;
     }
-    return map(rows);
+    return parseRows(validator, schema, rows, `${where}.${id}`);
   }
+  const stepRows = entries.map((entry) => rowsOf<InstantlyStepRow>(details.steps, entry.id, InstantlyStepRowSchema, 'steps'));
+  const dailyRows = entries.map((entry) => rowsOf<InstantlyDailyRow>(details.daily, entry.id, InstantlyDailyRowSchema, 'daily'));
 
-  const records: CampaignAnalytics[] = entries.map((entry) => {
-    const steps: StepStats[] | null = detailOf(stepReplies, entry.id, (rows) =>
-      mapInstantlySteps(parseRows(validator, InstantlyStepRowSchema, rows, `steps.${entry.id}`)),
-    );
-    const daily: DailyStats[] | null = detailOf(dailyReplies, entry.id, (rows) =>
-      mapInstantlyDaily(parseRows(validator, InstantlyDailyRowSchema, rows, `daily.${entry.id}`)),
-    );
-    const extras = { steps, daily, raw: entry.raw, includeRaw: query.include.raw };
-    return entry.kind === 'analytics'
-      ? mapInstantlyCampaign(connection, entry.record, { ...extras, createdAt: toIsoOrNull(listed.get(entry.id)?.campaign.timestamp_created) })
-      : mapInstantlyListedCampaign(connection, entry.campaign, extras);
+  // The step base: each campaign's own evidence (its rows against its sequence), else what the
+  // campaigns of this fetch that proved one agree on, else 1 (map.ts states the rule).
+  const evidence = entries.map((entry, index): StepBase | null => {
+    const rows = stepRows[index];
+    return rows ? instantlyStepBaseEvidence(rows, entry.sequenceSteps) : null;
+  });
+  const fetchBase = instantlyFetchStepBase(evidence);
+
+  const records: CampaignAnalytics[] = entries.map((entry, index) => {
+    const rows = stepRows[index] ?? null;
+    const source: InstantlyCampaignSource = {
+      ...entry.identity,
+      steps: rows === null ? null : { rows, base: instantlyStepBase(evidence[index] ?? null, fetchBase) },
+      daily: dailyRows[index] ?? null,
+      raw: entry.raw,
+    };
+    return mapInstantlyCampaign(connection, source, query.include, issues);
   });
 
-  const warnings: SourceWarning[] = validator.warnings();
+  const warnings: SourceWarning[] = [...validator.warnings(), ...issues.warnings()];
   if (missingDetails > 0) {
     warnings.push({
       code: 'partial_detail',
@@ -294,4 +383,39 @@ async function fetchAll(
     if (missing.length > 0) warnings.push(notFoundWarning(missing));
   }
   return { records, warnings };
+}
+
+/** One steps and/or one daily call per campaign (as `include` asks), bounded by `concurrency`; replies by campaign id. */
+async function fetchDetails(
+  connection: ProviderConnection,
+  query: AnalyticsQuery,
+  ctx: CallContext,
+  entries: readonly Entry[],
+): Promise<{ steps: Map<string, unknown[] | null>; daily: Map<string, unknown[] | null> }> {
+  const kinds: DetailKind[] = [];
+  if (query.include.steps) kinds.push('steps');
+  if (query.include.daily) kinds.push('daily');
+  const tasks: DetailTask[] = entries.flatMap((entry) => kinds.map((kind) => ({ id: entry.id, kind })));
+  const replies = await mapBounded(tasks, connection.concurrency ?? DEFAULT_CONCURRENCY, (task) =>
+    task.kind === 'steps'
+      ? fetchCampaignRows(ctx, INSTANTLY_STEPS_PATH, task.id, 'steps analytics')
+      : fetchCampaignRows(ctx, INSTANTLY_DAILY_PATH, task.id, 'daily analytics'),
+  );
+  const steps = new Map<string, unknown[] | null>();
+  const daily = new Map<string, unknown[] | null>();
+  tasks.forEach((task, index) => (task.kind === 'steps' ? steps : daily).set(task.id, replies[index] ?? null));
+  return { steps, daily };
+}
+
+/**
+ * The probe: the campaign list walk alone (`limit=100` pages), which proves the key (and the
+ * sub-workspace, with `x-as-workspace`) and the host, and counts the campaigns. No analytics call,
+ * no per-campaign call.
+ */
+export async function probeInstantly(connection: ProviderConnection, http: HttpClient, signal?: AbortSignal): Promise<ProbeResult> {
+  const ctx: CallContext = { http, headers: instantlyHeaders(connection), signal, deadlineMs: undefined, startDate: undefined, endDate: undefined };
+  const validator = new RecordValidator();
+  const pages = { calls: 0 };
+  const items = await walkCampaignList(ctx, { maxPages: connection.maxPages ?? DEFAULT_MAX_PAGES, keepRaw: false, readSequence: false }, validator, pages);
+  return { campaigns: byId(items).size, calls: pages.calls, warnings: validator.warnings() };
 }

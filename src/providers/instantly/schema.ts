@@ -3,57 +3,63 @@
  * (https://api.instantly.ai/openapi/api_v2.json) and its reference pages under
  * https://developer.instantly.ai/api-reference/campaign/.
  *
- * Only the fields the gateway reads are declared; extra fields are ignored. Records are tolerant:
- * every count may be missing, null or a numeric string (the spec says integer, but a string costs
- * nothing to accept), and only the identity fields (id, name) make a record invalid.
+ * Only the fields the gateway reads are declared; extra fields are ignored. Only identity fields
+ * make a record invalid (`invalid_records`): a campaign's id and name, a steps row's `step`, a daily
+ * row's `date`. Counts, statuses and timestamps are `unknown` here: the mapper reads them with
+ * `readCount`/`readIso`, so a present but unreadable value is a null field counted in an
+ * `invalid_fields` warning, never a lost campaign and never a quiet null.
  */
 import { z } from 'zod';
 
-/** A count: number, numeric string, null or missing. `toCount` turns anything non-numeric into null. */
-const count = z.union([z.number(), z.string()]).nullish();
+/** A count, status or timestamp: read (and judged) by the mapper. */
+const loose = z.unknown().optional();
 
 /** Campaign ids are UUID strings; a number is accepted and normalized to a string. */
 const campaignId = z.union([z.string().trim().min(1), z.number().int()]).transform(String);
 
-/** Numeric status enum (-99, -2, -1, 0..4); a string form ("1") is tolerated. */
-const status = z.union([z.number(), z.string()]).nullish();
-
 /**
  * One element of `GET /api/v2/campaigns/analytics`
- * (https://developer.instantly.ai/api-reference/campaign/get-campaign-analytics).
+ * (https://developer.instantly.ai/api-reference/campaign/get-campaign-analytics). The spec marks
+ * the `*_unique` fields optional, and recorded live replies lack them.
  */
 export const InstantlyCampaignAnalyticsSchema = z.object({
   campaign_id: campaignId,
   campaign_name: z.string(),
-  campaign_status: status,
-  leads_count: count,
-  contacted_count: count,
-  emails_sent_count: count,
-  open_count: count,
-  open_count_unique: count,
-  reply_count: count,
+  /** Numeric enum (-99, -2, -1, 0..4); a string form ("1") is tolerated. */
+  campaign_status: loose,
+  leads_count: loose,
+  contacted_count: loose,
+  emails_sent_count: loose,
+  open_count: loose,
+  open_count_unique: loose,
+  reply_count: loose,
   /** First reply per lead, automatic replies excluded (the spec's own words). */
-  reply_count_unique: count,
-  link_click_count: count,
-  link_click_count_unique: count,
-  bounced_count: count,
-  unsubscribed_count: count,
-  completed_count: count,
-  total_opportunities: count,
-  total_opportunity_value: count,
+  reply_count_unique: loose,
+  link_click_count: loose,
+  link_click_count_unique: loose,
+  bounced_count: loose,
+  unsubscribed_count: loose,
+  completed_count: loose,
+  total_opportunities: loose,
+  total_opportunity_value: loose,
 });
 export type InstantlyCampaignAnalytics = z.infer<typeof InstantlyCampaignAnalyticsSchema>;
 
 /** The analytics reply is a bare JSON array; records are validated one by one afterwards. */
 export const InstantlyAnalyticsEnvelopeSchema = z.array(z.unknown());
 
-/** One `Campaign` of `GET /api/v2/campaigns` (https://developer.instantly.ai/api-reference/campaign/list-campaign). */
+/**
+ * One `Campaign` of `GET /api/v2/campaigns` (https://developer.instantly.ai/api-reference/campaign/list-campaign).
+ * `sequences` is deliberately not declared: it holds every email's copy, and a parsed item is kept
+ * for the whole walk. The client reads `sequences[0].steps.length` from the item as it arrives
+ * (`instantlySequenceSteps`), and only when steps are asked for.
+ */
 export const InstantlyCampaignSchema = z.object({
   id: campaignId,
   name: z.string(),
-  status: status,
+  status: loose,
   /** ISO timestamp (the spec marks it required; tolerated missing). */
-  timestamp_created: z.string().nullish(),
+  timestamp_created: loose,
 });
 export type InstantlyCampaign = z.infer<typeof InstantlyCampaignSchema>;
 
@@ -66,8 +72,13 @@ export const InstantlyCampaignPageSchema = z.object({
   next_starting_after: z.union([z.string(), z.number()]).nullish(),
 });
 
-/** A step number: the spec says `string | null` ("1"); a plain integer is tolerated. */
-const stepNumber = z.union([z.string().trim().regex(/^\d+$/, 'expected a step number'), z.number().int().nonnegative()]).nullish();
+/**
+ * A step number: the spec says `string | null` ("1"); a plain integer is tolerated, and so is the
+ * string "null" that client code has seen (a row the vendor could not place, like `null`).
+ */
+const stepNumber = z
+  .union([z.literal('null'), z.string().trim().regex(/^\d+$/, 'expected a step number'), z.number().int().nonnegative()])
+  .nullish();
 
 /**
  * One row of `GET /api/v2/campaigns/analytics/steps`
@@ -76,14 +87,14 @@ const stepNumber = z.union([z.string().trim().regex(/^\d+$/, 'expected a step nu
  */
 export const InstantlyStepRowSchema = z.object({
   step: stepNumber,
-  variant: z.union([z.string(), z.number().int().nonnegative()]).nullish(),
-  sent: count,
-  opened: count,
-  unique_opened: count,
-  replies: count,
-  unique_replies: count,
-  clicks: count,
-  unique_clicks: count,
+  variant: loose,
+  sent: loose,
+  opened: loose,
+  unique_opened: loose,
+  replies: loose,
+  unique_replies: loose,
+  clicks: loose,
+  unique_clicks: loose,
 });
 export type InstantlyStepRow = z.infer<typeof InstantlyStepRowSchema>;
 
@@ -94,15 +105,15 @@ export type InstantlyStepRow = z.infer<typeof InstantlyStepRowSchema>;
  */
 export const InstantlyDailyRowSchema = z.object({
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}(?:$|T)/, 'expected YYYY-MM-DD'),
-  sent: count,
-  opened: count,
-  unique_opened: count,
-  replies: count,
-  unique_replies: count,
-  clicks: count,
-  unique_clicks: count,
-  opportunities: count,
-  unique_opportunities: count,
+  sent: loose,
+  opened: loose,
+  unique_opened: loose,
+  replies: loose,
+  unique_replies: loose,
+  clicks: loose,
+  unique_clicks: loose,
+  opportunities: loose,
+  unique_opportunities: loose,
 });
 export type InstantlyDailyRow = z.infer<typeof InstantlyDailyRowSchema>;
 

@@ -70,3 +70,37 @@ export function documentedRecord(createdAt: string | null): CampaignAnalytics {
     leadStatus: null,
   };
 }
+
+/** The fixtures documented.test.ts maps (client.test.ts checks that every fixture is used somewhere). */
+export const DOCUMENTED_FIXTURES = ['analytics-documented', 'campaigns-documented', 'steps-documented', 'daily-documented'] as const;
+
+/** A campaign-list item of the spec's shape whose sequence has `steps` steps of one variant each. */
+export function listItem(id: string, name: string, steps: number): Record<string, unknown> {
+  return {
+    id,
+    name,
+    status: 1,
+    campaign_schedule: { schedules: [] },
+    sequences: [{ steps: Array.from({ length: steps }, (_, i) => ({ type: 'email', delay: 2, variants: [{ subject: `Step ${i}`, body: 'Hi' }] })) }],
+    timestamp_created: '2026-08-01T00:00:00.000Z',
+    timestamp_updated: '2026-08-01T00:00:00.000Z',
+  };
+}
+
+/** An analytics record with the spec's required fields, every count 1. */
+export function analyticsItem(id: string, name: string): Record<string, unknown> {
+  const counts = ['leads_count', 'contacted_count', 'emails_sent_count', 'new_leads_contacted_count', 'open_count', 'reply_count', 'link_click_count'];
+  const rest = ['bounced_count', 'unsubscribed_count', 'completed_count', 'total_opportunities', 'total_opportunity_value'];
+  return {
+    campaign_name: name,
+    campaign_id: id,
+    campaign_status: 1,
+    campaign_is_evergreen: false,
+    ...Object.fromEntries([...counts, ...rest].map((field) => [field, 1])),
+  };
+}
+
+/** A steps row of variant "0" with `sent` sends and nothing else. */
+export function stepRow(step: string | null, sent: number): Record<string, unknown> {
+  return { step, variant: '0', sent, opened: 0, unique_opened: 0, replies: 0, unique_replies: 0, clicks: 0, unique_clicks: 0 };
+}
