@@ -89,6 +89,15 @@ function toSourceError(error: unknown): SourceError {
   return { code: 'internal', message: 'unexpected error while fetching this source' };
 }
 
+/**
+ * A vendor's 400 for a query that carries the caller's own parameters (campaign ids, a date range)
+ * is taken as the caller's mistake: the gateway's own queries (every campaign, no dates) are what
+ * a connection is judged by. Ids a vendor cannot have never get this far (gateway.ts refuses them).
+ */
+function callersMistake(error: unknown, query: UpstreamQueryKey): boolean {
+  return isProviderError(error) && error.code === 'bad_request' && (query.campaignIds !== undefined || query.startDate !== undefined || query.endDate !== undefined);
+}
+
 class DeadlineReached extends Error {}
 
 /** A walk in flight, and the deadline of the request that started it. */
@@ -383,7 +392,7 @@ export class ConnectionRuntime {
       return this.deps.cache.set(key, { records: result.records, warnings: result.warnings, fetchedAt });
     } catch (caught) {
       const error = active.rateLimited ?? caught;
-      this.noteFailure(error, ticket);
+      this.noteFailure(error, ticket, query);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -391,8 +400,14 @@ export class ConnectionRuntime {
     }
   }
 
-  private noteFailure(error: unknown, ticket: BreakerTicket): void {
+  private noteFailure(error: unknown, ticket: BreakerTicket, query: UpstreamQueryKey): void {
     const code = isProviderError(error) ? error.code : 'internal';
+    if (callersMistake(error, query)) {
+      // The caller's ids or dates, not the connection: its health and breaker stay as they were.
+      this.breaker.neutral(ticket);
+      this.deps.logger.info('vendor refused the caller\'s parameters', { connection: this.connection.id, provider: this.connection.provider, code });
+      return;
+    }
     this.health.lastErrorAt = this.now();
     this.health.lastErrorCode = code;
     if (isProviderError(error) && (error.code === 'unauthorized' || error.code === 'forbidden')) {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { GatewayConfig, ResolvedClient, ResolvedConnection } from '../config';
-import { GatewayError } from '../errors';
+import { GatewayError, type ProblemFieldError } from '../errors';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsProvider } from '../providers/types';
@@ -64,6 +64,7 @@ export class Gateway {
   /** Serialized answer content per ETag (see answer-cache.ts). */
   readonly answers: AnswerCache;
   private readonly workspaces: Map<string, GatewayConfig['workspaces'][number]>;
+  private readonly connectionsById: Map<string, ResolvedConnection>;
   private readonly now: () => number;
 
   constructor(
@@ -72,6 +73,7 @@ export class Gateway {
   ) {
     this.now = deps.now ?? Date.now;
     this.workspaces = new Map(config.workspaces.map((w) => [w.id, w]));
+    this.connectionsById = new Map(config.connections.map((c) => [c.id, c]));
     const keyer = new CacheKeyer(deps.cacheKeySecret);
     // An eighth of the cache bound holds serialized answers, the rest is split over the providers.
     this.answers = new AnswerCache(Math.floor(config.cache.maxBytes / 8));
@@ -132,6 +134,30 @@ export class Gateway {
     return [workspaceId];
   }
 
+  /**
+   * A campaign key of one of the caller's connections whose vendor id that vendor cannot have (its
+   * provider's `isCampaignId`) is the caller's mistake: a 400 naming each such key, before any
+   * vendor call, so the vendor's own 400 never reaches the connection's health. Keys naming a
+   * connection the caller is not linked to are left alone (they match nothing), so the answer tells
+   * nothing about connections the caller cannot see.
+   */
+  private checkCampaignKeys(client: ResolvedClient, ids: readonly string[] | undefined): void {
+    if (!ids) return;
+    const errors: ProblemFieldError[] = [];
+    for (const key of ids) {
+      const at = key.indexOf(':');
+      const connection = this.connectionsById.get(key.slice(0, at));
+      if (!connection || !client.workspaces.includes(connection.workspace)) continue;
+      const vendorId = key.slice(at + 1);
+      if (!this.deps.providers[connection.provider].isCampaignId(vendorId)) {
+        errors.push({ parameter: 'ids', message: `${key}: "${vendorId}" cannot be a ${connection.provider} campaign id` });
+      }
+    }
+    if (errors.length > 0) {
+      throw new GatewayError(400, 'invalid_query', `invalid query: ids (${errors.length === 1 ? 'a campaign key' : `${errors.length} campaign keys`} whose vendor id its vendor cannot have)`, errors);
+    }
+  }
+
   private plan(workspaceIds: readonly string[], request: AnalyticsRequest): PlannedSource[] {
     let idsByConnection: Map<string, string[]> | undefined;
     if (request.ids) {
@@ -172,6 +198,7 @@ export class Gateway {
 
   async analytics(client: ResolvedClient, request: AnalyticsRequest, requestId: string): Promise<AnalyticsAnswer> {
     const workspaceIds = this.resolveWorkspaces(client, request.workspaceId);
+    this.checkCampaignKeys(client, request.ids);
     const planned = this.plan(workspaceIds, request);
 
     const costOf = (fresh: readonly boolean[]): number =>

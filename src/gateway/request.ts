@@ -1,18 +1,20 @@
 /**
- * Validation of `GET /v1/campaigns/analytics` query parameters (DESIGN.md section 2). Every problem
- * is collected (unknown, repeated and bad parameters alike) so one 400 names them all, and no vendor
- * is called for a request that fails here.
+ * Validation of `GET /v1/campaigns/analytics` query parameters (DESIGN.md section 2). Each
+ * parameter's rule is one zod schema, which `/openapi.json` states as it is; the rules across
+ * parameters (dates together, group_by only with JSON, fields=raw with include=raw, the cursor's
+ * query) follow. Every problem is collected (unknown, repeated and bad parameters alike) so one 400
+ * names them all, and no vendor is called for a request that fails here.
  */
 import { z } from 'zod';
 import { GatewayError, type ProblemFieldError } from '../errors';
-import { CAMPAIGN_STATUSES, PROVIDER_IDS, type CampaignStatus, type ProviderId } from '../schema/campaign';
+import { CAMPAIGN_STATUSES, CampaignStatusSchema, PROVIDER_IDS, ProviderIdSchema, type CampaignStatus, type ProviderId } from '../schema/campaign';
 import {
   CAMPAIGN_FIELDS,
   GROUP_BY_VALUES,
+  MAX_CURSOR_LENGTH,
   SORT_FIELDS,
   cursorBinding,
   decodeCursor,
-  type CampaignField,
   type ShapeRequest,
   type SortSpec,
 } from './shape';
@@ -22,7 +24,12 @@ export const MAX_RANGE_DAYS = 366;
 const INCLUDE_VALUES = ['steps', 'daily', 'raw'] as const;
 /** `<connection>:<vendor id>`; vendor ids are UUIDs, 24-hex, `campaign_…` or integers: no dots, slashes or spaces. */
 const CAMPAIGN_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}:[A-Za-z0-9_-]{1,128}$/;
+const WORKSPACE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** An integer as a caller writes it in a URL: no sign, no leading zero, no exponent. */
+const INTEGER_TEXT = /^(0|[1-9]\d{0,9})$/;
+const CURSOR_TEXT = /^[A-Za-z0-9_-]+$/;
+const DATE_MESSAGE = 'expected a date YYYY-MM-DD';
 export const MAX_LIMIT = 1000;
 export const OUTPUT_FORMATS = ['json', 'csv', 'ndjson'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -44,25 +51,126 @@ export interface AnalyticsRequest {
   shape?: ShapeRequest;
 }
 
-/** Parameter names and what they take, for the OpenAPI document and error messages. */
+/**
+ * One query parameter: what it takes (with the rules it follows together with other parameters),
+ * the zod schema its value must satisfy, and what a caller is told when it does not. The schema is
+ * both the check and what `/openapi.json` states for the parameter (server/openapi.ts).
+ */
+export interface QueryParameter<S extends z.ZodType = z.ZodType> {
+  description: string;
+  schema: S;
+  /** The text is a comma-separated list (items trimmed, duplicates dropped): OpenAPI `style: form, explode: false`. */
+  list?: true;
+  /** The text is a decimal integer. */
+  integer?: true;
+  /** The message of a 400 for a value the schema refuses (given the value as read). */
+  message: string | ((value: unknown) => string);
+}
+
+function parameter<S extends z.ZodType>(definition: QueryParameter<S>): QueryParameter<S> {
+  return definition;
+}
+
+const listOf = (values: readonly string[]): string => values.join(',');
+const SORT_VALUES = SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
+const dateRule = (other: string): string =>
+  `A day (UTC, YYYY-MM-DD), inclusive. Only together with ${other} (both or neither); start_date must not be after end_date and the range is at most ${MAX_RANGE_DAYS} days.`;
+
+/**
+ * The query parameters of `GET /v1/campaigns/analytics`, in the order errors are reported. Any other
+ * parameter, and any parameter given twice, is a 400.
+ */
 export const QUERY_PARAMETERS = {
-  workspace_id: 'a workspace id the key is linked to, or ALL; omitted = the key\'s default workspace',
-  providers: `comma list of ${PROVIDER_IDS.join(',')}`,
-  ids: `comma list of at most ${MAX_IDS} campaign keys (<connection>:<vendor id>)`,
-  status: `comma list of ${CAMPAIGN_STATUSES.join(',')}`,
-  start_date: 'YYYY-MM-DD (UTC), with end_date',
-  end_date: 'YYYY-MM-DD (UTC), with start_date; range at most 366 days',
-  include: `comma list of ${INCLUDE_VALUES.join(',')}`,
-  refresh: 'true: skip fresh cache entries',
-  require: 'all: answer 502 unless every source succeeded',
-  format: `${OUTPUT_FORMATS.join('|')}; wins over the Accept header (application/json, text/csv, application/x-ndjson)`,
-  limit: `page size 1..${MAX_LIMIT}; the JSON answer then has page.nextCursor`,
-  cursor: 'page.nextCursor of the previous page (same filters and sort)',
-  sort: `one of ${SORT_FIELDS.join(',')}; "-" prefix for descending; nulls last; ties by key`,
-  fields: `comma list of top-level campaign fields (${CAMPAIGN_FIELDS.join(',')}); key is always included`,
-  group_by: `${GROUP_BY_VALUES.join('|')}: adds groups [{key, totals}] to the JSON answer`,
-} as const;
+  workspace_id: parameter({
+    description: "A workspace id the key is linked to (another one is a 403), or ALL for every workspace the key is linked to. Omitted: the key's default workspace.",
+    schema: z.union([z.literal('ALL'), z.string().regex(WORKSPACE_ID)]),
+    message: 'expected a workspace id or ALL',
+  }),
+  providers: parameter({
+    description: 'Only these vendors (comma-separated).',
+    schema: z.array(ProviderIdSchema).min(1),
+    list: true,
+    message: `expected comma list of ${listOf(PROVIDER_IDS)}`,
+  }),
+  ids: parameter({
+    description:
+      `Only these campaigns: comma-separated campaign keys \`<connection>:<vendor id>\` (a campaign's \`key\`), at most ${MAX_IDS} once duplicates are dropped. ` +
+      "The vendor id must be one the connection's vendor can have: Instantly a UUID, SendKit 24 hex digits, Kakiyo up to 128 letters, digits, `_` or `-`, Seleqt up to 18 digits; " +
+      "a key of one of the caller's connections that breaks its vendor's rule is a 400 naming it, and no vendor is called. A key naming a connection outside the request's workspaces matches nothing.",
+    schema: z.array(z.string().regex(CAMPAIGN_KEY)).min(1).max(MAX_IDS),
+    list: true,
+    message: (value) => {
+      const items = Array.isArray(value) ? value : [];
+      if (items.includes('')) return 'expected a comma list of campaign keys';
+      if (items.length > MAX_IDS) return `at most ${MAX_IDS} campaign keys`;
+      // The position, not the text: a malformed id may hold anything, and is never echoed.
+      const position = items.findIndex((item) => typeof item !== 'string' || !CAMPAIGN_KEY.test(item)) + 1;
+      return `id ${position} is not a campaign key <connection>:<vendor id> (letters, digits, "_" and "-"; at most 64 and 128 characters)`;
+    },
+  }),
+  status: parameter({
+    description: 'Only campaigns with these normalized statuses (comma-separated).',
+    schema: z.array(CampaignStatusSchema).min(1),
+    list: true,
+    message: `expected comma list of ${listOf(CAMPAIGN_STATUSES)}`,
+  }),
+  start_date: parameter({ description: `First day of the metrics window. ${dateRule('end_date')}`, schema: z.iso.date(), message: DATE_MESSAGE }),
+  end_date: parameter({ description: `Last day of the metrics window. ${dateRule('start_date')}`, schema: z.iso.date(), message: DATE_MESSAGE }),
+  include: parameter({
+    description:
+      'Extra detail (comma-separated): steps (per sequence step), daily (a daily series), raw (the vendor records as sent; needed by fields=raw). ' +
+      'steps and daily cost upstream calls per campaign: a request whose fan-out would pass the configured cap is a 400 too_expensive.',
+    schema: z.array(z.enum(INCLUDE_VALUES)).min(1),
+    list: true,
+    message: `expected comma list of ${listOf(INCLUDE_VALUES)}`,
+  }),
+  refresh: parameter({ description: 'true: skip fresh cache entries and ask the vendors (as `Cache-Control: no-cache` does).', schema: z.enum(['true', 'false']), message: 'expected true or false' }),
+  require: parameter({ description: 'all: answer 502 unless every source succeeded.', schema: z.enum(['all']), message: 'expected all' }),
+  format: parameter({
+    description: 'Output format; wins over the Accept header (application/json, text/csv, application/x-ndjson). csv and ndjson cannot be combined with group_by.',
+    schema: z.enum(OUTPUT_FORMATS),
+    message: `expected ${OUTPUT_FORMATS.join(', ')}`,
+  }),
+  limit: parameter({
+    description: 'Page size; the JSON answer then has page.nextCursor (also in the X-Gateway-Next-Cursor and Link headers).',
+    schema: z.number().int().min(1).max(MAX_LIMIT),
+    integer: true,
+    message: `expected an integer 1..${MAX_LIMIT}`,
+  }),
+  cursor: parameter({
+    description: 'page.nextCursor of the previous page, unchanged; only with the same workspace_id, providers, ids, status, start_date, end_date and sort as the request that issued it (another query is a 400).',
+    schema: z.string().min(1).max(MAX_CURSOR_LENGTH).regex(CURSOR_TEXT),
+    message: 'not a cursor issued by this gateway (pass page.nextCursor unchanged)',
+  }),
+  sort: parameter({
+    description: 'One field, "-" prefix for descending; nulls last; ties by key. Default: workspace, provider, name, key.',
+    schema: z.enum(SORT_VALUES),
+    message: `expected one field of ${listOf(SORT_FIELDS)}, optionally prefixed with "-"`,
+  }),
+  fields: parameter({
+    description: 'Top-level campaign fields to return (comma-separated); key is always included. raw only together with include=raw.',
+    schema: z.array(z.enum(CAMPAIGN_FIELDS)).min(1),
+    list: true,
+    message: `expected a comma list of ${listOf(CAMPAIGN_FIELDS)}`,
+  }),
+  group_by: parameter({
+    description: 'Adds groups [{key, totals}] to the JSON answer. Not with format=csv or format=ndjson, nor with an Accept header that selects them.',
+    schema: z.enum(GROUP_BY_VALUES),
+    message: `expected ${GROUP_BY_VALUES.join(', ')}`,
+  }),
+};
 type ParameterName = keyof typeof QUERY_PARAMETERS;
+
+/** Rules across parameters, for the operation's description in `/openapi.json`. */
+export const QUERY_RULES: readonly string[] = [
+  'Unknown parameters and parameters given twice are a 400 (lists are comma-separated in one parameter).',
+  `start_date and end_date go together; start_date is not after end_date; the range is at most ${MAX_RANGE_DAYS} days.`,
+  'group_by cannot be combined with format=csv or format=ndjson (nor an Accept header that selects them).',
+  'fields=raw needs include=raw.',
+  'cursor only with the same workspace_id, providers, ids, status, start_date, end_date and sort as the request that issued it.',
+  "A campaign key in ids whose vendor id its connection's vendor cannot have is a 400 naming it.",
+  'A request whose upstream fan-out would pass the configured cap (include=steps/daily over many campaigns, workspace_id=ALL) is a 400 too_expensive.',
+];
 
 function isParameterName(name: string): name is ParameterName {
   return Object.prototype.hasOwnProperty.call(QUERY_PARAMETERS, name);
@@ -76,28 +184,11 @@ export function parseDate(text: string): number | undefined {
   return ms;
 }
 
-function commaList(text: string): string[] | undefined {
-  const items = text.split(',').map((item) => item.trim());
-  if (items.some((item) => item === '')) return undefined;
-  return [...new Set(items)];
-}
-
-function enumList<T extends string>(text: string, allowed: readonly T[]): T[] | undefined {
-  const items = commaList(text);
-  if (!items) return undefined;
-  const out: T[] = [];
-  for (const item of items) {
-    const found = allowed.find((value) => value === item);
-    if (found === undefined) return undefined;
-    out.push(found);
-  }
-  return out;
-}
-
-const WorkspaceIdSchema = z.union([z.literal('ALL'), z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)]);
-
-function oneOf<T extends string>(text: string, allowed: readonly T[]): T | undefined {
-  return allowed.find((value) => value === text);
+/** The value of a parameter's text as its schema reads it: a list, an integer, or the text. */
+function readText(definition: QueryParameter, text: string): unknown {
+  if (definition.list) return [...new Set(text.split(',').map((item) => item.trim()))];
+  if (definition.integer) return INTEGER_TEXT.test(text) ? Number(text) : text;
+  return text;
 }
 
 /**
@@ -107,14 +198,14 @@ function oneOf<T extends string>(text: string, allowed: readonly T[]): T | undef
  */
 export function parseAnalyticsQuery(raw: Readonly<Record<string, unknown>>, negotiated?: OutputFormat): AnalyticsRequest {
   const errors: ProblemFieldError[] = [];
-  const values = new Map<ParameterName, string>();
+  const texts = new Map<ParameterName, string>();
   for (const [name, value] of Object.entries(raw)) {
     if (!isParameterName(name)) {
       errors.push({ parameter: name.slice(0, 64), message: 'unknown parameter' });
     } else if (typeof value !== 'string') {
       errors.push({ parameter: name, message: 'repeated parameter (give it once; lists are comma-separated)' });
     } else {
-      values.set(name, value);
+      texts.set(name, value);
     }
   }
 
@@ -122,81 +213,54 @@ export function parseAnalyticsQuery(raw: Readonly<Record<string, unknown>>, nego
     errors.push({ parameter, message });
     return undefined;
   };
-  const list = <T extends string>(name: ParameterName, allowed: readonly T[]): T[] | undefined => {
-    const text = values.get(name);
+  /** The parameter's value when given and its schema accepts it; a 400 entry when not. */
+  const read = <S extends z.ZodType>(name: ParameterName, definition: QueryParameter<S>): z.output<S> | undefined => {
+    const text = texts.get(name);
     if (text === undefined) return undefined;
-    return enumList(text, allowed) ?? bad(name, `expected ${QUERY_PARAMETERS[name]}`);
+    const value = readText(definition, text);
+    const parsed = definition.schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    return bad(name, typeof definition.message === 'string' ? definition.message : definition.message(value));
   };
 
-  const workspaceText = values.get('workspace_id');
-  let workspaceId: string | undefined;
-  if (workspaceText !== undefined) {
-    workspaceId = WorkspaceIdSchema.safeParse(workspaceText).success ? workspaceText : bad('workspace_id', 'expected a workspace id or ALL');
-  }
+  const workspaceId = read('workspace_id', QUERY_PARAMETERS.workspace_id);
+  const providers = read('providers', QUERY_PARAMETERS.providers);
+  const statuses = read('status', QUERY_PARAMETERS.status);
+  const includeList = read('include', QUERY_PARAMETERS.include);
+  const ids = read('ids', QUERY_PARAMETERS.ids);
 
-  const providers = list('providers', PROVIDER_IDS);
-  const statuses = list('status', CAMPAIGN_STATUSES);
-  const includeList = list('include', INCLUDE_VALUES);
-
-  let ids: string[] | undefined;
-  const idsText = values.get('ids');
-  if (idsText !== undefined) {
-    const items = commaList(idsText);
-    if (!items) bad('ids', 'expected a comma list of campaign keys');
-    else if (items.length > MAX_IDS) bad('ids', `at most ${MAX_IDS} campaign keys`);
-    else if (items.some((item) => !CAMPAIGN_KEY.test(item))) bad('ids', 'each id must be a campaign key <connection>:<vendor id> (letters, digits, "_" and "-")');
-    else ids = items;
-  }
-
-  const startText = values.get('start_date');
-  const endText = values.get('end_date');
-  const start = startText === undefined ? undefined : (parseDate(startText) ?? bad('start_date', 'expected a date YYYY-MM-DD'));
-  const end = endText === undefined ? undefined : (parseDate(endText) ?? bad('end_date', 'expected a date YYYY-MM-DD'));
-  if ((startText === undefined) !== (endText === undefined)) {
-    bad(startText === undefined ? 'start_date' : 'end_date', 'start_date and end_date go together');
+  const startText = read('start_date', QUERY_PARAMETERS.start_date);
+  const endText = read('end_date', QUERY_PARAMETERS.end_date);
+  const start = startText === undefined ? undefined : (parseDate(startText) ?? bad('start_date', DATE_MESSAGE));
+  const end = endText === undefined ? undefined : (parseDate(endText) ?? bad('end_date', DATE_MESSAGE));
+  if (texts.has('start_date') !== texts.has('end_date')) {
+    bad(texts.has('start_date') ? 'end_date' : 'start_date', 'start_date and end_date go together');
   } else if (start !== undefined && end !== undefined) {
     if (start > end) bad('start_date', 'must not be after end_date');
     else if ((end - start) / 86_400_000 + 1 > MAX_RANGE_DAYS) bad('end_date', `the range must be at most ${MAX_RANGE_DAYS} days`);
   }
 
-  const refreshText = values.get('refresh');
-  if (refreshText !== undefined && refreshText !== 'true' && refreshText !== 'false') bad('refresh', 'expected true or false');
-  const requireText = values.get('require');
-  if (requireText !== undefined && requireText !== 'all') bad('require', 'expected all');
+  const refresh = read('refresh', QUERY_PARAMETERS.refresh);
+  const requireAll = read('require', QUERY_PARAMETERS.require);
+  const formatValue = read('format', QUERY_PARAMETERS.format);
+  const format = texts.has('format') ? formatValue : negotiated;
+  const limit = read('limit', QUERY_PARAMETERS.limit);
 
-  const formatText = values.get('format');
-  const format = formatText === undefined ? negotiated : (oneOf(formatText, OUTPUT_FORMATS) ?? bad('format', `expected ${OUTPUT_FORMATS.join(', ')}`));
+  const sortText = read('sort', QUERY_PARAMETERS.sort);
+  const sortField = sortText === undefined ? undefined : SORT_FIELDS.find((field) => field === sortText.replace(/^-/, ''));
+  const sort: SortSpec | undefined = sortText === undefined || sortField === undefined ? undefined : { field: sortField, descending: sortText.startsWith('-') };
 
-  const limitText = values.get('limit');
-  let limit: number | undefined;
-  if (limitText !== undefined) {
-    limit = /^[1-9]\d{0,3}$/.test(limitText) && Number(limitText) <= MAX_LIMIT ? Number(limitText) : bad('limit', `expected an integer 1..${MAX_LIMIT}`);
-  }
+  let fields = read('fields', QUERY_PARAMETERS.fields);
+  if (fields?.includes('raw') && !includeList?.includes('raw')) fields = bad('fields', 'raw is only present with include=raw');
 
-  const sortText = values.get('sort');
-  let sort: SortSpec | undefined;
-  if (sortText !== undefined) {
-    const descending = sortText.startsWith('-');
-    const field = oneOf(descending ? sortText.slice(1) : sortText, SORT_FIELDS);
-    sort = field === undefined ? bad('sort', `expected one field of ${SORT_FIELDS.join(',')}, optionally prefixed with "-"`) : { field, descending };
-  }
-
-  const fieldsText = values.get('fields');
-  let fields: CampaignField[] | undefined;
-  if (fieldsText !== undefined) {
-    fields = enumList(fieldsText, CAMPAIGN_FIELDS) ?? bad('fields', `expected a comma list of ${CAMPAIGN_FIELDS.join(',')}`);
-    if (fields?.includes('raw') && !includeList?.includes('raw')) fields = bad('fields', 'raw is only present with include=raw');
-  }
-
-  const groupText = values.get('group_by');
-  const groupBy = groupText === undefined ? undefined : (oneOf(groupText, GROUP_BY_VALUES) ?? bad('group_by', `expected ${GROUP_BY_VALUES.join(', ')}`));
+  const groupBy = read('group_by', QUERY_PARAMETERS.group_by);
   if (groupBy !== undefined && format !== undefined && format !== 'json') {
     // CSV and NDJSON carry campaign rows only; grouped totals have no place in them.
-    bad('group_by', `group_by adds groups to the JSON answer; it cannot be combined with ${format} (${formatText === undefined ? 'from the Accept header' : 'format'})`);
+    bad('group_by', `group_by adds groups to the JSON answer; it cannot be combined with ${format} (${texts.has('format') ? 'format' : 'from the Accept header'})`);
   }
 
-  const cursor = values.get('cursor');
-  const shaped = limit !== undefined || cursor !== undefined || sort !== undefined || fields !== undefined || groupBy !== undefined;
+  const cursor = read('cursor', QUERY_PARAMETERS.cursor);
+  const shaped = limit !== undefined || texts.has('cursor') || sort !== undefined || fields !== undefined || groupBy !== undefined;
   // The cursor is bound to everything that decides which campaigns there are and their order, so
   // the next page continues the same list. Lists are canonical (sorted) so their order does not
   // matter. Hashed only when a shape was asked for: the default request does no extra work.
@@ -231,8 +295,8 @@ export function parseAnalyticsQuery(raw: Readonly<Record<string, unknown>>, nego
       daily: includeList?.includes('daily') ?? false,
       raw: includeList?.includes('raw') ?? false,
     },
-    refresh: refreshText === 'true',
-    requireAll: requireText === 'all',
+    refresh: refresh === 'true',
+    requireAll: requireAll === 'all',
     ...(format !== undefined ? { format } : {}),
     ...(shaped ? { shape: { limit, after, cursor, sort, fields, groupBy, binding } } : {}),
   };

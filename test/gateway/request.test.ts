@@ -36,7 +36,9 @@ function keys(count: number): string {
   return Array.from({ length: count }, (_, i) => `acme-instantly:campaign_${i}`).join(',');
 }
 
-const IDS_MESSAGE = 'each id must be a campaign key <connection>:<vendor id> (letters, digits, "_" and "-")';
+/** A malformed id is named by its position (1-based), never echoed. */
+const idsMessage = (position: number): string =>
+  `id ${position} is not a campaign key <connection>:<vendor id> (letters, digits, "_" and "-"; at most 64 and 128 characters)`;
 
 describe('parseAnalyticsQuery: valid queries', () => {
   it('gives the defaults for an empty query', () => {
@@ -203,7 +205,8 @@ describe('parseAnalyticsQuery: invalid parameters', () => {
     ['a vendor id over 128 characters', `acme-seleqt:${'v'.repeat(129)}`],
     ['a connection over 64 characters', `${'c'.repeat(65)}:340`],
   ])('rejects an id with %s', (_label, bad) => {
-    expect(fieldErrors({ ids: `acme-instantly:ok_1,${bad}` })).toEqual([{ parameter: 'ids', message: IDS_MESSAGE }]);
+    expect(fieldErrors({ ids: `acme-instantly:ok_1,${bad}` })).toEqual([{ parameter: 'ids', message: idsMessage(2) }]);
+    expect(JSON.stringify(fieldErrors({ ids: bad }))).not.toContain(bad);
   });
 
   it('reports several bad parameters together, each once, in a fixed order', () => {
@@ -229,7 +232,7 @@ describe('parseAnalyticsQuery: invalid parameters', () => {
       { parameter: 'providers', message: 'expected comma list of instantly,sendkit,kakiyo,seleqt' },
       { parameter: 'status', message: 'expected comma list of draft,active,paused,completed,archived,error,unknown' },
       { parameter: 'include', message: 'expected comma list of steps,daily,raw' },
-      { parameter: 'ids', message: IDS_MESSAGE },
+      { parameter: 'ids', message: idsMessage(1) },
       { parameter: 'start_date', message: 'expected a date YYYY-MM-DD' },
       { parameter: 'end_date', message: 'expected a date YYYY-MM-DD' },
       { parameter: 'refresh', message: 'expected true or false' },
