@@ -172,10 +172,6 @@ export const QUERY_RULES: readonly string[] = [
   'A request whose upstream fan-out would pass the configured cap (include=steps/daily over many campaigns, workspace_id=ALL) is a 400 too_expensive.',
 ];
 
-function isParameterName(name: string): name is ParameterName {
-  return Object.prototype.hasOwnProperty.call(QUERY_PARAMETERS, name);
-}
-
 /** A calendar date `YYYY-MM-DD` that exists (no 2026-02-30), as epoch ms at UTC midnight. */
 export function parseDate(text: string): number | undefined {
   if (!DATE.test(text)) return undefined;
@@ -191,16 +187,29 @@ function readText(definition: QueryParameter, text: string): unknown {
   return text;
 }
 
+/** Reads a raw query against a table of parameters, collecting every problem for one 400. */
+export interface QueryReader<N extends string> {
+  /** The texts given, by parameter name. */
+  texts: ReadonlyMap<N, string>;
+  errors: ProblemFieldError[];
+  /** Records a problem with a parameter; returns undefined for use in expressions. */
+  bad(parameter: N, message: string): undefined;
+  /** The parameter's value when given and its schema accepts it; a 400 entry when not. */
+  read<S extends z.ZodType>(name: N, definition: QueryParameter<S>): z.output<S> | undefined;
+  /** Throws the 400 `invalid_query` when any problem was recorded. */
+  check(): void;
+}
+
 /**
- * Parses the raw query object (Express 5's simple parser: a repeated key arrives as an array).
- * `negotiated` is the format the Accept header (or the CLI's --format) asks for; an explicit
- * `format=` wins over it. Throws a 400 `invalid_query` GatewayError listing every bad parameter.
+ * Starts reading a raw query object (Express 5's simple parser: a repeated key arrives as an array):
+ * unknown and repeated parameters are problems at once.
  */
-export function parseAnalyticsQuery(raw: Readonly<Record<string, unknown>>, negotiated?: OutputFormat): AnalyticsRequest {
+export function queryReader<N extends string>(raw: Readonly<Record<string, unknown>>, known: Readonly<Record<N, QueryParameter>>): QueryReader<N> {
   const errors: ProblemFieldError[] = [];
-  const texts = new Map<ParameterName, string>();
+  const texts = new Map<N, string>();
+  const isKnown = (name: string): name is N => Object.prototype.hasOwnProperty.call(known, name);
   for (const [name, value] of Object.entries(raw)) {
-    if (!isParameterName(name)) {
+    if (!isKnown(name)) {
       errors.push({ parameter: name.slice(0, 64), message: 'unknown parameter' });
     } else if (typeof value !== 'string') {
       errors.push({ parameter: name, message: 'repeated parameter (give it once; lists are comma-separated)' });
@@ -208,20 +217,35 @@ export function parseAnalyticsQuery(raw: Readonly<Record<string, unknown>>, nego
       texts.set(name, value);
     }
   }
-
-  const bad = (parameter: ParameterName, message: string): undefined => {
+  const bad = (parameter: N, message: string): undefined => {
     errors.push({ parameter, message });
     return undefined;
   };
-  /** The parameter's value when given and its schema accepts it; a 400 entry when not. */
-  const read = <S extends z.ZodType>(name: ParameterName, definition: QueryParameter<S>): z.output<S> | undefined => {
-    const text = texts.get(name);
-    if (text === undefined) return undefined;
-    const value = readText(definition, text);
-    const parsed = definition.schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    return bad(name, typeof definition.message === 'string' ? definition.message : definition.message(value));
+  return {
+    texts,
+    errors,
+    bad,
+    read<S extends z.ZodType>(name: N, definition: QueryParameter<S>): z.output<S> | undefined {
+      const text = texts.get(name);
+      if (text === undefined) return undefined;
+      const value = readText(definition, text);
+      const parsed = definition.schema.safeParse(value);
+      if (parsed.success) return parsed.data;
+      return bad(name, typeof definition.message === 'string' ? definition.message : definition.message(value));
+    },
+    check(): void {
+      if (errors.length > 0) throw new GatewayError(400, 'invalid_query', `invalid query: ${errors.map((e) => e.parameter).join(', ')}`, errors);
+    },
   };
+}
+
+/**
+ * Parses the raw query object of `GET /v1/campaigns/analytics`. `negotiated` is the format the
+ * Accept header (or the CLI's --format) asks for; an explicit `format=` wins over it. Throws a 400
+ * `invalid_query` GatewayError listing every bad parameter.
+ */
+export function parseAnalyticsQuery(raw: Readonly<Record<string, unknown>>, negotiated?: OutputFormat): AnalyticsRequest {
+  const { texts, bad, read, check } = queryReader<ParameterName>(raw, QUERY_PARAMETERS);
 
   const workspaceId = read('workspace_id', QUERY_PARAMETERS.workspace_id);
   const providers = read('providers', QUERY_PARAMETERS.providers);
@@ -280,9 +304,7 @@ export function parseAnalyticsQuery(raw: Readonly<Record<string, unknown>>, nego
     else after = decoded.position;
   }
 
-  if (errors.length > 0) {
-    throw new GatewayError(400, 'invalid_query', `invalid query: ${errors.map((e) => e.parameter).join(', ')}`, errors);
-  }
+  check();
   return {
     workspaceId,
     providers,
