@@ -104,7 +104,8 @@ describe('csvCell', () => {
     fc.assert(
       fc.property(text, (value) => {
         const cell = csvCell(value);
-        const [[read]] = parse(`${cell}\r\n`, { relax_column_count: true }) as string[][];
+        const rows: string[][] = parse(`${cell}\r\n`);
+        const read = rows[0]?.[0];
         const number = /^-?\d+(\.\d+)?$/.test(value) || /^-?\.\d+$/.test(value);
         const prefixed = /^[=+\-@\t\r]/.test(value) && !number;
         // csv-parse drops an empty line, so '' is checked apart
