@@ -55,7 +55,6 @@ export interface DrainResult {
 }
 
 interface Draining {
-  started: number;
   result: DrainResult;
   done: Promise<DrainResult>;
 }
@@ -165,7 +164,7 @@ export class ConnectionDrain {
       else if (this.connections.size === 0) queueMicrotask(finish);
       else this.whenNoConnections(finish);
     });
-    this.draining = { started, result, done };
+    this.draining = { result, done };
     this.logger.info('draining', {
       ...(signal !== undefined ? { signal } : {}),
       connections: result.connectionsAtStart,
