@@ -21,6 +21,7 @@ interface Requirement {
 export const REQUIREMENTS: readonly Requirement[] = [
   { program: 'chromium', pkg: 'chromium', usedBy: 'the dashboard end-to-end test (test/e2e)' },
   { program: 'redis-server', pkg: 'redis-server', usedBy: 'the scale-out tests (test/scaleout)' },
+  { program: 'promtool', pkg: 'prometheus', usedBy: 'the /metrics exposition check (test/server/limits.test.ts)' },
 ];
 
 /** The program's full path on PATH (or the absolute path given), or undefined. */

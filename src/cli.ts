@@ -22,6 +22,7 @@ import { isGatewayError } from './errors';
 import { OUTPUT_FORMATS, parseAnalyticsQuery, type OutputFormat } from './gateway/request';
 import { createLogger } from './logger';
 import { createService } from './service';
+import { stopOnSignals } from './server/drain';
 import { csvChunks, csvColumns, ndjsonChunks, sourcesHeader } from './server/formats';
 import { startDemo } from './demo';
 import { formatProbes, probeAll } from './probe';
@@ -66,35 +67,22 @@ function load(path: string, io: CliIo): GatewayConfig | undefined {
   }
 }
 
-/** Stops the service on SIGTERM/SIGINT, letting in-flight requests finish. */
-function drainOnSignals(stop: () => Promise<void>, io: CliIo): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    io.err(`${signal}: draining in-flight requests…`);
-    stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-}
-
 async function serve(path: string, io: CliIo): Promise<number> {
   const config = load(path, io);
   if (!config) return 1;
   const service = createService(config);
   const url = await service.listen();
   service.logger.info('listening', { url, connections: config.connections.length, workspaces: config.workspaces.length });
-  drainOnSignals(() => service.close(), io);
+  stopOnSignals((signal) => service.close(undefined, signal), service.logger);
   return -1;
 }
 
 async function demo(io: CliIo): Promise<number> {
   const running = await startDemo({ env: io.env, out: io.out });
-  drainOnSignals(() => running.close(), io);
+  stopOnSignals(async (signal) => {
+    await running.service.close(undefined, signal);
+    await running.close();
+  }, running.service.logger);
   return -1;
 }
 

@@ -1,6 +1,8 @@
 /**
  * Prometheus metrics (prom-client), one registry per gateway instance. Labels are bounded sets
- * (route, status, provider, outcome): never a tenant, a key or a campaign id.
+ * (route, status, provider, outcome): never a tenant, a key or a campaign id. The exposition passes
+ * `promtool check metrics`: prom-client's default Node.js gauges that end in `_total` (active
+ * handles, requests and resources) are dropped; the same gauges without the suffix, by type, stay.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -17,9 +19,16 @@ export interface GatewayMetrics {
   inboundRejected: Counter<'reason'>;
 }
 
+const DEFAULT_PREFIX = 'gateway_process_';
+/** Default gauges whose name says counter (`_total`); each is the sum of the by-type gauge kept beside it. */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'gateway_process_' });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: DEFAULT_PREFIX });
+    for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`${DEFAULT_PREFIX}${name}`);
+  }
   const registers = [registry];
   return {
     registry,

@@ -1,7 +1,8 @@
 /**
  * Wires one gateway instance: logger (with every configured secret redacted), metrics, providers,
  * gateway, Express app, and the Node HTTP server with timeouts set for a gateway (Node's default
- * `requestTimeout` is 300 s) and a graceful drain on stop.
+ * `requestTimeout` is 300 s) and a drain on stop that answers every accepted request and closes
+ * keep-alive connections politely (server/drain.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { createProviders } from './providers/registry';
 import type { AnalyticsProvider } from './providers/types';
 import type { ProviderId } from './schema/campaign';
 import { createApp } from './server/app';
+import { ConnectionDrain } from './server/drain';
 import { problemBody } from './server/problem';
 import { withHotPath } from './server/hot-path';
 
@@ -38,8 +40,12 @@ export interface GatewayService {
   scaleOut: ScaleOut | undefined;
   /** Listens on `host:port` (port 0 = any free port); resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
-  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Drains (server/drain.ts): stops accepting, answers what was accepted with `Connection: close`,
+   * closes idle connections, and after `graceMs` (default `server.deadlineMs` + 1 s) closes what is
+   * left. `signal` names the cause in the `draining`/`stopped` log lines. Idempotent.
+   */
+  close(graceMs?: number, signal?: NodeJS.Signals): Promise<void>;
 }
 
 export function createService(config: GatewayConfig, options: ServiceOptions = {}): GatewayService {
@@ -59,7 +65,9 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
   const app = createApp({ config, gateway, metrics, logger, ...(options.now ? { now: options.now } : {}), ...(scaleOut ? { readiness: scaleOut.readiness } : {}) });
   scaleOut?.start();
   // Repeated cache hits are answered before Express (server/hot-path.ts).
-  const server = createServer(withHotPath(app, logger));
+  const server = createServer();
+  const drain = new ConnectionDrain(server, logger);
+  server.on('request', drain.listener(withHotPath(app, logger)));
   server.requestTimeout = config.server.deadlineMs + 5_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
@@ -100,17 +108,9 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
         });
       });
     },
-    close(graceMs = config.server.deadlineMs + 1_000) {
-      return new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
-        force.unref();
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-        server.closeIdleConnections();
-      }).then(() => scaleOut?.close());
+    async close(graceMs = config.server.deadlineMs + 1_000, signal?: NodeJS.Signals) {
+      if (server.listening || drain.started) await drain.drain(graceMs, signal);
+      await scaleOut?.close();
     },
   };
 }

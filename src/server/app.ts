@@ -14,8 +14,8 @@ import { parseAnalyticsQuery } from '../gateway/request';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import { ClientDirectory, QUERY_KEY_NAMES, presentedKey } from './auth';
-import { HotAnswers, MAX_URL_LENGTH, REQUEST_ID, attachHotPath } from './hot-path';
-import { InboundLimiter } from './inbound-limit';
+import { ANALYTICS_ROUTE, HotAnswers, MAX_URL_LENGTH, REQUEST_ID, attachHotPath } from './hot-path';
+import { InboundLimiter, setRateLimitHeaders } from './inbound-limit';
 import { contextOf, setContext } from './context';
 import { createDashboard } from './dashboard';
 import { formatFromAccept, sendAnswer, setAnswerHeaders } from './formats';
@@ -96,55 +96,70 @@ export function createApp(deps: AppDeps): express.Express {
   // The dashboard page and its assets are public; its data calls go through `authenticate` below.
   app.use(createDashboard());
 
-  app.get('/healthz', (_req, res) => {
-    contextOf(res).route = '/healthz';
+  /**
+   * Names the route for the metrics and the log line before anything can answer (authentication,
+   * the inbound limit), so a 401, 403 or 429 is counted under its route, not as `unmatched`.
+   */
+  const route =
+    (name: string) =>
+    (_req: Request, res: Response, next: NextFunction): void => {
+      contextOf(res).route = name;
+      next();
+    };
+
+  app.get('/healthz', route('/healthz'), (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  app.get('/readyz', async (_req, res) => {
-    contextOf(res).route = '/readyz';
+  app.get('/readyz', route('/readyz'), async (_req, res) => {
     const problem = deps.readiness ? await deps.readiness() : undefined;
     if (problem) res.json({ status: 'degraded', problem, connections: config.connections.length });
     else res.json({ status: 'ready', connections: config.connections.length });
   });
 
-  app.get('/metrics', async (_req, res) => {
-    contextOf(res).route = '/metrics';
+  app.get('/metrics', route('/metrics'), async (_req, res) => {
     gateway.updateGauges();
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.get('/openapi.json', (_req, res) => {
-    contextOf(res).route = '/openapi.json';
+  app.get('/openapi.json', route('/openapi.json'), (_req, res) => {
     res.type('application/json').send(openapi);
   });
+
+  /**
+   * A request without a valid key: a 401, or a 429 once its address has spent the unauthenticated
+   * budget (inbound-limit.ts), so refusals cost the sender too.
+   */
+  const refuse = (req: Request, res: Response, reason: 'key_in_query' | 'unauthorized', detail: string): void => {
+    const decision = inbound.checkAddress(req.socket.remoteAddress);
+    setRateLimitHeaders(res, decision);
+    if (!decision.allowed) {
+      metrics.inboundRejected.inc({ reason: 'unauthenticated_rate_limited' });
+      return sendProblem(res, 429, 'rate_limited', `requests without a valid key are limited to ${decision.limit} per minute per client address`);
+    }
+    metrics.inboundRejected.inc({ reason });
+    if (reason === 'unauthorized') res.setHeader('WWW-Authenticate', 'Bearer realm="outreach-gateway"');
+    sendProblem(res, 401, 'unauthorized', detail);
+  };
 
   /** Authentication and inbound limits for the /v1 routes. */
   const authenticate = (req: Request, res: Response, next: NextFunction): void => {
     if (QUERY_KEY_NAMES.some((name) => Object.prototype.hasOwnProperty.call(req.query, name))) {
-      metrics.inboundRejected.inc({ reason: 'key_in_query' });
-      return sendProblem(res, 401, 'unauthorized', 'send the key in the X-API-Key or Authorization: Bearer header; keys in the URL are refused');
+      return refuse(req, res, 'key_in_query', 'send the key in the X-API-Key or Authorization: Bearer header; keys in the URL are refused');
     }
     const client = directory.authenticate(presentedKey(req.headers));
-    if (!client) {
-      metrics.inboundRejected.inc({ reason: 'unauthorized' });
-      res.setHeader('WWW-Authenticate', 'Bearer realm="outreach-gateway"');
-      return sendProblem(res, 401, 'unauthorized', 'a valid client key is required (X-API-Key or Authorization: Bearer)');
-    }
+    if (!client) return refuse(req, res, 'unauthorized', 'a valid client key is required (X-API-Key or Authorization: Bearer)');
     contextOf(res).client = client;
     const decision = inbound.check(client.id, client.requestsPerMinute);
-    res.setHeader('RateLimit-Policy', `"per-key";q=${decision.limit};w=60`);
-    res.setHeader('RateLimit', `"per-key";r=${decision.remaining};t=${decision.retryAfterSeconds}`);
+    setRateLimitHeaders(res, decision);
     if (!decision.allowed) {
       metrics.inboundRejected.inc({ reason: 'rate_limited' });
-      res.setHeader('Retry-After', String(decision.retryAfterSeconds));
       return sendProblem(res, 429, 'rate_limited', `this key is limited to ${decision.limit} requests per minute`);
     }
     next();
   };
 
-  app.get('/v1/campaigns/analytics', authenticate, async (req, res) => {
-    contextOf(res).route = '/v1/campaigns/analytics';
+  app.get(ANALYTICS_ROUTE, route(ANALYTICS_ROUTE), authenticate, async (req, res) => {
     const { client, requestId } = contextOf(res);
     if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
     const request = parseAnalyticsQuery(req.query, formatFromAccept(req));
@@ -175,8 +190,7 @@ export function createApp(deps: AppDeps): express.Express {
     hot.remember(req, res, client, answer, request.refresh);
   });
 
-  app.get('/v1/connections', authenticate, (_req, res) => {
-    contextOf(res).route = '/v1/connections';
+  app.get('/v1/connections', route('/v1/connections'), authenticate, (_req, res) => {
     const { client } = contextOf(res);
     if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
     res.json({ data: gateway.connections(client) });

@@ -8,7 +8,9 @@
  * column name; the CLI's `--bom` adds one for files opened in Excel by double-click). Cells with `"`,
  * `,`, CR or LF are quoted and `"` doubled; null is an empty cell. A string cell that begins with
  * `=`, `+`, `-`, `@`, tab or CR gets a `'` prefix so a spreadsheet shows it as text instead of
- * running it as a formula (OWASP "CSV injection"); numbers are never touched, so `-1` stays a number.
+ * running it as a formula (OWASP "CSV injection"), unless the whole string is a plain decimal
+ * number (`-99`, `-2.5`: Instantly's `vendorStatus` is such a string), which no spreadsheet runs as a
+ * formula and which is written as it is, like a number cell (`-1` stays `-1`).
  *
  * NDJSON: one campaign object per line (`\n`), nothing else: a pipeline reads pure records. Totals
  * and source status are not repeated as a summary line; the headers below carry completeness.
@@ -86,13 +88,18 @@ export function csvColumns(fields?: readonly CampaignField[]): CsvColumn[] {
 }
 
 const FORMULA_START = /^[=+\-@\t\r]/;
+/** A plain decimal number: an optional minus, digits, an optional fraction (no sign `+`, no exponent, no spaces). */
+const PLAIN_NUMBER = /^-?(?:\d+(?:\.\d+)?|\.\d+)$/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
-/** One CSV cell: null empty, numbers as they are, strings neutralised and quoted when needed. */
+/**
+ * One CSV cell: null empty, numbers as they are, strings neutralised (unless they are a plain
+ * decimal number) and quoted when needed.
+ */
 export function csvCell(value: Cell): string {
   if (value === null) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  const safe = FORMULA_START.test(value) && !PLAIN_NUMBER.test(value) ? `'${value}` : value;
   return NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

@@ -32,7 +32,7 @@ import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsResponse, Source } from '../schema/envelope';
 import { presentedKey, type ClientDirectory } from './auth';
-import type { InboundLimiter } from './inbound-limit';
+import { rateLimitField, rateLimitPolicy, type InboundLimiter } from './inbound-limit';
 
 export const ANALYTICS_ROUTE = '/v1/campaigns/analytics';
 /** The rules for an incoming request id and a URL's length, shared with the pipeline (app.ts). */
@@ -130,8 +130,8 @@ export class HotAnswers {
     const chunks = answerChunks(body, serialized);
     const perRequest: Record<(typeof PER_REQUEST_HEADERS)[number], OutgoingHttpHeader> = {
       'x-request-id': requestId,
-      'ratelimit-policy': `"per-key";q=${decision.limit};w=60`,
-      ratelimit: `"per-key";r=${decision.remaining};t=${decision.retryAfterSeconds}`,
+      'ratelimit-policy': rateLimitPolicy(decision),
+      ratelimit: rateLimitField(decision),
       'cache-control': `private, max-age=${Math.max(0, Math.floor((entry.freshUntil - now) / 1000))}`,
       'content-length': chunks.reduce((sum, chunk) => sum + chunk.length, 0),
     };

@@ -48,10 +48,10 @@ function csvRows(text: string): Record<string, string>[] {
   return parse(text, { columns: true, record_delimiter: '\r\n' });
 }
 
-/** What a string cell must read after formula neutralisation. */
+/** What a string cell must read after formula neutralisation (a plain decimal number, like Instantly's `-99` status, is left as it is). */
 function textCell(value: string | null): string {
   if (value === null) return '';
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /^[=+\-@\t\r]/.test(value) && !/^-?(\d+(\.\d+)?|\.\d+)$/.test(value) ? `'${value}` : value;
 }
 
 function fromCell(cell: string | undefined): number | null {

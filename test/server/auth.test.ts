@@ -99,20 +99,21 @@ describe('InboundLimiter', () => {
   it('allows requestsPerMinute at once, then refuses with Retry-After until a token refills', () => {
     const c = clock();
     const limiter = new InboundLimiter(c.now);
+    const policy = 'per-key';
     expect([limiter.check('one', 3), limiter.check('one', 3), limiter.check('one', 3)]).toEqual([
-      { allowed: true, limit: 3, remaining: 2, retryAfterSeconds: 0 },
-      { allowed: true, limit: 3, remaining: 1, retryAfterSeconds: 0 },
-      { allowed: true, limit: 3, remaining: 0, retryAfterSeconds: 0 },
+      { policy, allowed: true, limit: 3, remaining: 2, retryAfterSeconds: 0, resetSeconds: 20 },
+      { policy, allowed: true, limit: 3, remaining: 1, retryAfterSeconds: 0, resetSeconds: 40 },
+      { policy, allowed: true, limit: 3, remaining: 0, retryAfterSeconds: 0, resetSeconds: 60 },
     ]);
-    // 3 per minute refills one token every 20 s.
-    expect(limiter.check('one', 3)).toEqual({ allowed: false, limit: 3, remaining: 0, retryAfterSeconds: 20 });
+    // 3 per minute refills one token every 20 s; the whole quota is back 60 s after the last request.
+    expect(limiter.check('one', 3)).toEqual({ policy, allowed: false, limit: 3, remaining: 0, retryAfterSeconds: 20, resetSeconds: 60 });
     c.advance(15_000);
-    expect(limiter.check('one', 3)).toEqual({ allowed: false, limit: 3, remaining: 0, retryAfterSeconds: 5 });
+    expect(limiter.check('one', 3)).toEqual({ policy, allowed: false, limit: 3, remaining: 0, retryAfterSeconds: 5, resetSeconds: 45 });
     c.advance(4_500);
-    expect(limiter.check('one', 3)).toEqual({ allowed: false, limit: 3, remaining: 0, retryAfterSeconds: 1 });
+    expect(limiter.check('one', 3)).toEqual({ policy, allowed: false, limit: 3, remaining: 0, retryAfterSeconds: 1, resetSeconds: 41 });
     // Refusals took nothing: the token is there exactly 20 s after the third request.
     c.advance(500);
-    expect(limiter.check('one', 3)).toEqual({ allowed: true, limit: 3, remaining: 0, retryAfterSeconds: 0 });
+    expect(limiter.check('one', 3)).toEqual({ policy, allowed: true, limit: 3, remaining: 0, retryAfterSeconds: 0, resetSeconds: 60 });
   });
 
   it('never answers Retry-After below one second', () => {
@@ -120,7 +121,7 @@ describe('InboundLimiter', () => {
     const limiter = new InboundLimiter(c.now);
     for (let i = 0; i < 6000; i += 1) expect(limiter.check('fast', 6000).allowed).toBe(true);
     // 6000 per minute refills a token every 10 ms, yet Retry-After is whole seconds, at least 1.
-    expect(limiter.check('fast', 6000)).toEqual({ allowed: false, limit: 6000, remaining: 0, retryAfterSeconds: 1 });
+    expect(limiter.check('fast', 6000)).toMatchObject({ allowed: false, limit: 6000, remaining: 0, retryAfterSeconds: 1, resetSeconds: 60 });
     c.advance(10);
     expect(limiter.check('fast', 6000).allowed).toBe(true);
   });
@@ -130,7 +131,7 @@ describe('InboundLimiter', () => {
     const limiter = new InboundLimiter(c.now);
     expect(limiter.check('one', 1).allowed).toBe(true);
     expect(limiter.check('one', 1).allowed).toBe(false);
-    expect(limiter.check('two', 1)).toEqual({ allowed: true, limit: 1, remaining: 0, retryAfterSeconds: 0 });
+    expect(limiter.check('two', 1)).toMatchObject({ allowed: true, limit: 1, remaining: 0, retryAfterSeconds: 0 });
     expect(limiter.check('two', 1).allowed).toBe(false);
     c.advance(60_000);
     expect(limiter.check('one', 1).allowed).toBe(true);
@@ -151,7 +152,7 @@ describe('InboundLimiter', () => {
 
   it('uses Date.now by default', () => {
     const limiter = new InboundLimiter();
-    expect(limiter.check('one', 1)).toEqual({ allowed: true, limit: 1, remaining: 0, retryAfterSeconds: 0 });
-    expect(limiter.check('one', 1)).toEqual({ allowed: false, limit: 1, remaining: 0, retryAfterSeconds: 60 });
+    expect(limiter.check('one', 1)).toMatchObject({ allowed: true, limit: 1, remaining: 0, retryAfterSeconds: 0 });
+    expect(limiter.check('one', 1)).toMatchObject({ allowed: false, limit: 1, remaining: 0, retryAfterSeconds: 60 });
   });
 });

@@ -2,6 +2,7 @@
 import express from 'express';
 import request from 'supertest';
 import { parse } from 'csv-parse/sync';
+import fc from 'fast-check';
 import {
   BOM,
   CSV_COLUMNS,
@@ -84,9 +85,35 @@ describe('csvCell', () => {
     expect(csvCell('cr\rhere')).toBe('"cr\rhere"');
   });
 
-  test.each(['=SUM(A1:A9)', '+1', '-2+3', '@cmd', '\tTAB', '\rCR', '=HYPERLINK("http://x","y")'])('formula-like text %j is neutralised with a quote prefix', (text) => {
+  test.each(['=SUM(A1:A9)', '+1', '-2+3', '-', '-1e5', '-0x1F', '- 99', '-99 ', '-1,5', '-2.', '-.5.5', '--1', '@cmd', '\tTAB', '\rCR', '=HYPERLINK("http://x","y")'])('formula-like text %j is neutralised with a quote prefix', (text) => {
     const cell = csvCell(text);
     expect(parse(`${cell}\r\n`)).toEqual([[`'${text}`]]);
+  });
+
+  test.each(['-99', '-2.5', '-0', '-.5', '0', '12', '3.25'])('a string that is a plain decimal number %j is written as it is', (text) => {
+    expect(csvCell(text)).toBe(text);
+    expect(parse(`${csvCell(text)}\r\n`)).toEqual([[text]]);
+  });
+
+  test('property: every string cell reads back as the string, quote-prefixed exactly when it starts like a formula and is not a plain number', () => {
+    const formulaStart = fc.constantFrom('=', '+', '-', '@', '\t', '\r');
+    const plainNumber = fc
+      .tuple(fc.boolean(), fc.nat(), fc.option(fc.nat(), { nil: undefined }))
+      .map(([negative, whole, fraction]) => `${negative ? '-' : ''}${whole}${fraction === undefined ? '' : `.${fraction}`}`);
+    const text = fc.oneof(fc.string(), fc.tuple(formulaStart, fc.string()).map(([start, rest]) => start + rest), plainNumber);
+    fc.assert(
+      fc.property(text, (value) => {
+        const cell = csvCell(value);
+        const rows: string[][] = parse(`${cell}\r\n`);
+        const read = rows[0]?.[0];
+        const number = /^-?\d+(\.\d+)?$/.test(value) || /^-?\.\d+$/.test(value);
+        const prefixed = /^[=+\-@\t\r]/.test(value) && !number;
+        // csv-parse drops an empty line, so '' is checked apart
+        if (value === '') return cell === '';
+        return read === (prefixed ? `'${value}` : value);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -114,7 +141,7 @@ describe('CSV', () => {
     }
     expect(rows[0]?.name).toBe('Hello, "World"');
     expect(rows[1]?.name).toBe('\'=cmd|\' /C calc\'!A0');
-    expect(rows[1]?.vendorStatus).toBe("'-1"); // a string, so neutralised
+    expect(rows[1]?.vendorStatus).toBe('-1'); // a string, but a plain number: written as it is
     expect(rows[1]?.createdAt).toBe('');
     expect(rows[2]?.name).toBe('Ünïcödé — 日本語 ✓');
     expect(rows[2]?.averageReplySeconds).toBe('');
