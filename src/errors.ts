@@ -95,6 +95,7 @@ export type GatewayErrorCode =
   | 'all_sources_failed'
   | 'not_found'
   | 'too_expensive'
+  | 'history_unavailable'
   | 'internal';
 
 export interface ProblemFieldError {

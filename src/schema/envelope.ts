@@ -79,7 +79,7 @@ export const ProblemSchema = z.object({
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
-  code: z.enum(['invalid_query', 'unauthorized', 'access_denied', 'rate_limited', 'all_sources_failed', 'not_found', 'too_expensive', 'internal']),
+  code: z.enum(['invalid_query', 'unauthorized', 'access_denied', 'rate_limited', 'all_sources_failed', 'not_found', 'too_expensive', 'history_unavailable', 'internal']),
   errors: z.array(z.object({ parameter: z.string(), message: z.string() })).optional(),
   requestId: z.string(),
 });

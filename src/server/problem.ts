@@ -12,6 +12,7 @@ const TITLES: Readonly<Record<GatewayErrorCode, string>> = {
   all_sources_failed: 'All sources failed',
   not_found: 'Not found',
   too_expensive: 'Request too expensive',
+  history_unavailable: 'History unavailable',
   internal: 'Internal error',
 };
 
