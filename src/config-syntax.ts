@@ -6,7 +6,7 @@
  * (a key the schema does not know could be a value the parser mistook for a key, so the path stops
  * before it), and what was expected, in our words.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -78,7 +78,8 @@ function locateJsonError(text: string): JsonSyntaxError | undefined {
         i += 1;
         return out;
       }
-      if (ch.charCodeAt(0) < 0x20) fail('a line break or control character inside a string (is a closing " missing?)', path);
+      if (ch === '\n' || ch === '\r') fail('this string is never closed on its line (a closing " is missing)', path, start);
+      if (ch.charCodeAt(0) < 0x20) fail('a tab or control character inside a string (write it as \\t or \\u00XX)', path);
       if (ch === '\\') {
         const next = text.charAt(i + 1);
         if (next === 'u') {
@@ -211,7 +212,7 @@ const YAML_PROBLEMS: Readonly<Record<string, string>> = {
   DUPLICATE_KEY: 'a key appears twice in the same mapping',
   IMPOSSIBLE: 'the YAML cannot be read here',
   KEY_OVER_1024_CHARS: 'a key longer than 1024 characters',
-  MISSING_CHAR: 'a closing quote, bracket or "-" is missing',
+  MISSING_CHAR: 'something is missing here: a ":" after a key, a closing quote or bracket, or a "-" before a list item',
   MULTILINE_IMPLICIT_KEY: 'a key spans more than one line (a missing ":" or closing quote above?)',
   MULTIPLE_ANCHORS: 'a node has two anchors',
   MULTIPLE_DOCS: 'more than one document (---) in the file',
@@ -223,41 +224,55 @@ const YAML_PROBLEMS: Readonly<Record<string, string>> = {
   BAD_COLLECTION_TYPE: 'a collection of the wrong kind for its tag',
 };
 
-interface Located {
-  path: (string | number)[];
-  /** Where the innermost node around the offset starts. */
-  node: YamlNode | undefined;
+type YamlNodeOf = ReturnType<typeof parseDocument>['contents'];
+
+function isNode(value: unknown): value is NonNullable<YamlNodeOf> {
+  return isScalar(value) || isMap(value) || isSeq(value) || isAlias(value);
 }
 
-/** The key path of the deepest mapping entry or list item whose text holds `offset`. */
-function yamlPathAt(root: unknown, offset: number): Located {
-  const path: (string | number)[] = [];
+/** One step of the way down to an offset: the node there and the key path to it. */
+interface Step {
+  path: KeyPath;
+  node: NonNullable<YamlNodeOf>;
+}
+
+/** The mapping entries and list items whose text holds `offset`, outermost first. */
+function yamlStepsTo(root: unknown, offset: number): Step[] {
+  const steps: Step[] = [];
+  let path: KeyPath = [];
   let node: unknown = root;
-  let innermost: YamlNode | undefined;
   for (;;) {
     if (isMap(node)) {
-      const entry = node.items.findLast((pair) => {
-        const start = (isScalar(pair.key) || isMap(pair.key) || isSeq(pair.key) ? pair.key.range?.[0] : undefined) ?? Number.POSITIVE_INFINITY;
-        return start <= offset;
-      });
-      if (!entry || !isScalar(entry.key)) return { path, node: innermost };
-      const value = entry.value;
-      const end = (isScalar(value) || isMap(value) || isSeq(value) ? value.range?.[2] : entry.key.range?.[2]) ?? 0;
-      if (offset > end) return { path, node: innermost };
-      path.push(String(entry.key.value));
-      node = value;
-      if (isScalar(value) || isMap(value) || isSeq(value)) innermost = value;
+      const entry = node.items.findLast((pair) => isNode(pair.key) && (pair.key.range?.[0] ?? Infinity) <= offset);
+      if (!entry || !isScalar(entry.key)) return steps;
+      // The value's own end (`range[1]`), not the node's, which runs on over the line break.
+      const end = (isNode(entry.value) ? entry.value.range?.[1] : entry.key.range?.[1]) ?? 0;
+      if (offset > end) return steps;
+      path = [...path, String(entry.key.value)];
+      node = entry.value;
     } else if (isSeq(node)) {
-      const index = node.items.findLastIndex((item) => (isScalar(item) || isMap(item) || isSeq(item) ? (item.range?.[0] ?? Infinity) <= offset : false));
+      const index = node.items.findLastIndex((item) => isNode(item) && (item.range?.[0] ?? Infinity) <= offset);
       const item = node.items[index];
-      if (index === -1 || !(isScalar(item) || isMap(item) || isSeq(item)) || offset > (item.range?.[2] ?? 0)) return { path, node: innermost };
-      path.push(index);
+      if (!isNode(item) || offset > (item.range?.[1] ?? 0)) return steps;
+      path = [...path, index];
       node = item;
-      innermost = item;
     } else {
-      return { path, node: innermost };
+      return steps;
     }
+    if (!isNode(node)) return steps;
+    steps.push({ path, node });
   }
+}
+
+/** Where the last `[ … ]` or `{ … }` that opens before `offset` starts. */
+function lastFlowCollectionBefore(document: ReturnType<typeof parseDocument>, offset: number): number | undefined {
+  let found: number | undefined;
+  const note = (node: { flow?: boolean | undefined; range?: readonly number[] | null | undefined }): void => {
+    const start = node.range?.[0];
+    if (node.flow === true && start !== undefined && start <= offset && (found === undefined || start > found)) found = start;
+  };
+  visit(document, { Map: (_key, node) => note(node), Seq: (_key, node) => note(node) });
+  return found;
 }
 
 /** Parses YAML; the first error comes back as one located line, never with the parser's excerpt. */
@@ -269,17 +284,34 @@ export function parseYamlText(text: string, known: ReadonlySet<string>): ParseOu
     try {
       return { ok: true, value: document.toJS() };
     } catch {
-      // Only alias explosions and the like throw here; no source text is quoted.
-      return { ok: false, problem: { line: 1, column: 1, path: [], message: 'the YAML cannot be turned into data (aliases nested too deeply?)' } };
+      // An alias to no anchor (or an alias explosion): point at the first alias.
+      let offset = 0;
+      visit(document, {
+        Alias(_key, alias) {
+          offset = alias.range?.[0] ?? 0;
+          return visit.BREAK;
+        },
+      });
+      const at = lines.linePos(offset);
+      const path = knownPrefix(yamlStepsTo(document.contents, offset).at(-1)?.path ?? [], known);
+      return { ok: false, problem: { line: at.line, column: at.col, path, message: 'an alias (*name) refers to no anchor (&name) above it, or aliases nest too deeply' } };
     }
   }
-  let offset = first.pos[0];
+  const steps = yamlStepsTo(document.contents, first.pos[0]);
+  let { offset, path } = { offset: first.pos[0], path: steps.at(-1)?.path ?? [] };
   let message = YAML_PROBLEMS[first.code] ?? 'the YAML cannot be read here';
-  const { path, node } = yamlPathAt(document.contents, offset);
-  // The parser reports an unclosed quote where the text ends; the quote's own start says more.
-  if (first.code === 'MISSING_CHAR' && isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range) {
-    offset = node.range[0];
+  // The parser reports an unclosed quote or bracket where it gave up (often a later line or the
+  // end of the text); where the quote or bracket opened says more. (Its message is read to tell a
+  // bracket from other indentation problems, never printed.)
+  const innermost = steps.at(-1)?.node;
+  const flow = /^Flow (map|sequence|collection)/i.test(first.message) ? lastFlowCollectionBefore(document, offset) : undefined;
+  if (first.code === 'MISSING_CHAR' && isScalar(innermost) && (innermost.type === 'QUOTE_DOUBLE' || innermost.type === 'QUOTE_SINGLE') && innermost.range) {
+    offset = innermost.range[0];
     message = 'this quoted value is never closed (its closing quote is missing)';
+  } else if (flow !== undefined) {
+    offset = flow;
+    path = yamlStepsTo(document.contents, flow).at(-1)?.path ?? [];
+    message = 'this [ … ] or { … } is never closed (a closing bracket is missing, or a line inside it is not indented past its key)';
   }
   const at = lines.linePos(offset);
   return { ok: false, problem: { line: at.line, column: at.col, path: knownPrefix(path, known), message } };

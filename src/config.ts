@@ -412,6 +412,20 @@ function kindOf(input: unknown): string {
   return typeof input;
 }
 
+/**
+ * `unknown key(s) "apikey"`. A key is named only when it looks like a setting's name (letters,
+ * `_` and `-`, at most 32): a value written where a key belongs (`- sk_live_…: x`) is counted,
+ * never printed.
+ */
+function unknownKeys(keys: readonly string[]): string {
+  const shown = keys.filter((key) => /^[A-Za-z][A-Za-z_-]{0,31}$/.test(key));
+  const hidden = keys.length - shown.length;
+  const named = shown.map((key) => `"${key}"`).join(', ');
+  if (hidden === 0) return `unknown key(s) ${named}`;
+  const withheld = `${plural(hidden, 'key', 'keys')} not shown because it may be a value`;
+  return shown.length === 0 ? `unknown key(s): ${withheld}` : `unknown key(s) ${named}, and ${withheld}`;
+}
+
 function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
 }
@@ -430,7 +444,7 @@ function humanMessage(issue: z.core.$ZodRawIssue): string | undefined {
     case 'invalid_value':
       return `expected one of: ${issue.values.map(String).join(', ')}`;
     case 'unrecognized_keys':
-      return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      return unknownKeys(issue.keys);
     case 'too_small': {
       const min = Number(issue.minimum);
       if (issue.origin === 'array') return `needs at least ${plural(min, 'entry', 'entries')}`;

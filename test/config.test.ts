@@ -142,7 +142,7 @@ describe('loadConfigFile', () => {
     const jsonPath = write('broken.json', '{"clients": [');
     expect(fileProblems(jsonPath)).toEqual([`${jsonPath}:1:14: clients[0]: not valid JSON: the document ends where a value was expected`]);
     const yamlPath = write('broken.yaml', 'clients:\n  - id: [unclosed\n');
-    expect(fileProblems(yamlPath)).toEqual([`${yamlPath}:3:1: clients[0].id: not valid YAML: a closing quote, bracket or "-" is missing`]);
+    expect(fileProblems(yamlPath)).toEqual([`${yamlPath}:2:9: clients[0].id: not valid YAML: this [ … ] or { … } is never closed (a closing bracket is missing, or a line inside it is not indented past its key)`]);
   });
 
   it('names every problem of a file with the file, as serve and check-config print it', () => {
