@@ -467,21 +467,22 @@ function humanMessage(issue: z.core.$ZodRawIssue): string | undefined {
 /** Every key name the schema knows (and the provider ids), for locating syntax errors safely. */
 function keyNames(schema: z.core.$ZodType, into: Set<string>): Set<string> {
   if (schema instanceof z.ZodObject) {
-    for (const [key, child] of Object.entries(schema.shape as Record<string, z.core.$ZodType>)) {
+    const shape: Record<string, z.core.$ZodType> = schema.shape;
+    for (const [key, child] of Object.entries(shape)) {
       into.add(key);
       keyNames(child, into);
     }
   } else if (schema instanceof z.ZodArray) {
-    keyNames(schema.element as z.core.$ZodType, into);
+    keyNames(schema.element, into);
   } else if (schema instanceof z.ZodRecord) {
-    keyNames(schema.keyType as z.core.$ZodType, into);
-    keyNames(schema.valueType as z.core.$ZodType, into);
+    keyNames(schema.keyType, into);
+    keyNames(schema.valueType, into);
   } else if (schema instanceof z.ZodEnum) {
     for (const option of schema.options) into.add(String(option));
   } else if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodNullable) {
-    keyNames(schema.unwrap() as z.core.$ZodType, into);
+    keyNames(schema.unwrap(), into);
   } else if (schema instanceof z.ZodPipe) {
-    keyNames(schema.in as z.core.$ZodType, into);
+    keyNames(schema.in, into);
   }
   return into;
 }
