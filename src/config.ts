@@ -439,7 +439,10 @@ function humanMessage(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type': {
       const noun = NOUNS[issue.expected] ?? issue.expected;
-      return issue.input === undefined ? `missing: expected ${noun}` : `expected ${noun}, not ${kindOf(issue.input)}`;
+      if (issue.input === undefined) return `missing: expected ${noun}`;
+      // YAML reads `vendorWorkspaceId: 340` or `id: yes` as a number or a boolean.
+      const quote = issue.expected === 'string' && (typeof issue.input === 'number' || typeof issue.input === 'boolean') ? ' (put it in quotes)' : '';
+      return `expected ${noun}, not ${kindOf(issue.input)}${quote}`;
     }
     case 'invalid_value':
       return `expected one of: ${issue.values.map(String).join(', ')}`;

@@ -206,6 +206,13 @@ describe('one config check for check-config and serve', () => {
     ]);
   });
 
+  test('a YAML number where text belongs says to quote it', async () => {
+    const doc = document();
+    sendkit(doc).vendorWorkspaceId = 340;
+    const path = write('number-id.yaml', JSON.stringify(doc));
+    expect(await bothRefuse(path)).toEqual([`${path}: workspaces[0].connections[2].vendorWorkspaceId: expected text, not a number (put it in quotes)`]);
+  });
+
   test('an unknown key is named when it reads like a setting, and only counted when it may be a value', async () => {
     const doc = document();
     Object.assign(sendkit(doc), { apikey: 'x', [`sk_${CANARY}`]: 1 });
