@@ -54,13 +54,16 @@ function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): string | 
   return flag ?? (env.OUTREACH_GATEWAY_CONFIG && env.OUTREACH_GATEWAY_CONFIG !== '' ? env.OUTREACH_GATEWAY_CONFIG : undefined);
 }
 
+/**
+ * The one config check of `check-config`, `serve` and `fetch`: the resolved config, or undefined
+ * after one stderr line per problem (each naming the file and the key path).
+ */
 function load(path: string, io: CliIo): GatewayConfig | undefined {
   try {
     return loadConfigFile(path, io.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.err(`${path}: invalid configuration`);
-      for (const problem of error.problems) io.err(`  ${problem}`);
+      for (const problem of error.problems) io.err(problem);
       return undefined;
     }
     throw error;

@@ -1,45 +1,140 @@
 /**
  * The config file (DESIGN.md section 4): JSON or YAML, `${NAME}` replaced by environment variables,
- * validated with zod. A bad file yields one line per problem naming its path, e.g.
- * `workspaces[1].connections[0].provider: expected one of instantly|sendkit|kakiyo|seleqt`.
+ * validated with zod. `check-config`, `serve` and `fetch` all go through `loadConfigFile`, so a file
+ * that passes the check starts. A bad file yields one line per problem naming the file, the key
+ * path and what is expected, in words (never zod's own), e.g.
+ * `gateway.json: workspaces[1].connections[0].provider: expected one of: instantly, sendkit, kakiyo, seleqt`.
+ * No problem line repeats a value from the file (a value may be a key); syntax errors are located
+ * by `config-syntax.ts`. Every number has an upper bound (`CONFIG_BOUNDS`, printed in the README).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseJsonText, parseYamlText, type ParseOutcome } from './config-syntax';
 import { PROVIDER_FACTORIES } from './providers/registry';
 import { PROVIDER_IDS, ProviderIdSchema, type ProviderId } from './schema/campaign';
 
-const positiveInt = z.number().int().positive();
+/** The allowed range of a number setting. `note` says the maximum in everyday units. */
+export interface NumberBound {
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+  readonly unit?: 'ms' | 'seconds' | 'bytes' | 'per second';
+  readonly note?: string;
+}
+
+/**
+ * Every number the file may hold, with its range: a typo such as `ttlSeconds: 99999999999` is
+ * refused instead of served (as `max-age=99999999990`). Keys as the README's config tables name
+ * them; a test checks that the tables print `boundText` of each.
+ */
+export const CONFIG_BOUNDS = {
+  'server.port': { min: 0, max: 65_535, integer: true },
+  'server.deadlineMs': { min: 1, max: 600_000, integer: true, unit: 'ms', note: '10 minutes' },
+  'server.maxUpstreamCalls': { min: 1, max: 100_000, integer: true },
+  requestsPerMinute: { min: 1, max: 100_000_000, integer: true },
+  'cache.maxBytes': { min: 1, max: 4 * 1024 ** 3, integer: true, unit: 'bytes', note: '4 GiB' },
+  'redis.connectTimeoutMs': { min: 1, max: 60_000, integer: true, unit: 'ms', note: '1 minute' },
+  'redis.commandTimeoutMs': { min: 1, max: 10_000, integer: true, unit: 'ms' },
+  'redis.maxValueBytes': { min: 1, max: 512 * 1024 ** 2, integer: true, unit: 'bytes', note: '512 MiB, the largest Redis value' },
+  'redis.lockTtlMs': { min: 100, max: 600_000, integer: true, unit: 'ms', note: '10 minutes' },
+  timeoutMs: { min: 1, max: 120_000, integer: true, unit: 'ms', note: '2 minutes' },
+  maxAttempts: { min: 1, max: 10, integer: true },
+  requestsPerSecond: { min: 0.01, max: 1000, integer: false, unit: 'per second' },
+  burst: { min: 1, max: 10_000, integer: true },
+  concurrency: { min: 1, max: 64, integer: true },
+  ttlSeconds: { min: 0, max: 604_800, integer: true, unit: 'seconds', note: '7 days' },
+  staleSeconds: { min: 0, max: 2_592_000, integer: true, unit: 'seconds', note: '30 days' },
+  maxPages: { min: 1, max: 100_000, integer: true },
+  maxResponseBytes: { min: 1, max: 256 * 1024 ** 2, integer: true, unit: 'bytes', note: '256 MiB' },
+  breakerThreshold: { min: 1, max: 1000, integer: true },
+  breakerCooldownSeconds: { min: 0.1, max: 3600, integer: false, unit: 'seconds', note: '1 hour' },
+} as const satisfies Record<string, NumberBound>;
+export type BoundedSetting = keyof typeof CONFIG_BOUNDS;
+
+const UNIT_SHORT: Record<NonNullable<NumberBound['unit']>, string> = { ms: ' ms', seconds: ' s', bytes: ' bytes', 'per second': '/s' };
+const UNIT_LONG: Record<NonNullable<NumberBound['unit']>, string> = { ms: ' of milliseconds', seconds: ' of seconds', bytes: ' of bytes', 'per second': ' of calls per second' };
+
+/** The range as the README prints it: `0–604800 s (7 days)`. */
+export function boundText(bound: NumberBound): string {
+  return `${bound.min}–${bound.max}${bound.unit ? UNIT_SHORT[bound.unit] : ''}${bound.note ? ` (${bound.note})` : ''}`;
+}
+
+/** `expected a whole number of seconds from 0 to 604800 (7 days)`. */
+function expectedNumber(bound: NumberBound): string {
+  const kind = bound.integer ? 'a whole number' : 'a number';
+  return `expected ${kind}${bound.unit ? UNIT_LONG[bound.unit] : ''} from ${bound.min} to ${bound.max}${bound.note ? ` (${bound.note})` : ''}`;
+}
+
+/** A schema's own message for every issue: `expected …`, or `missing: expected …` when there is no value. */
+function expecting(expected: string): (issue: z.core.$ZodRawIssue) => string {
+  return (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? `missing: ${expected}` : expected);
+}
+
+/** A number in `CONFIG_BOUNDS[name]`; every way of missing it gets the one message saying the range. */
+function bounded(name: BoundedSetting): z.ZodNumber {
+  const bound: NumberBound = CONFIG_BOUNDS[name];
+  const message = expecting(expectedNumber(bound));
+  const schema = z.number({ error: message }).min(bound.min, { error: message }).max(bound.max, { error: message });
+  return bound.integer ? schema.int({ error: message }) : schema;
+}
+
+const ORIGIN_EXPECTED = 'expected an http:// or https:// origin such as https://api.instantly.ai';
+
+/**
+ * What is wrong with a configured vendor origin, in words that never repeat its text (it may hold a
+ * password). A path is refused, not dropped: each vendor's paths carry their own version prefix
+ * (`/api/v2/…`, `/v1/…`), which the providers add to the origin.
+ */
+export function baseUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return ORIGIN_EXPECTED;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return ORIGIN_EXPECTED;
+  if (url.username !== '' || url.password !== '') return 'must not carry a user name or password (user:pass@): the vendor key goes in apiKey';
+  if (url.pathname !== '/') {
+    return "must be the vendor's origin only (scheme://host[:port]), without a path: the gateway adds each vendor's versioned paths (/api/v2/…, /v1/…) itself";
+  }
+  if (url.search !== '' || url.hash !== '' || /[?#]/.test(text)) return 'must be the origin only, without a query (?…) or fragment (#…)';
+  return undefined;
+}
+
+const baseUrlSchema = z.string({ error: expecting(ORIGIN_EXPECTED) }).superRefine((text, ctx) => {
+  const problem = baseUrlProblem(text);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** Settings every provider has; each has a per-vendor default and may be overridden per connection. */
 export const ProviderSettingsSchema = z
   .object({
-    /** The vendor's origin (`https://api.instantly.ai`); paths carry their version prefix. */
-    baseUrl: z.url({ protocol: /^https?$/ }),
+    /** The vendor's origin (`https://api.instantly.ai`); paths carry their version prefix. A path here is refused. */
+    baseUrl: baseUrlSchema,
     /** Timeout of one upstream attempt. @default 10000 */
-    timeoutMs: positiveInt.max(120_000),
+    timeoutMs: bounded('timeoutMs'),
     /** Attempts per upstream call, the first included. @default 3 */
-    maxAttempts: positiveInt.max(10),
+    maxAttempts: bounded('maxAttempts'),
     /** Token-bucket refill rate per vendor account. Defaults stay well under each vendor's published limit. */
-    requestsPerSecond: z.number().positive().max(1000),
+    requestsPerSecond: bounded('requestsPerSecond'),
     /** Token-bucket capacity (the largest burst). */
-    burst: positiveInt.max(10_000),
+    burst: bounded('burst'),
     /** Upstream calls in flight per vendor account. @default 4 */
-    concurrency: positiveInt.max(64),
+    concurrency: bounded('concurrency'),
     /** Seconds a cached result is fresh. */
-    ttlSeconds: z.number().int().nonnegative(),
+    ttlSeconds: bounded('ttlSeconds'),
     /** Seconds past freshness a cached result may still be served while refreshing or when the vendor fails. */
-    staleSeconds: z.number().int().nonnegative(),
+    staleSeconds: bounded('staleSeconds'),
     /** Hard cap on list pages per walk (a loop guard; repeated cursors are caught separately). @default 1000 */
-    maxPages: positiveInt.max(100_000),
+    maxPages: bounded('maxPages'),
     /** Response size cap per upstream call. @default 20 MB */
-    maxResponseBytes: positiveInt,
+    maxResponseBytes: bounded('maxResponseBytes'),
     /** Consecutive failures that open the circuit breaker. @default 5 */
-    breakerThreshold: positiveInt.max(1000),
+    breakerThreshold: bounded('breakerThreshold'),
     /** Seconds the breaker stays open before one probe. @default 30 */
-    breakerCooldownSeconds: z.number().positive().max(3600),
+    breakerCooldownSeconds: bounded('breakerCooldownSeconds'),
   })
   .strict();
 export type ProviderSettings = z.infer<typeof ProviderSettingsSchema>;
@@ -68,7 +163,11 @@ export const ConnectionConfigSchema = ProviderSettingsSchema.partial()
   .extend({
     id: idSchema,
     provider: ProviderIdSchema,
-    apiKey: z.string().min(1, 'must not be empty'),
+    apiKey: z.string({ error: expecting('expected the vendor key as text, e.g. "${ACME_INSTANTLY_KEY}"') }).superRefine((key, ctx) => {
+      if (key === '') ctx.addIssue({ code: 'custom', message: 'must not be empty' });
+      // A key read with $(cat file) keeps its newline; no vendor's key has whitespace in it.
+      else if (/[\s\p{Cc}]/u.test(key)) ctx.addIssue({ code: 'custom', message: 'must not contain spaces, tabs, line breaks or control characters (a trailing newline from a file?)' });
+    }),
     vendorWorkspaceId: z.string().min(1).optional(),
     /**
      * Connections with the same group share one outbound limiter (Instantly's limit is per vendor
@@ -94,7 +193,7 @@ export const ClientConfigSchema = z
     workspaces: z.array(idSchema).min(1),
     defaultWorkspace: idSchema.optional(),
     /** Inbound requests per minute for this key. @default 600 */
-    requestsPerMinute: positiveInt.default(600),
+    requestsPerMinute: bounded('requestsPerMinute').default(600),
   })
   .strict();
 
@@ -115,13 +214,13 @@ export const RedisConfigSchema = z
       .string({ error: (issue) => (issue.input === undefined ? 'required with redis.url: the same secret (32+ characters) on every instance' : 'must be a string') })
       .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
     /** Connecting (and each reconnect attempt) gives up after this long. @default 1000 */
-    connectTimeoutMs: positiveInt.max(60_000).default(1000),
+    connectTimeoutMs: bounded('redis.connectTimeoutMs').default(1000),
     /** The longest a request waits for one Redis read before treating it as a miss. @default 150 */
-    commandTimeoutMs: positiveInt.max(10_000).default(150),
+    commandTimeoutMs: bounded('redis.commandTimeoutMs').default(150),
     /** Results larger than this (serialized) stay in the local tier only. @default 8388608 (8 MB) */
-    maxValueBytes: positiveInt.default(8 * 1024 * 1024),
+    maxValueBytes: bounded('redis.maxValueBytes').default(8 * 1024 * 1024),
     /** Lifetime of the cross-instance walk lock; the holder renews it, so a dead holder's lock ends within it. @default 5000 */
-    lockTtlMs: z.number().int().min(100).max(600_000).default(5000),
+    lockTtlMs: bounded('redis.lockTtlMs').default(5000),
   })
   .strict();
 export type RedisConfig = z.infer<typeof RedisConfigSchema>;
@@ -132,7 +231,7 @@ export type RedisConfig = z.infer<typeof RedisConfigSchema>;
  */
 const ReferencesSchema = z.object({
   workspaces: z.array(z.object({ id: z.string(), connections: z.array(z.object({ id: z.string() })) })),
-  clients: z.array(z.object({ keySha256: z.string(), workspaces: z.array(z.string()), defaultWorkspace: z.string().optional() })),
+  clients: z.array(z.object({ id: z.string(), keySha256: z.string(), workspaces: z.array(z.string()), defaultWorkspace: z.string().optional() })),
 });
 
 export const ConfigFileSchema = z
@@ -140,11 +239,11 @@ export const ConfigFileSchema = z
     server: z
       .object({
         host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(8080),
+        port: bounded('server.port').default(8080),
         /** Every request answers by then, whatever the vendors do. @default 15000 */
-        deadlineMs: positiveInt.max(600_000).default(15_000),
+        deadlineMs: bounded('server.deadlineMs').default(15_000),
         /** Largest number of upstream calls one request may plan (e.g. include=steps over many campaigns). @default 2000 */
-        maxUpstreamCalls: positiveInt.default(2000),
+        maxUpstreamCalls: bounded('server.maxUpstreamCalls').default(2000),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, deadlineMs: 15_000, maxUpstreamCalls: 2000 }),
@@ -154,7 +253,7 @@ export const ConfigFileSchema = z
     cache: z
       .object({
         /** Byte bound of all per-provider caches together. @default 268435456 (256 MB) */
-        maxBytes: positiveInt.default(268_435_456),
+        maxBytes: bounded('cache.maxBytes').default(268_435_456),
       })
       .strict()
       .default({ maxBytes: 268_435_456 }),
@@ -180,7 +279,10 @@ export const ConfigFileSchema = z
         });
       });
       const hashes = new Set<string>();
+      const clientIds = new Set<string>();
       references.clients.forEach((client, i) => {
+        if (clientIds.has(client.id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'id'], message: `duplicate client id "${client.id}"` });
+        clientIds.add(client.id);
         const hash = client.keySha256.toLowerCase();
         if (hashes.has(hash)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'keySha256'], message: 'two clients share one key' });
         hashes.add(hash);
@@ -248,36 +350,148 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-/**
- * Replaces `${NAME}` in every string with the environment variable; a missing variable is a
- * problem naming the path. `$${NAME}` escapes a literal `${NAME}`.
- */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, problems: string[], path: PropertyKey[] = []): unknown {
+/** One `${NAME}` found in the file: where, which variable, and whether it was unset or empty. */
+interface EnvReference {
+  path: string;
+  name: string;
+  found: 'unset' | 'empty' | 'set';
+}
+
+/** Replaces `${NAME}` in every string, noting each reference; `$${NAME}` escapes a literal `${NAME}`. */
+function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, references: EnvReference[], path: PropertyKey[]): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (match, name: string) => {
       if (match.startsWith('$$')) return match.slice(1);
       const found = env[name];
-      if (found === undefined) {
-        problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
-        return '';
-      }
-      return found;
+      references.push({ path: formatPath(path), name, found: found === undefined ? 'unset' : found === '' ? 'empty' : 'set' });
+      return found ?? '';
     });
   }
-  if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, problems, [...path, i]));
+  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, env, references, [...path, i]));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = interpolateEnv(item, env, problems, [...path, key]);
+    for (const [key, item] of Object.entries(value)) out[key] = substituteEnv(item, env, references, [...path, key]);
     return out;
   }
   return value;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map(String).join('|')}`;
-  if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  return issue.message;
+function unsetProblem(reference: EnvReference): string {
+  return `${reference.path}: environment variable ${reference.name} is not set`;
 }
+
+/**
+ * Replaces `${NAME}` in every string with the environment variable; a missing variable is a
+ * problem naming the path. `$${NAME}` escapes a literal `${NAME}`.
+ */
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, problems: string[], path: PropertyKey[] = []): unknown {
+  const references: EnvReference[] = [];
+  const out = substituteEnv(value, env, references, path);
+  for (const reference of references) if (reference.found === 'unset') problems.push(unsetProblem(reference));
+  return out;
+}
+
+const NOUNS: Readonly<Record<string, string>> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping of keys to values',
+  record: 'a mapping of keys to values',
+};
+
+/** What a value is, never what it holds (a value may be a key). */
+function kindOf(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'string') return 'text';
+  if (typeof input === 'number') return 'a number';
+  if (typeof input === 'boolean') return 'true/false';
+  if (typeof input === 'object') return 'a mapping';
+  return typeof input;
+}
+
+/**
+ * `unknown key(s) "apikey"`. A key is named only when it looks like a setting's name (letters,
+ * `_` and `-`, at most 32): a value written where a key belongs (`- sk_live_…: x`) is counted,
+ * never printed.
+ */
+function unknownKeys(keys: readonly string[]): string {
+  const shown = keys.filter((key) => /^[A-Za-z][A-Za-z_-]{0,31}$/.test(key));
+  const hidden = keys.length - shown.length;
+  const named = shown.map((key) => `"${key}"`).join(', ');
+  if (hidden === 0) return `unknown key(s) ${named}`;
+  const withheld = `${plural(hidden, 'key', 'keys')} not shown because it may be a value`;
+  return shown.length === 0 ? `unknown key(s): ${withheld}` : `unknown key(s) ${named}, and ${withheld}`;
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/**
+ * zod's issues in the words a person would write ("missing: expected text", "must not be empty"),
+ * for every issue the schema did not word itself. Values are never quoted; key names and allowed
+ * values are.
+ */
+function humanMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const noun = NOUNS[issue.expected] ?? issue.expected;
+      if (issue.input === undefined) return `missing: expected ${noun}`;
+      // YAML reads `vendorWorkspaceId: 340` or `id: yes` as a number or a boolean.
+      const quote = issue.expected === 'string' && (typeof issue.input === 'number' || typeof issue.input === 'boolean') ? ' (put it in quotes)' : '';
+      return `expected ${noun}, not ${kindOf(issue.input)}${quote}`;
+    }
+    case 'invalid_value':
+      return `expected one of: ${issue.values.map(String).join(', ')}`;
+    case 'unrecognized_keys':
+      return unknownKeys(issue.keys);
+    case 'too_small': {
+      const min = Number(issue.minimum);
+      if (issue.origin === 'array') return `needs at least ${plural(min, 'entry', 'entries')}`;
+      if (issue.origin === 'string') return min <= 1 ? 'must not be empty' : `must be at least ${plural(min, 'character', 'characters')}`;
+      return issue.inclusive ? `must be at least ${min}` : `must be more than ${min}`;
+    }
+    case 'too_big': {
+      const max = Number(issue.maximum);
+      if (issue.origin === 'array') return `may have at most ${plural(max, 'entry', 'entries')}`;
+      if (issue.origin === 'string') return `may be at most ${plural(max, 'character', 'characters')}`;
+      return issue.inclusive ? `must be at most ${max}` : `must be less than ${max}`;
+    }
+    case 'invalid_format':
+      return issue.format === 'regex' ? 'is not in the expected format' : `expected a valid ${issue.format}`;
+    default:
+      return undefined;
+  }
+}
+
+/** Every key name the schema knows (and the provider ids), for locating syntax errors safely. */
+function keyNames(schema: z.core.$ZodType, into: Set<string>): Set<string> {
+  if (schema instanceof z.ZodObject) {
+    const shape: Record<string, z.core.$ZodType> = schema.shape;
+    for (const [key, child] of Object.entries(shape)) {
+      into.add(key);
+      keyNames(child, into);
+    }
+  } else if (schema instanceof z.ZodArray) {
+    keyNames(schema.element, into);
+  } else if (schema instanceof z.ZodRecord) {
+    keyNames(schema.keyType, into);
+    keyNames(schema.valueType, into);
+  } else if (schema instanceof z.ZodEnum) {
+    for (const option of schema.options) into.add(String(option));
+  } else if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodNullable) {
+    keyNames(schema.unwrap(), into);
+  } else if (schema instanceof z.ZodPipe) {
+    keyNames(schema.in, into);
+  }
+  return into;
+}
+
+/** The key names a syntax-error line may show (see `config-syntax.ts`). */
+export const CONFIG_KEY_NAMES: ReadonlySet<string> = keyNames(ConfigFileSchema, new Set());
 
 /** Drops keys whose value is undefined, so an absent override never erases a default. */
 function definedOnly(value: object): Record<string, unknown> {
@@ -301,21 +515,33 @@ function redisSecrets(redis: RedisConfig | undefined): string[] {
   return secrets;
 }
 
+/**
+ * The problems of a parsed document, one line each (`path: what is expected`), and the valid file
+ * when there are none. An unset `${NAME}` is reported once, for the variable, not again for the
+ * empty value it leaves; a field that fails because its `${NAME}` is set but empty names the variable.
+ */
+function validateDocument(document: unknown, env: NodeJS.ProcessEnv): { problems: string[]; file: ConfigFile | undefined } {
+  const references: EnvReference[] = [];
+  const interpolated = substituteEnv(document, env, references, []);
+  const problems = references.filter((reference) => reference.found === 'unset').map(unsetProblem);
+  const unsetPaths = new Set(references.filter((reference) => reference.found === 'unset').map((reference) => reference.path));
+  const parsed = ConfigFileSchema.safeParse(interpolated, { error: humanMessage });
+  if (parsed.success) return { problems, file: problems.length === 0 ? parsed.data : undefined };
+  for (const issue of parsed.error.issues) {
+    const path = formatPath(issue.path);
+    if (unsetPaths.has(path)) continue;
+    const empty = references.filter((reference) => reference.path === path && reference.found === 'empty').map((reference) => `\${${reference.name}}`);
+    const cause = empty.length > 0 ? ` (the value comes from ${empty.join(', ')}, which is set but empty)` : '';
+    problems.push(`${path}: ${issue.message}${cause}`);
+  }
+  return { problems, file: undefined };
+}
+
 /** Validates a parsed config document (already interpolated or not) into the resolved config. */
 export function resolveConfig(document: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const problems: string[] = [];
-  const interpolated = interpolateEnv(document, env, problems);
-  // A field whose variable is not set is reported once, for the variable, not again as empty.
-  const unsetPaths = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(': '))));
-  const parsed = ConfigFileSchema.safeParse(interpolated);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const path = formatPath(issue.path);
-      if (!unsetPaths.has(path)) problems.push(`${path}: ${describeIssue(issue)}`);
-    }
-  }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  const file = parsed.data;
+  const { problems, file } = validateDocument(document, env);
+  if (file === undefined) throw new ConfigError(problems);
+
 
   const connections: ResolvedConnection[] = [];
   const workspaces = file.workspaces.map((workspace) => {
@@ -358,21 +584,50 @@ export function resolveConfig(document: unknown, env: NodeJS.ProcessEnv = proces
   };
 }
 
-/** Reads and validates a config file (`.json`, `.yaml` or `.yml`). */
+/** Why a file could not be read, from the error's code (its message repeats the path). */
+function readFailure(error: unknown): string {
+  // Not `instanceof Error`: an fs error from another realm (a test VM) is not one.
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'a directory, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ?? 'unreadable';
+}
+
+/** YAML for `.yaml`/`.yml`, JSON for every other name. */
+function syntaxOf(path: string): 'YAML' | 'JSON' {
+  return ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? 'YAML' : 'JSON';
+}
+
+/** The parsed text of a config file; a leading BOM is ignored. */
+function parseConfigText(path: string, text: string): ParseOutcome {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  return syntaxOf(path) === 'YAML' ? parseYamlText(body, CONFIG_KEY_NAMES) : parseJsonText(body, CONFIG_KEY_NAMES);
+}
+
+/**
+ * Reads and validates a config file (`.json`, `.yaml` or `.yml`): the one check `check-config`,
+ * `serve` and `fetch` run. Every problem line starts with the file; a syntax error is one line
+ * `FILE:LINE:COLUMN: key.path: not valid YAML|JSON: what was expected`, without the file's text.
+ */
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError([`${path}: cannot read the file (${error instanceof Error ? error.message : String(error)})`]);
+    throw new ConfigError([`${path}: cannot read the file (${readFailure(error)})`]);
   }
-  let document: unknown;
+  const parsed = parseConfigText(path, text);
+  if (!parsed.ok) {
+    const { line, column, path: keyPath, message } = parsed.problem;
+    throw new ConfigError([`${path}:${line}:${column}: ${formatPath(keyPath)}: not valid ${syntaxOf(path)}: ${message}`]);
+  }
   try {
-    document = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
+    return resolveConfig(parsed.value, env);
   } catch (error) {
-    throw new ConfigError([`${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML/JSON'} (${error instanceof Error ? error.message : String(error)})`]);
+    if (error instanceof ConfigError) throw new ConfigError(error.problems.map((problem) => `${path}: ${problem}`));
+    throw error;
   }
-  return resolveConfig(document, env);
 }
 
 export { PROVIDER_IDS };

@@ -32,6 +32,8 @@ export interface RequestGate {
   acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<() => void>;
   /** The vendor said 429: hold every caller of this account for `ms`. */
   pause(ms: number): void;
+  /** Every vendor answer's headers (lower-case names), for a gate that follows the vendor's rate-limit headers. */
+  observe?(headers: Readonly<Record<string, string>>): void;
 }
 
 export interface UpstreamEvent {
@@ -292,6 +294,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
       const headers = headerMap(response);
       answerHeaders = headers;
+      options.gate?.observe?.(headers);
       const text = typeof response.data === 'string' ? response.data : '';
       const status = response.status;
       if (status >= 200 && status < 300) {

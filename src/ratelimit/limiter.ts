@@ -3,6 +3,8 @@
  * (p-limit) and a token bucket at `requestsPerSecond`; a 429 pauses the whole account. It is the
  * HTTP client's `RequestGate`, so every attempt (retries included) takes a permit. A wait that
  * would end after the caller's deadline fails at once as `rate_limited` instead of sleeping.
+ * Where the vendor sends rate-limit headers (`observe`), the limiter also follows its quota: when
+ * the calls it knows of would use up what remains, the account waits for the vendor's reset.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
@@ -11,6 +13,7 @@ import type { RequestGate } from '../http/client';
 import type { ProviderId } from '../schema/campaign';
 import type { SharedBucket } from './shared-bucket';
 import { TokenBucket } from './token-bucket';
+import { parseRateLimitHeaders } from './vendor-headers';
 
 export interface AccountLimiterOptions {
   provider: ProviderId;
@@ -39,6 +42,15 @@ export interface AccountLimiterOptions {
  */
 export const OUTBOUND_PACING_MARGIN = 0.05;
 
+/** The longest wait a vendor's reset header can impose (as `Retry-After` is capped). */
+export const MAX_VENDOR_RESET_WAIT_MS = 60_000;
+
+/** What the vendor last said of its window, less the calls started since. */
+interface VendorWindow {
+  left: number;
+  resetAtMs: number;
+}
+
 function abortError(provider: ProviderId): ProviderError {
   return new ProviderError({ provider, code: 'aborted', message: 'the call was cancelled' });
 }
@@ -59,6 +71,7 @@ export class AccountLimiter implements RequestGate {
   private readonly now: () => number;
   /** Settles when the caller before has taken its token and waited for it (see `inTurn`). */
   private turn: Promise<void> = Promise.resolve();
+  private vendorWindow: VendorWindow | undefined;
 
   constructor(private readonly options: AccountLimiterOptions) {
     this.now = options.now ?? Date.now;
@@ -104,6 +117,7 @@ export class AccountLimiter implements RequestGate {
           });
         }
         this.options.onWait?.(waitMs);
+        this.spendVendorQuota();
         await wait(waitMs, signal, this.options.provider);
       });
       return release;
@@ -159,5 +173,40 @@ export class AccountLimiter implements RequestGate {
   pause(ms: number): void {
     this.bucket.pause(ms);
     this.options.shared?.pause(ms);
+  }
+
+  /**
+   * A vendor answer's headers (lower-case names): when they carry the vendor's quota, later calls
+   * keep to it. The other calls in flight may not have been counted in `remaining` yet, so they are
+   * taken off it; within one window the lower count wins (answers can arrive out of order).
+   */
+  observe(headers: Readonly<Record<string, string>>): void {
+    const now = this.now();
+    const quota = parseRateLimitHeaders(headers, now);
+    if (quota === undefined || quota.resetAtMs === undefined || quota.resetAtMs <= now) return;
+    const left = quota.remaining - Math.max(0, this.slots.activeCount - 1);
+    // A reset further away than the cap is trusted only up to it; then the vendor is asked again.
+    const resetAtMs = Math.min(quota.resetAtMs, now + MAX_VENDOR_RESET_WAIT_MS);
+    const current = this.vendorWindow;
+    const sameWindow = current !== undefined && current.resetAtMs >= resetAtMs && current.resetAtMs > now;
+    this.vendorWindow = sameWindow ? { left: Math.min(current.left, left), resetAtMs: current.resetAtMs } : { left, resetAtMs };
+    this.holdUntilResetIfSpent(now);
+  }
+
+  /** A call is about to start: one fewer left in the vendor's window. */
+  private spendVendorQuota(): void {
+    const now = this.now();
+    if (this.vendorWindow === undefined || this.vendorWindow.resetAtMs <= now) {
+      this.vendorWindow = undefined;
+      return;
+    }
+    this.vendorWindow.left -= 1;
+    this.holdUntilResetIfSpent(now);
+  }
+
+  private holdUntilResetIfSpent(now: number): void {
+    const window = this.vendorWindow;
+    if (window === undefined || window.left > 0) return;
+    this.pause(window.resetAtMs - now);
   }
 }
