@@ -89,7 +89,7 @@ describe('probe', () => {
     expect(await runCli(['probe', '--config', file], withoutCredits)).toBe(0);
     const text = withoutCredits.stdout.join('\n');
     for (const provider of PROVIDER_IDS.filter((p) => p !== 'kakiyo')) expect(text).toMatch(new RegExp(`acme-${provider} \\(${provider}, http://127\\.0\\.0\\.1:\\d+\\)\\n  ok: key accepted, JSON answers; 5 campaign\\(s\\) in \\d+ call\\(s\\)`));
-    expect(text).toMatch(/acme-kakiyo \(kakiyo, .*\)\n  skipped: not called: Kakiyo charges a credit per call/);
+    expect(text).toMatch(/acme-kakiyo \(kakiyo, .*\)\n {2}skipped: not called: Kakiyo charges a credit per call/);
     expect(withoutCredits.stdout.at(-1)).toBe('3 ok, 0 failed, 1 skipped');
     const kakiyoSim = sims.find((s) => s.url === connections.find((c) => c.provider === 'kakiyo')?.baseUrl);
     expect(kakiyoSim?.stats().total).toBe(0);

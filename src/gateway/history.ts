@@ -20,12 +20,11 @@ export const DEFAULT_HISTORY_DAYS = 90;
 const HISTORY_FORMATS = ['json', 'csv', 'ndjson'] as const;
 export type HistoryFormat = (typeof HISTORY_FORMATS)[number];
 
-const historyDate = (which: 'first' | 'last'): QueryParameter =>
-  ({
+const historyDate = (which: 'first' | 'last'): QueryParameter<z.ZodISODate> => ({
     description: `The ${which} day of the history (UTC, YYYY-MM-DD), inclusive. Without start_date and end_date: the last ${DEFAULT_HISTORY_DAYS} days up to today; one without the other is a 400; at most ${MAX_HISTORY_DAYS} days. Periods are whole: a week or month that starts before start_date is reported whole.`,
     schema: z.iso.date(),
-    message: 'expected a date YYYY-MM-DD',
-  }) as QueryParameter;
+  message: 'expected a date YYYY-MM-DD',
+});
 
 export const HISTORY_PARAMETERS = {
   workspace_id: QUERY_PARAMETERS.workspace_id,
@@ -92,8 +91,8 @@ export function parseHistoryQuery(raw: Readonly<Record<string, unknown>>, now: n
 
   let startDate = day(now - (DEFAULT_HISTORY_DAYS - 1) * 86_400_000);
   let endDate = day(now);
-  const startText = read('start_date', HISTORY_PARAMETERS.start_date) as string | undefined;
-  const endText = read('end_date', HISTORY_PARAMETERS.end_date) as string | undefined;
+  const startText = read('start_date', HISTORY_PARAMETERS.start_date);
+  const endText = read('end_date', HISTORY_PARAMETERS.end_date);
   if (texts.has('start_date') !== texts.has('end_date')) {
     bad(texts.has('start_date') ? 'end_date' : 'start_date', 'start_date and end_date go together');
   } else if (startText !== undefined && endText !== undefined) {

@@ -193,11 +193,11 @@ export interface QueryReader<N extends string> {
   texts: ReadonlyMap<N, string>;
   errors: ProblemFieldError[];
   /** Records a problem with a parameter; returns undefined for use in expressions. */
-  bad(parameter: N, message: string): undefined;
+  bad: (parameter: N, message: string) => undefined;
   /** The parameter's value when given and its schema accepts it; a 400 entry when not. */
-  read<S extends z.ZodType>(name: N, definition: QueryParameter<S>): z.output<S> | undefined;
+  read: <S extends z.ZodType>(name: N, definition: QueryParameter<S>) => z.output<S> | undefined;
   /** Throws the 400 `invalid_query` when any problem was recorded. */
-  check(): void;
+  check: () => void;
 }
 
 /**
@@ -225,7 +225,7 @@ export function queryReader<N extends string>(raw: Readonly<Record<string, unkno
     texts,
     errors,
     bad,
-    read<S extends z.ZodType>(name: N, definition: QueryParameter<S>): z.output<S> | undefined {
+    read: <S extends z.ZodType>(name: N, definition: QueryParameter<S>): z.output<S> | undefined => {
       const text = texts.get(name);
       if (text === undefined) return undefined;
       const value = readText(definition, text);
@@ -233,7 +233,7 @@ export function queryReader<N extends string>(raw: Readonly<Record<string, unkno
       if (parsed.success) return parsed.data;
       return bad(name, typeof definition.message === 'string' ? definition.message : definition.message(value));
     },
-    check(): void {
+    check: (): void => {
       if (errors.length > 0) throw new GatewayError(400, 'invalid_query', `invalid query: ${errors.map((e) => e.parameter).join(', ')}`, errors);
     },
   };
