@@ -21,8 +21,8 @@ const HISTORY_FORMATS = ['json', 'csv', 'ndjson'] as const;
 export type HistoryFormat = (typeof HISTORY_FORMATS)[number];
 
 const historyDate = (which: 'first' | 'last'): QueryParameter<z.ZodISODate> => ({
-    description: `The ${which} day of the history (UTC, YYYY-MM-DD), inclusive. Without start_date and end_date: the last ${DEFAULT_HISTORY_DAYS} days up to today; one without the other is a 400; at most ${MAX_HISTORY_DAYS} days. Periods are whole: a week or month that starts before start_date is reported whole.`,
-    schema: z.iso.date(),
+  description: `The ${which} day of the history (UTC, YYYY-MM-DD), inclusive. Without start_date and end_date: the last ${DEFAULT_HISTORY_DAYS} days up to today; one without the other is a 400; at most ${MAX_HISTORY_DAYS} days. Periods are whole: a week or month that starts before start_date is reported whole.`,
+  schema: z.iso.date(),
   message: 'expected a date YYYY-MM-DD',
 });
 
