@@ -689,13 +689,14 @@ describe('createHttpClient: gate and observer', () => {
   });
 
   it('tells the observer about every attempt', async () => {
-    nock(ORIGIN).get('/v1/obs').reply(503, 'x').get('/v1/obs').reply(200, '{}');
+    nock(ORIGIN).get('/v1/obs').reply(503, 'x').get('/v1/obs').reply(200, '{}', { 'X-RateLimit-Remaining': '7', 'Content-Type': 'application/json' });
     const events: UpstreamEvent[] = [];
     const http = client({ now: () => 1_000, observer: (event) => events.push(event) });
     await http.getJson({ path: '/v1/obs', headers: {} });
     expect(events).toEqual([
-      { provider: 'seleqt', path: '/v1/obs', attempt: 1, status: 503, outcome: 'upstream_unavailable', durationMs: 0 },
-      { provider: 'seleqt', path: '/v1/obs', attempt: 2, status: 200, outcome: 'ok', durationMs: 0 },
+      { provider: 'seleqt', path: '/v1/obs', attempt: 1, status: 503, outcome: 'upstream_unavailable', durationMs: 0, rateLimitHeaders: {} },
+      // Only the rate-limit headers of an answer reach the observer (the probe reports them).
+      { provider: 'seleqt', path: '/v1/obs', attempt: 2, status: 200, outcome: 'ok', durationMs: 0, rateLimitHeaders: { 'x-ratelimit-remaining': '7' } },
     ]);
   });
 
