@@ -73,7 +73,7 @@ function load(path: string, io: CliIo): GatewayConfig | undefined {
 async function serve(path: string, io: CliIo): Promise<number> {
   const config = load(path, io);
   if (!config) return 1;
-  const service = createService(config);
+  const service = createService(config, { history: true });
   const url = await service.listen();
   service.logger.info('listening', { url, connections: config.connections.length, workspaces: config.workspaces.length });
   stopOnSignals((signal) => service.close(undefined, signal), service.logger);

@@ -39,6 +39,7 @@ export const CONFIG_BOUNDS = {
   'redis.commandTimeoutMs': { min: 1, max: 10_000, integer: true, unit: 'ms' },
   'redis.maxValueBytes': { min: 1, max: 512 * 1024 ** 2, integer: true, unit: 'bytes', note: '512 MiB, the largest Redis value' },
   'redis.lockTtlMs': { min: 100, max: 600_000, integer: true, unit: 'ms', note: '10 minutes' },
+  'storage.retentionDays': { min: 1, max: 3650, integer: true, note: '10 years' },
   timeoutMs: { min: 1, max: 120_000, integer: true, unit: 'ms', note: '2 minutes' },
   maxAttempts: { min: 1, max: 10, integer: true },
   requestsPerSecond: { min: 0.01, max: 1000, integer: false, unit: 'per second' },
@@ -226,6 +227,33 @@ export const RedisConfigSchema = z
 export type RedisConfig = z.infer<typeof RedisConfigSchema>;
 
 /**
+ * The history store (README "History"): snapshots of every successful walk in PostgreSQL. By
+ * default the embedded one (PGlite) in `dir`; with `url`, a PostgreSQL server, which is how several
+ * instances share one history.
+ */
+export const StorageConfigSchema = z
+  .object({
+    /** false: no history (the history endpoint answers 503). @default true */
+    enabled: z.boolean().default(true),
+    /** The embedded database's directory. @default $OUTREACH_GATEWAY_DATA, else ./data */
+    dir: z.string().min(1, 'must not be empty').optional(),
+    /** `postgres://user:password@host:port/db`: a PostgreSQL server instead of the embedded store. */
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+    /** Snapshots older than this many days are deleted. @default 400 */
+    retentionDays: bounded('storage.retentionDays').default(400),
+  })
+  .strict();
+export type StorageConfig = z.infer<typeof StorageConfigSchema>;
+
+/** The store as the service opens it. */
+export interface ResolvedStorage {
+  enabled: boolean;
+  dir: string;
+  url: string | undefined;
+  retentionDays: number;
+}
+
+/**
  * The parts of a config file that refer to each other (ids, client keys, client workspaces), and
  * nothing else: the cross-reference checks below read only these.
  */
@@ -258,6 +286,7 @@ export const ConfigFileSchema = z
       .strict()
       .default({ maxBytes: 268_435_456 }),
     redis: RedisConfigSchema.optional(),
+    storage: StorageConfigSchema.default({ enabled: true, retentionDays: 400 }),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).strict().default({ level: 'info' }),
   })
   .strict()
@@ -327,6 +356,7 @@ export interface GatewayConfig {
   cache: ConfigFile['cache'];
   redis: ConfigFile['redis'];
   log: ConfigFile['log'];
+  storage: ResolvedStorage;
   /** Every secret value in the config (vendor keys), for log redaction. */
   secrets: string[];
   /** Set by the demo; shows as `meta.demo`. */
@@ -502,6 +532,17 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** The password in a URL (`postgres://user:password@…`), for log redaction; [] when none. */
+function urlPassword(url: string | undefined): string[] {
+  if (url === undefined) return [];
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? [] : [password];
+  } catch {
+    return [];
+  }
+}
+
 /** The Redis key secret and the password in the Redis URL, for log redaction. */
 function redisSecrets(redis: RedisConfig | undefined): string[] {
   if (!redis) return [];
@@ -579,7 +620,13 @@ export function resolveConfig(document: unknown, env: NodeJS.ProcessEnv = proces
     cache: file.cache,
     redis: file.redis,
     log: file.log,
-    secrets: [...connections.map((c) => c.apiKey), ...redisSecrets(file.redis)],
+    storage: {
+      enabled: file.storage.enabled,
+      dir: file.storage.dir ?? (env.OUTREACH_GATEWAY_DATA || './data'),
+      url: file.storage.url,
+      retentionDays: file.storage.retentionDays,
+    },
+    secrets: [...connections.map((c) => c.apiKey), ...redisSecrets(file.redis), ...urlPassword(file.storage.url)],
     demo: false,
   };
 }

@@ -5,6 +5,7 @@
  * ready-to-paste requests. Every answer says `"demo": true` in `meta`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { resolveConfig, type GatewayConfig } from './config';
 import { PROVIDER_IDS } from './schema/campaign';
 import { createService, type GatewayService } from './service';
@@ -29,9 +30,19 @@ export interface RunningDemo {
   close(): Promise<void>;
 }
 
-export function demoConfig(simulators: Readonly<Record<ProviderId, Pick<VendorSimulator, 'url'>>>, clientKey: string, port: number): GatewayConfig {
+/**
+ * The demo's gateway config. Its history lives apart from a real deployment's: in `demo/` under
+ * the data directory (`OUTREACH_GATEWAY_DATA`, else `./data`).
+ */
+export function demoConfig(
+  simulators: Readonly<Record<ProviderId, Pick<VendorSimulator, 'url'>>>,
+  clientKey: string,
+  port: number,
+  env: NodeJS.ProcessEnv = process.env,
+): GatewayConfig {
   const config = resolveConfig({
     server: { host: '127.0.0.1', port, deadlineMs: 15_000 },
+    storage: { dir: path.join(env.OUTREACH_GATEWAY_DATA || './data', 'demo') },
     clients: [
       {
         id: 'demo-agency',
@@ -75,8 +86,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const clientKey = fromEnv !== undefined && fromEnv !== '' ? fromEnv : `demo-${randomBytes(12).toString('hex')}`;
   const simulators = await startSimulators(demoSimulatorOptions());
   try {
-    const config = demoConfig(simulators, clientKey, options.port ?? portFrom(env));
-    const service = createService(config, { extraSecrets: [clientKey] });
+    const config = demoConfig(simulators, clientKey, options.port ?? portFrom(env), env);
+    const service = createService(config, { extraSecrets: [clientKey], history: true });
     const url = await service.listen();
     const analytics = `${url}/v1/campaigns/analytics`;
     [
@@ -91,6 +102,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       `  curl -s -H 'X-API-Key: ${clientKey}' '${analytics}?workspace_id=ALL'`,
       `  curl -s -H 'Authorization: Bearer ${clientKey}' '${analytics}?workspace_id=globex&providers=instantly,kakiyo&include=steps,daily'`,
       `  curl -s -H 'X-API-Key: ${clientKey}' '${url}/v1/connections'`,
+      `  curl -s -H 'X-API-Key: ${clientKey}' '${url}/v1/campaigns/history?workspace_id=ALL&interval=week&group_by=provider'`,
       `  curl -s '${url}/openapi.json'    curl -s '${url}/metrics'`,
       '',
       'Stop with Ctrl-C.',

@@ -19,6 +19,7 @@ import { createApp } from './server/app';
 import { ConnectionDrain } from './server/drain';
 import { problemBody } from './server/problem';
 import { withHotPath } from './server/hot-path';
+import { HistoryStore } from './store';
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -28,6 +29,11 @@ export interface ServiceOptions {
   extraSecrets?: readonly string[];
   providers?: Record<ProviderId, AnalyticsProvider>;
   now?: () => number;
+  /**
+   * Open the history store (`config.storage`) and record snapshots. `serve` and the demo do; a
+   * one-shot `fetch` and most tests do not. Ignored when `storage.enabled` is false.
+   */
+  history?: boolean;
 }
 
 export interface GatewayService {
@@ -38,6 +44,8 @@ export interface GatewayService {
   server: Server;
   /** The Redis side of a scale-out deployment (`redis.url` set); connects in the background. */
   scaleOut: ScaleOut | undefined;
+  /** The history store, when open (`history` option and `storage.enabled`); opens in the background. */
+  store: HistoryStore | undefined;
   /** Listens on `host:port` (port 0 = any free port); resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -55,15 +63,26 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     createLogger({ level: config.log.level, secrets: () => secrets, ...(options.logStream ? { stream: options.logStream } : {}) });
   const metrics = createMetrics();
   const scaleOut = config.redis ? createScaleOut(config.redis, { logger, registry: metrics.registry }) : undefined;
+  const store =
+    options.history && config.storage.enabled
+      ? new HistoryStore({ dir: config.storage.dir, url: config.storage.url, retentionDays: config.storage.retentionDays, logger, ...(options.now ? { now: options.now } : {}) })
+      : undefined;
   const gateway = new Gateway(config, {
+    ...(store ? { snapshots: (walk) => void store.record(walk) } : {}),
     providers: options.providers ?? createProviders(),
     metrics,
     logger,
     ...(options.now ? { now: options.now } : {}),
     ...(scaleOut ? { scaleOut, cacheKeySecret: scaleOut.keySecret } : {}),
   });
-  const app = createApp({ config, gateway, metrics, logger, ...(options.now ? { now: options.now } : {}), ...(scaleOut ? { readiness: scaleOut.readiness } : {}) });
+  const readiness = async (): Promise<string | undefined> => {
+    const problems = [scaleOut ? await scaleOut.readiness() : undefined, store && !store.up ? `history store unavailable (${store.lastError ?? 'unknown'})` : undefined];
+    const found = problems.filter((problem): problem is string => problem !== undefined);
+    return found.length > 0 ? found.join('; ') : undefined;
+  };
+  const app = createApp({ config, gateway, metrics, logger, store, readiness, ...(options.now ? { now: options.now } : {}) });
   scaleOut?.start();
+  void store?.start();
   // Repeated cache hits are answered before Express (server/hot-path.ts).
   const server = createServer();
   const drain = new ConnectionDrain(server, logger);
@@ -97,6 +116,7 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     logger,
     server,
     scaleOut,
+    store,
     listen(port = config.server.port, host = config.server.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -111,6 +131,7 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     async close(graceMs = config.server.deadlineMs + 1_000, signal?: NodeJS.Signals) {
       if (server.listening || drain.started) await drain.drain(graceMs, signal);
       await scaleOut?.close();
+      await store?.close();
     },
   };
 }

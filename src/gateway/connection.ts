@@ -10,13 +10,14 @@ import { ProviderError, isAccountError, isProviderError } from '../errors';
 import { createHttpClient, type HttpClient } from '../http/client';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
-import type { AnalyticsProvider, ProviderConnection, SourceWarning } from '../providers/types';
+import type { AnalyticsProvider, ProviderConnection, ProviderResult, SourceWarning } from '../providers/types';
 import { Coalescer } from '../cache/coalesce';
 import type { SharedSourceTier } from '../cache/redis-tier';
 import { CacheKeyer, SourceCache, type CachedSource, type UpstreamQueryKey } from '../cache/source-cache';
 import { CircuitBreaker, type BreakerState, type BreakerTicket } from '../ratelimit/breaker';
 import type { AccountLimiter } from '../ratelimit/limiter';
 import type { CampaignAnalytics } from '../schema/campaign';
+import type { WalkSnapshot } from '../store/snapshots';
 
 /** How long a connection whose key the vendor rejected (401/403) is left alone. */
 export const AUTH_BLOCK_MS = 60_000;
@@ -63,6 +64,13 @@ export interface ConnectionDeps {
   now?: () => number;
   /** The shared tier (Redis) of a scale-out deployment: consulted on a local miss, coordinates walks. */
   shared?: SharedSourceTier | undefined;
+  /**
+   * Receives each walk that saw all of the connection's campaigns as of now (no ids, no date
+   * range) and completed (no per-campaign detail missing): the history store's snapshots.
+   */
+  snapshots?: ((walk: WalkSnapshot) => void) | undefined;
+  /** Snapshots are marked as demo data. */
+  demo?: boolean;
 }
 
 export interface FetchOptions {
@@ -99,6 +107,16 @@ function callersMistake(error: unknown, query: UpstreamQueryKey): boolean {
 }
 
 class DeadlineReached extends Error {}
+
+/** A walk over every campaign as of now, with nothing missing: what a snapshot may record. */
+function isWholeWalk(query: UpstreamQueryKey, result: ProviderResult): boolean {
+  return (
+    query.campaignIds === undefined &&
+    query.startDate === undefined &&
+    query.endDate === undefined &&
+    !result.warnings.some((warning) => warning.code === 'partial_detail')
+  );
+}
 
 /** A walk in flight, and the deadline of the request that started it. */
 interface ActiveWalk {
@@ -389,7 +407,12 @@ export class ConnectionRuntime {
       this.health.lastSuccessAt = fetchedAt;
       this.health.lastFetchedAt = fetchedAt;
       if (query.campaignIds === undefined) this.health.lastCampaignCount = result.records.length;
-      return this.deps.cache.set(key, { records: result.records, warnings: result.warnings, fetchedAt });
+      const cached = this.deps.cache.set(key, { records: result.records, warnings: result.warnings, fetchedAt });
+      if (this.deps.snapshots && isWholeWalk(query, result)) {
+        const { id, workspace, provider: providerId } = this.connection;
+        this.deps.snapshots({ connection: id, workspace, provider: providerId, records: result.records, fetchedAt, demo: this.deps.demo ?? false });
+      }
+      return cached;
     } catch (caught) {
       const error = active.rateLimited ?? caught;
       this.noteFailure(error, ticket, query);

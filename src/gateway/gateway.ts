@@ -20,6 +20,7 @@ import { ConnectionRuntime, type SourceResult } from './connection';
 import { AnswerCache, type AnswerContent, type SerializedContent } from './answer-cache';
 import type { AnalyticsRequest } from './request';
 import { applyShape, compareDefault, variantSignature } from './shape';
+import type { WalkSnapshot } from '../store/snapshots';
 
 export interface GatewayDeps {
   providers: Readonly<Record<ProviderId, AnalyticsProvider>>;
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   cacheKeySecret?: string;
   /** Scale-out through Redis: the shared cache tier, and each vendor account's shared bucket. */
   scaleOut?: { tier: SharedSourceTier; bucketFor(connection: ResolvedConnection): SharedBucket } | undefined;
+  /** Receives every complete walk of all of a connection's campaigns (the history store's snapshots). */
+  snapshots?: ((walk: WalkSnapshot) => void) | undefined;
 }
 
 export interface AnalyticsAnswer {
@@ -102,6 +105,8 @@ export class Gateway {
           walkTimeoutMs,
           now: this.now,
           shared: deps.scaleOut?.tier,
+          snapshots: deps.snapshots,
+          demo: config.demo,
         }),
       );
     }

@@ -12,6 +12,8 @@ import { HISTORY_GROUPS, HISTORY_INTERVALS, type HistoryResult } from '../store/
 import { StoreUnavailableError } from '../store';
 import { QUERY_PARAMETERS, parseDate, queryReader, type QueryParameter } from './request';
 
+export const HISTORY_ROUTE = '/v1/campaigns/history';
+
 /** The longest history one request may ask for. */
 export const MAX_HISTORY_DAYS = 731;
 /** Without dates: the last 90 days up to today (UTC). */
@@ -125,12 +127,19 @@ export async function answerHistory(store: HistoryStore | undefined, workspaces:
       groupBy: request.groupBy,
     });
   } catch (error) {
-    if (error instanceof StoreUnavailableError) throw new GatewayError(503, 'history_unavailable', 'the history store is unreachable; the main endpoint still answers from vendors and cache', undefined, 5);
+    if (error instanceof StoreUnavailableError) throw new GatewayError(503, 'history_unavailable', 'the history store is unreachable; the main endpoint still answers from vendors and cache');
     throw error;
   }
 }
 
-/** CSV/NDJSON rows of a history answer: one per series and period. */
+const HISTORY_RATES = ['openRate', 'replyRate', 'bounceRate', 'interestedRate'] as const;
+
+/** The columns of the CSV/NDJSON rows of a history answer, for the metrics asked for. */
+export function historyColumns(metrics: readonly MetricName[] | undefined): string[] {
+  return ['campaign', 'name', 'provider', 'workspace', 'period', 'end', 'source', 'campaigns', ...(metrics ?? METRIC_NAMES), ...HISTORY_RATES];
+}
+
+/** CSV/NDJSON rows of a history answer: one per series and period, keyed by `historyColumns`. */
 export function historyRows(result: HistoryResult, metrics: readonly MetricName[] | undefined): Record<string, string | number | null>[] {
   const wanted = metrics ?? METRIC_NAMES;
   const rows: Record<string, string | number | null>[] = [];
@@ -147,10 +156,7 @@ export function historyRows(result: HistoryResult, metrics: readonly MetricName[
         campaigns: point.campaigns,
       };
       for (const metric of wanted) row[metric] = point.metrics?.[metric] ?? null;
-      row.replyRate = point.rates?.replyRate ?? null;
-      row.bounceRate = point.rates?.bounceRate ?? null;
-      row.openRate = point.rates?.openRate ?? null;
-      row.interestedRate = point.rates?.interestedRate ?? null;
+      for (const rate of HISTORY_RATES) row[rate] = point.rates?.[rate] ?? null;
       rows.push(row);
     }
   }

@@ -1,6 +1,6 @@
 /**
  * The Express app (no `listen`): auth, validation, problem+json, headers, metrics, one log line per
- * request. Routes: `GET /v1/campaigns/analytics`, `GET /v1/connections`, `/healthz`, `/readyz`,
+ * request. Routes: `GET /v1/campaigns/analytics`, `GET /v1/campaigns/history`, `GET /v1/connections`, `/healthz`, `/readyz`,
  * `/metrics`, `/openapi.json`.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,15 +10,17 @@ import type { GatewayConfig } from '../config';
 import { isGatewayError } from '../errors';
 import { answerChunks } from '../gateway/answer-cache';
 import type { Gateway } from '../gateway/gateway';
+import { HISTORY_ROUTE, answerHistory, historyColumns, historyRows, parseHistoryQuery } from '../gateway/history';
 import { parseAnalyticsQuery } from '../gateway/request';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
+import type { HistoryStore } from '../store';
 import { ClientDirectory, QUERY_KEY_NAMES, presentedKey } from './auth';
 import { ANALYTICS_ROUTE, HotAnswers, MAX_URL_LENGTH, REQUEST_ID, attachHotPath } from './hot-path';
 import { InboundLimiter, setRateLimitHeaders } from './inbound-limit';
 import { contextOf, setContext } from './context';
 import { createDashboard } from './dashboard';
-import { formatFromAccept, sendAnswer, setAnswerHeaders } from './formats';
+import { MEDIA_TYPES, csvCell, formatFromAccept, sendAnswer, setAnswerHeaders } from './formats';
 import { buildOpenApi } from './openapi';
 import { sendProblem } from './problem';
 
@@ -36,6 +38,8 @@ export interface AppDeps {
    * when the one shared Redis goes away, turning a slower gateway into no gateway.
    */
   readiness?: () => Promise<string | undefined>;
+  /** The history store; without one the history endpoint answers 503. */
+  store?: HistoryStore | undefined;
   now?: () => number;
 }
 
@@ -188,6 +192,39 @@ export function createApp(deps: AppDeps): express.Express {
     for (const chunk of chunks.slice(0, -1)) res.write(chunk);
     res.end(chunks[chunks.length - 1]);
     hot.remember(req, res, client, answer, request.refresh);
+  });
+
+  app.get(HISTORY_ROUTE, route(HISTORY_ROUTE), authenticate, async (req, res) => {
+    const { client, requestId } = contextOf(res);
+    if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
+    const request = parseHistoryQuery(req.query, now(), formatFromAccept(req));
+    const workspaces = gateway.resolveWorkspaces(client, request.workspaceId);
+    const result = await answerHistory(deps.store, workspaces, request);
+    res.setHeader('Cache-Control', 'private, max-age=0');
+    res.setHeader('Vary', 'Authorization, X-API-Key, Accept');
+    if (request.format === 'csv' || request.format === 'ndjson') {
+      const rows = historyRows(result, request.metrics);
+      res.setHeader('Content-Type', MEDIA_TYPES[request.format]);
+      if (request.format === 'ndjson') return void res.send(rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+      const columns = historyColumns(request.metrics);
+      const lines = [columns.join(','), ...rows.map((row) => columns.map((column) => csvCell(row[column] ?? null)).join(','))];
+      return void res.send(`${lines.join('\r\n')}\r\n`);
+    }
+    res.json({
+      data: result.series,
+      periods: result.periods,
+      warnings: result.warnings,
+      meta: {
+        requestId,
+        generatedAt: new Date(now()).toISOString(),
+        workspaces,
+        startDate: request.startDate,
+        endDate: request.endDate,
+        interval: request.interval,
+        groupBy: request.groupBy,
+        demo: result.demo,
+      },
+    });
   });
 
   app.get('/v1/connections', route('/v1/connections'), authenticate, (_req, res) => {

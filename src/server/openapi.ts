@@ -6,8 +6,10 @@
  * 400 to a GET with a body, 414 to a URL over 8 KB; a path not listed answers 404.
  */
 import { z } from 'zod';
-import { QUERY_PARAMETERS, QUERY_RULES } from '../gateway/request';
+import { HISTORY_PARAMETERS, HISTORY_ROUTE } from '../gateway/history';
+import { QUERY_PARAMETERS, QUERY_RULES, type QueryParameter } from '../gateway/request';
 import { CampaignAnalyticsSchema } from '../schema/campaign';
+import { HistoryResponseSchema } from '../schema/history';
 import { AnalyticsResponseSchema, ConnectionsResponseSchema, ProblemSchema } from '../schema/envelope';
 import { DASHBOARD_ASSETS } from './dashboard';
 import { MAX_URL_LENGTH } from './hot-path';
@@ -93,9 +95,9 @@ function path(get: Json & { operationId: string }): Json {
 const rowsDescription =
   'CSV (RFC 4180, UTF-8, CRLF, header row; columns workspace, provider, connection, key, id, name, status, vendorStatus, createdAt, every metric, averageReplySeconds, every rate; null = empty cell; text cells starting with = + - @ tab CR prefixed with \') or NDJSON (one campaign per line). Completeness is in the X-Gateway-Complete and X-Gateway-Sources headers.';
 
-/** The query parameters, each with the schema request.ts checks it against. */
-function queryParameters(): Json[] {
-  return Object.entries(QUERY_PARAMETERS).map(([name, definition]) => ({
+/** The query parameters of a route, each with the schema its parser checks it against. */
+function queryParameters(table: Readonly<Record<string, QueryParameter>> = QUERY_PARAMETERS): Json[] {
+  return Object.entries(table).map(([name, definition]) => ({
     name,
     in: 'query',
     required: false,
@@ -140,6 +142,37 @@ function analyticsOperation(): Json & { operationId: string } {
         headers: answerHeaders,
         content: answerContent,
       },
+    },
+  };
+}
+
+function historyOperation(): Json & { operationId: string } {
+  const rows = 'One row per series and period: campaign, name, provider, workspace, period, end, source, campaigns, the metrics asked for, openRate, replyRate, bounceRate, interestedRate.';
+  return {
+    operationId: 'getCampaignHistory',
+    tags: ['analytics'],
+    summary: 'Growth per day, week or month from the stored snapshots, per campaign, provider, workspace or in total',
+    description:
+      'Each point is the growth in its period: a campaign\'s last snapshot in the period minus its last snapshot in the previous period, summed over the group; ' +
+      'rates are recomputed from the sums. A period with no data (or none in the period before it) is a gap with null metrics, never interpolated. ' +
+      'A cumulative count that goes down starts a new baseline (counter_reset warning); no growth is negative. start_date and end_date go together.',
+    parameters: [...queryParameters(HISTORY_PARAMETERS), ref('parameters', 'RequestId')],
+    responses: {
+      '200': {
+        description: 'The series',
+        headers: headers('X-Request-Id', 'Cache-Control', ...RATE_LIMIT),
+        content: {
+          'application/json': { schema: ref('schemas', 'HistoryResponse') },
+          'text/csv': { schema: { type: 'string', description: rows } },
+          'application/x-ndjson': { schema: { type: 'string', description: rows } },
+        },
+      },
+      ...ANY_GET,
+      '400': problem('Invalid query (every bad parameter listed in errors), or a GET with a body', ...RATE_LIMIT),
+      '401': ref('responses', 'Unauthorized'),
+      '403': problem('The key is not linked to that workspace', ...RATE_LIMIT),
+      '429': ref('responses', 'TooManyRequests'),
+      '503': problem('The history store is unreachable or turned off (the analytics endpoint still answers)', ...RATE_LIMIT),
     },
   };
 }
@@ -195,6 +228,7 @@ export function buildOpenApi(version: string): Json {
     ],
     paths: {
       '/v1/campaigns/analytics': path({ ...analyticsOperation(), tags: ['analytics'] }),
+      [HISTORY_ROUTE]: path(historyOperation()),
       '/v1/connections': path({
         operationId: 'listConnections',
         tags: ['analytics'],
@@ -241,6 +275,7 @@ export function buildOpenApi(version: string): Json {
         AnalyticsResponse: jsonSchema(AnalyticsResponseSchema),
         Problem: jsonSchema(ProblemSchema),
         ConnectionsResponse: jsonSchema(ConnectionsResponseSchema),
+        HistoryResponse: jsonSchema(HistoryResponseSchema),
       },
     },
   };

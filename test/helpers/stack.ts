@@ -43,6 +43,8 @@ export interface StackOptions {
   connections?: Record<string, Record<string, unknown>>;
   /** The gateway's clock (`createService(config, {now})`). */
   now?: () => number;
+  /** Open the history store in this directory (PGlite) and record snapshots. */
+  storageDir?: string;
 }
 
 export interface Stack {
@@ -101,6 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { id: 'globex', name: 'Globex', connections: PROVIDER_IDS.map((p) => connection('globex', p)) },
     ],
     providers,
+    ...(options.storageDir ? { storage: { dir: options.storageDir } } : {}),
   });
   const logs: string[] = [];
   const logStream = new PassThrough();
@@ -109,6 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logStream,
     extraSecrets: [CLIENT_KEY, OTHER_CLIENT_KEY],
     ...(options.now ? { now: options.now } : {}),
+    history: options.storageDir !== undefined,
   });
   const url = await service.listen(0, '127.0.0.1');
   return {
