@@ -6,7 +6,7 @@
  * `OUTREACH_GATEWAY_NO_INSTALL=1` turns the install off (the check and the one-line stop remain).
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 interface Requirement {
@@ -16,13 +16,30 @@ interface Requirement {
   pkg: string;
   /** Which tests need it, for the stop line. */
   usedBy: string;
+  /** Also looked for in `<under>/<version>/bin` (Debian keeps PostgreSQL's server programs off PATH). */
+  under?: string;
 }
 
 export const REQUIREMENTS: readonly Requirement[] = [
   { program: 'chromium', pkg: 'chromium', usedBy: 'the dashboard end-to-end test (test/e2e)' },
   { program: 'redis-server', pkg: 'redis-server', usedBy: 'the scale-out tests (test/scaleout)' },
   { program: 'promtool', pkg: 'prometheus', usedBy: 'the /metrics exposition check (test/server/limits.test.ts)' },
+  { program: 'initdb', pkg: 'postgresql', usedBy: 'the history store on a PostgreSQL server (test/store/postgres.test.ts)', under: '/usr/lib/postgresql' },
 ];
+
+/** Where a requirement's program is: on PATH, or under its `under` directory. */
+function locate(requirement: Requirement): string | undefined {
+  const onPath = findProgram(requirement.program);
+  if (onPath !== undefined || requirement.under === undefined) return onPath;
+  let versions: string[];
+  try {
+    versions = readdirSync(requirement.under);
+  } catch {
+    return undefined;
+  }
+  const dirs = versions.map((version) => path.join(requirement.under as string, version, 'bin')).join(path.delimiter);
+  return findProgram(requirement.program, dirs);
+}
 
 /** The program's full path on PATH (or the absolute path given), or undefined. */
 export function findProgram(program: string, searchPath = process.env.PATH ?? ''): string | undefined {
@@ -45,14 +62,14 @@ function run(command: string, args: readonly string[]): boolean {
 
 /** Missing programs after an install attempt where one is allowed; [] when all are there. */
 export function ensure(requirements: readonly Requirement[], canInstall: boolean): Requirement[] {
-  const missing = requirements.filter((requirement) => findProgram(requirement.program) === undefined);
+  const missing = requirements.filter((requirement) => locate(requirement) === undefined);
   if (missing.length === 0 || !canInstall) return missing;
   const packages = [...new Set(missing.map((requirement) => requirement.pkg))];
   process.stderr.write(`test prerequisites: installing ${packages.join(', ')} (apt-get, as root)\n`);
   if (run('apt-get', ['update']) && run('apt-get', ['install', '-y', '--no-install-recommends', ...packages])) {
-    return missing.filter((requirement) => findProgram(requirement.program) === undefined);
+    return missing.filter((requirement) => locate(requirement) === undefined);
   }
-  return missing.filter((requirement) => findProgram(requirement.program) === undefined);
+  return missing.filter((requirement) => locate(requirement) === undefined);
 }
 
 function main(): void {
