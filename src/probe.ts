@@ -12,7 +12,8 @@ import type { GatewayConfig, ResolvedConnection } from './config';
 import { isProviderError, redactSecrets } from './errors';
 import { createHttpClient } from './http/client';
 import { PROVIDER_FACTORIES } from './providers/registry';
-import type { ProbeResult, ProviderConnection } from './providers/types';
+import { providerConnectionOf } from './gateway/connection';
+import type { ProbeResult } from './providers/types';
 import { AccountLimiter } from './ratelimit/limiter';
 
 /** Seleqt's two contested hosts (VENDORS.md 7): when one serves HTML or a redirect, the other is tried. */
@@ -84,16 +85,8 @@ async function attempt(connection: ResolvedConnection, baseUrl: string): Promise
       Object.assign(headers, event.rateLimitHeaders);
     },
   });
-  const providerConnection: ProviderConnection = {
-    id: connection.id,
-    workspace: connection.workspace,
-    apiKey: connection.apiKey,
-    vendorWorkspaceId: connection.vendorWorkspaceId,
-    concurrency: settings.concurrency,
-    maxPages: settings.maxPages,
-  };
   try {
-    return { result: await provider.probe(providerConnection, http), calls, headers };
+    return { result: await provider.probe(providerConnectionOf(connection), http), calls, headers };
   } catch (error) {
     return { error, calls, headers };
   }

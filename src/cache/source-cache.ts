@@ -48,7 +48,7 @@ export class CacheKeyer {
     this.secret = secret ? Buffer.from(secret) : randomBytes(32);
   }
 
-  /** Tags already computed, per connection object: every cache lookup needs one (issue 6: hot path). */
+  /** Tags already computed, per connection object: every cache lookup needs one (the hot path). */
   private readonly tags = new WeakMap<object, { apiKey: string; vendorWorkspaceId: string | undefined; tag: string }>();
 
   /** A keyed hash of the credential and vendor workspace: stable per process, never reversible. */

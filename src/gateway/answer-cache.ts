@@ -1,5 +1,5 @@
 /**
- * The content of an analytics answer, derived and serialized once per representation (issue 6).
+ * The content of an analytics answer, derived and serialized once per representation.
  *
  * A cache hit must cost the gateway little more than authentication and a map lookup, but an
  * answer's content (the merged, filtered, sorted campaigns, their totals, groups and page) is

@@ -106,6 +106,18 @@ function callersMistake(error: unknown, query: UpstreamQueryKey): boolean {
   return isProviderError(error) && error.code === 'bad_request' && (query.campaignIds !== undefined || query.startDate !== undefined || query.endDate !== undefined);
 }
 
+/** What a provider is told about a configured connection. */
+export function providerConnectionOf(connection: ResolvedConnection): ProviderConnection {
+  return {
+    id: connection.id,
+    workspace: connection.workspace,
+    apiKey: connection.apiKey,
+    vendorWorkspaceId: connection.vendorWorkspaceId,
+    concurrency: connection.settings.concurrency,
+    maxPages: connection.settings.maxPages,
+  };
+}
+
 class DeadlineReached extends Error {}
 
 /** A walk over every campaign as of now, with nothing missing: what a snapshot may record. */
@@ -173,14 +185,7 @@ export class ConnectionRuntime {
         if (event.status === 429) this.onVendorPause();
       },
     });
-    this.providerConnection = {
-      id: connection.id,
-      workspace: connection.workspace,
-      apiKey: connection.apiKey,
-      vendorWorkspaceId: connection.vendorWorkspaceId,
-      concurrency: settings.concurrency,
-      maxPages: settings.maxPages,
-    };
+    this.providerConnection = providerConnectionOf(connection);
   }
 
   get breakerState(): BreakerState {

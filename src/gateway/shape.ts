@@ -1,5 +1,5 @@
 /**
- * Shaping of the analytics answer (issue 8): sort, keyset paging with an opaque cursor, field
+ * Shaping of the analytics answer: sort, keyset paging with an opaque cursor, field
  * selection and grouped totals. Pure functions over the merged, filtered campaign list; the gateway
  * applies them after `totals` are computed, so totals (and groups) always cover the whole filtered
  * set, never just the page.

@@ -248,7 +248,7 @@ function isCanonicalIso(value: string): boolean {
 export function toIsoOrNull(value: string | number | null | undefined): string | null {
   if (value === null || value === undefined || value === '') return null;
   // Already normalized: kept as it is (a Date round trip per campaign is a measurable share of
-  // mapping a 20,000-campaign tenant, issue 6). Anything else, a rolled-over day included, goes
+  // mapping a 20,000-campaign tenant). Anything else, a rolled-over day included, goes
   // through Date as before.
   if (typeof value === 'string' && isCanonicalIso(value)) return value;
   const date = new Date(value);
@@ -259,7 +259,7 @@ export function toIsoOrNull(value: string | number | null | undefined): string |
  * Runs `fn` over items with at most `limit` in flight; results keep the input order. The first
  * failure rejects and drops the calls still queued, so a failing vendor is not called for every
  * remaining campaign. `limit` workers take the next item from one shared index (no promise or
- * closure per queued item: a 5,000-campaign walk allocates less, issue 6).
+ * closure per queued item: a 5,000-campaign walk allocates less).
  */
 export async function mapBounded<T, R>(
   items: readonly T[],
@@ -307,7 +307,7 @@ export function finishRecord(
   includeRaw: boolean,
 ): CampaignAnalytics {
   // Every field written out rather than spread: the same record, one copy loop less per campaign
-  // (issue 6), and a field added to the model is a compile error here until it is set.
+  //, and a field added to the model is a compile error here until it is set.
   const record: CampaignAnalytics = {
     key: `${connection.id}:${fields.id}`,
     id: fields.id,

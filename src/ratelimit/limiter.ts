@@ -32,7 +32,7 @@ export interface AccountLimiterOptions {
 }
 
 /**
- * The local bucket paces calls this much below `requestsPerSecond` (issue 6). A vendor counts our
+ * The local bucket paces calls this much below `requestsPerSecond`. A vendor counts our
  * calls when they arrive, the bucket when it hands out a token; timer lateness, event-loop delays
  * and transit make that gap vary from call to call (by tens of ms when a busy host preempts a
  * process). At exactly the vendor's rate call R+1 is due exactly one window after call 1, so a
@@ -129,7 +129,7 @@ export class AccountLimiter implements RequestGate {
 
   /**
    * Runs `take` (reserve a token, wait for it) once every earlier caller's `take` is over, so each
-   * token is reserved when the call before has really started (issue 6). Reserved all at once, the
+   * token is reserved when the call before has really started. Reserved all at once, the
    * waits of the callers in flight are fixed in advance; a late timer or a stalled process then
    * starts them together, and the vendor sees more calls in its window than the bucket allowed.
    * In turn, only the one caller whose timer was due can start late, and the next one reserves

@@ -35,7 +35,7 @@ function rateOf(metrics: Metrics, name: RateName): number | null {
   return ratio(metrics[definition[0]], metrics[definition[1]]);
 }
 
-/** A campaign's rates. Written out, with no closure per call: it runs once per campaign (issue 6). */
+/** A campaign's rates. Written out, with no closure per call: it runs once per campaign. */
 export function computeRates(metrics: Metrics): Rates {
   return {
     openRate: rateOf(metrics, 'openRate'),

@@ -54,7 +54,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  // Repeated cache hits are answered before Express (hot-path.ts, wired by service.ts; issue 6).
+  // Repeated cache hits are answered before Express (hot-path.ts, wired by service.ts).
   attachHotPath(app, hot);
   app.use(helmet());
 

@@ -12,7 +12,7 @@ export const MAX_KEY_LENGTH = 512;
 export const QUERY_KEY_NAMES = ['api_key', 'apikey', 'apiKey', 'key', 'access_token', 'token', 'x-api-key'];
 
 export function sha256(text: string): Buffer {
-  // One-shot hashing (Node ≥ 20.12): no Hash object per request on the hot path (issue 6).
+  // One-shot hashing (Node ≥ 20.12): no Hash object per request on the hot path.
   return hash('sha256', text, 'buffer');
 }
 

@@ -1,5 +1,5 @@
 /**
- * The dashboard (issue 8): the page at `GET /` and its assets under `/dashboard/`, plain files from
+ * The dashboard: the page at `GET /` and its assets under `/dashboard/`, plain files from
  * `web/` (no build step, no CDN, no chart library: the charts are inline SVG drawn by `web/app.js`).
  *
  * The page and its assets are public; the data comes from the `/v1` routes, which the page calls

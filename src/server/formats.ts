@@ -1,5 +1,5 @@
 /**
- * Output formats of `GET /v1/campaigns/analytics` besides JSON (issue 8): CSV for spreadsheets and
+ * Output formats of `GET /v1/campaigns/analytics` besides JSON: CSV for spreadsheets and
  * BI tools, NDJSON for pipelines, plus the content negotiation and the `X-Gateway-*` headers that
  * carry what a flat format has no room for.
  *

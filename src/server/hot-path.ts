@@ -1,5 +1,5 @@
 /**
- * The cache-hit fast path of `GET /v1/campaigns/analytics` (issue 6, DESIGN.md section 7: a hit
+ * The cache-hit fast path of `GET /v1/campaigns/analytics` (DESIGN.md section 7: a hit
  * must cost little more than a bare Express app serving the same bytes).
  *
  * The full Express pipeline (helmet, request id, query validation, planning, four cache lookups,

@@ -89,7 +89,7 @@ describe('the endpoint', () => {
     const csv = await stack.get(`/v1/campaigns/history?workspace_id=acme&interval=day&group_by=workspace&start_date=${DAY1}&end_date=${DAY2}&format=csv`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    const rows = parseCsv(csv.text, { columns: true }) as Record<string, string>[];
+    const rows = parseCsv<Record<string, string>>(csv.text, { columns: true });
     expect(rows.map((r) => [r.workspace, r.period, r.source])).toEqual([
       ['acme', DAY1, ''],
       ['acme', DAY2, 'snapshots'],
