@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type { GatewayConfig, ResolvedConnection } from '../src/config';
 import { demoConfig } from '../src/demo';
@@ -120,7 +121,8 @@ async function main(): Promise<number> {
     if (text.includes('"level":"error"')) errorLines += 1;
     if (secrets.some((secret) => text.includes(secret))) secretsInLogs += 1;
   });
-  const service = createService(soakConfig(demoConfig(simulators, clientKey, 0)), { logStream, extraSecrets: [clientKey] });
+  // No history store: the soak measures the serving path (createService opens one only with `history`).
+  const service = createService(soakConfig(demoConfig(simulators, clientKey, 0, tmpdir())), { logStream, extraSecrets: [clientKey] });
   const url = await service.listen(0, '127.0.0.1');
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   out(`soak: ${options.minutes} min at ${options.rate} req/s against ${url} (deadline ${DEADLINE_MS} ms)`);

@@ -5,6 +5,8 @@
  * ready-to-paste requests. Every answer says `"demo": true` in `meta`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { resolveConfig, type GatewayConfig } from './config';
 import { PROVIDER_IDS } from './schema/campaign';
@@ -30,19 +32,11 @@ export interface RunningDemo {
   close(): Promise<void>;
 }
 
-/**
- * The demo's gateway config. Its history lives apart from a real deployment's: in `demo/` under
- * the data directory (`OUTREACH_GATEWAY_DATA`, else `./data`).
- */
-export function demoConfig(
-  simulators: Readonly<Record<ProviderId, Pick<VendorSimulator, 'url'>>>,
-  clientKey: string,
-  port: number,
-  env: NodeJS.ProcessEnv = process.env,
-): GatewayConfig {
+/** The demo's gateway config; its history store lives in `dataDir`. */
+export function demoConfig(simulators: Readonly<Record<ProviderId, Pick<VendorSimulator, 'url'>>>, clientKey: string, port: number, dataDir: string): GatewayConfig {
   const config = resolveConfig({
     server: { host: '127.0.0.1', port, deadlineMs: 15_000 },
-    storage: { dir: path.join(env.OUTREACH_GATEWAY_DATA || './data', 'demo') },
+    storage: { dir: dataDir },
     clients: [
       {
         id: 'demo-agency',
@@ -84,9 +78,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const fromEnv = env[DEMO_KEY_ENV];
   const clientKey = fromEnv !== undefined && fromEnv !== '' ? fromEnv : `demo-${randomBytes(12).toString('hex')}`;
+  // The demo's history is its own: in `demo/` under OUTREACH_GATEWAY_DATA when set (kept across
+  // runs), else in a temporary directory removed when the demo stops (two demos never share one).
+  const dataDir = env.OUTREACH_GATEWAY_DATA ? path.join(env.OUTREACH_GATEWAY_DATA, 'demo') : mkdtempSync(path.join(os.tmpdir(), 'outreach-gateway-demo-'));
+  const removeTemporary = (): void => {
+    if (!env.OUTREACH_GATEWAY_DATA) rmSync(dataDir, { recursive: true, force: true });
+  };
   const simulators = await startSimulators(demoSimulatorOptions());
   try {
-    const config = demoConfig(simulators, clientKey, options.port ?? portFrom(env), env);
+    const config = demoConfig(simulators, clientKey, options.port ?? portFrom(env), dataDir);
     const service = createService(config, { extraSecrets: [clientKey], history: true });
     const url = await service.listen();
     const analytics = `${url}/v1/campaigns/analytics`;
@@ -116,10 +116,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       async close() {
         await service.close();
         await closeSimulators(simulators);
+        removeTemporary();
       },
     };
   } catch (error) {
     await closeSimulators(simulators);
+    removeTemporary();
     throw error;
   }
 }

@@ -82,7 +82,6 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
   };
   const app = createApp({ config, gateway, metrics, logger, store, readiness, ...(options.now ? { now: options.now } : {}) });
   scaleOut?.start();
-  void store?.start();
   // Repeated cache hits are answered before Express (server/hot-path.ts).
   const server = createServer();
   const drain = new ConnectionDrain(server, logger);
@@ -117,8 +116,12 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     server,
     scaleOut,
     store,
-    listen(port = config.server.port, host = config.server.host) {
-      return new Promise((resolve, reject) => {
+    async listen(port = config.server.port, host = config.server.host) {
+      // The store opens before the first request: the embedded database's start-up holds the event
+      // loop for a few seconds, which must not land on a caller's vendor calls. An unreachable
+      // server does not stop the gateway (it starts degraded and the store keeps retrying).
+      await store?.start();
+      return new Promise<string>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
