@@ -6,7 +6,9 @@
  * - A campaign's value at the end of a period is its last snapshot in that period. Its growth in
  *   the period is that value minus its value at the end of the previous period; a campaign with
  *   no snapshot in either of the two periods contributes nothing to that period (never
- *   interpolated). A campaign's first snapshot is its baseline.
+ *   interpolated). A campaign that first appears after a walk of its connection in the previous
+ *   period that did not list it is new: its baseline is zero. Otherwise a campaign's first
+ *   snapshot is its baseline.
  * - A cumulative count that goes down (the vendor reset it, or the campaign was re-imported)
  *   starts a new baseline: that campaign's growth for that metric and period is left out, and a
  *   `counter_reset` warning counts it. No growth is ever negative.
@@ -185,6 +187,12 @@ function groupOf(row: PeriodRow, groupBy: HistoryGroupBy): { id: string; group: 
   }
 }
 
+function zeroMetrics(): Metrics {
+  const metrics = emptyMetrics();
+  for (const name of METRIC_NAMES) metrics[name] = 0;
+  return metrics;
+}
+
 /** Answers a history query from the snapshots. */
 export async function queryHistory(sql: Sql, query: HistoryQuery): Promise<HistoryResult> {
   const periods = periodsBetween(query.startDate, query.endDate, query.interval);
@@ -204,6 +212,9 @@ export async function queryHistory(sql: Sql, query: HistoryQuery): Promise<Histo
   let resets = 0;
   let firstReset: string | undefined;
   let demo = false;
+  // Connections walked in each period: a campaign first seen after a walk of its connection that
+  // did not list it did not exist then, so its baseline is zero.
+  const walked = new Set(rows.map((row) => `${row.connection}\u0000${row.bucket}`));
   for (const [key, list] of byCampaign) {
     const latest = list[list.length - 1] as PeriodRow;
     if (query.statuses && !query.statuses.includes(latest.status as CampaignStatus)) continue;
@@ -213,12 +224,16 @@ export async function queryHistory(sql: Sql, query: HistoryQuery): Promise<Histo
       entry = { group, perPeriod: periods.map(() => []) };
       groups.set(id, entry);
     }
-    for (let i = 1; i < list.length; i += 1) {
-      const previous = list[i - 1] as PeriodRow;
+    for (let i = 0; i < list.length; i += 1) {
+      const previous = list[i - 1];
       const current = list[i] as PeriodRow;
       const index = periodIndex.get(current.bucket);
-      if (index === undefined || previousPeriod(current.bucket, query.interval) !== previous.bucket) continue;
-      const before = metricsOf(previous);
+      if (index === undefined) continue;
+      const previousBucket = previousPeriod(current.bucket, query.interval);
+      let before: Metrics;
+      if (previous !== undefined && previous.bucket === previousBucket) before = metricsOf(previous);
+      else if (previous === undefined && walked.has(`${current.connection}\u0000${previousBucket}`)) before = zeroMetrics();
+      else continue;
       const after = metricsOf(current);
       const growth = emptyMetrics();
       for (const name of METRIC_NAMES) {

@@ -65,10 +65,11 @@ const MIGRATION_LOCK = 7_303_154_091;
 
 /** Applies every migration newer than the database's version; resolves with the version reached. */
 export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<number> {
-  await sql.query('create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
   for (const migration of migrations) {
     await sql.transaction(async (tx) => {
+      // The lock first: two servers' concurrent `create table if not exists` can collide.
       if (sql.kind === 'postgres') await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await tx.query('create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
       const done = await tx.query('select 1 from schema_migrations where version = $1', [migration.version]);
       if (done.length > 0) return;
       // One statement at a time: a server's extended protocol takes one per call.
