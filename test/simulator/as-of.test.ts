@@ -28,7 +28,7 @@ async function walk(sim: VendorSimulator): Promise<CampaignAnalytics[]> {
   const provider = PROVIDER_FACTORIES[sim.provider]();
   const out: CampaignAnalytics[] = [];
   for (const account of DEMO_ACCOUNTS[sim.provider]) {
-    const http = createHttpClient({ provider: sim.provider, baseUrl: sim.url, secrets: [account.apiKey], retry: { attempts: 1 } });
+    const http = createHttpClient({ provider: sim.provider, baseUrl: sim.url, secrets: [account.apiKey], retry: { maxAttempts: 1 } });
     const result = await provider.fetchAnalytics(
       { id: `${account.workspace}-${sim.provider}`, workspace: account.workspace, apiKey: account.apiKey, vendorWorkspaceId: account.vendorWorkspaceId },
       { include: { steps: false, daily: false, raw: false } },
