@@ -106,7 +106,8 @@ async function backfillProvider(
   for (const day of days) {
     const date = isoDay(day);
     simulator.setReferenceDate(date);
-    const fetchedAt = Math.min(day * DAY_MS + NOON_MS, now());
+    // Noon of the day; today's walk no later than now, yet always inside its own day.
+    const fetchedAt = Math.max(day * DAY_MS, Math.min(day * DAY_MS + NOON_MS, now()));
     const walks: WalkSnapshot[] = [];
     await eachLimited(connections, options.concurrency ?? 4, async (connection) => {
       const http = createHttpClient({
