@@ -12,6 +12,12 @@
  * That makes ranges cheap (no per-day arrays), deterministic, smaller than lifetime, and consistent:
  * a range's total is exactly the sum of its daily rows, and `floor` being monotonic keeps every
  * "x ≤ y" above true inside any range too.
+ *
+ * "As of day D" (`coreAsOf`, `AsOfMemo`): the same generated history seen at the end of an earlier
+ * day. Campaigns created after D do not exist yet, every count is its range up to D (so it never
+ * goes down as D advances), a campaign that had not sent yet has no activity, and one that ended
+ * after D still shows the vendor's running status. On the reference day itself the view is the
+ * generated data unchanged, byte for byte.
  */
 import type { ProviderId } from '../schema/campaign';
 import { between, hashSeed, intBetween, mulberry32, pick, pickWeighted } from './random';
@@ -115,12 +121,27 @@ export interface CampaignCore<S> {
   readonly totals: Totals;
   /** Value of one opportunity, in whole currency units. */
   readonly dealValue: number;
+  /**
+   * Set on a view as of an earlier day (`coreAsOf`): that day, and the lifetime totals that ranges
+   * are computed from (`totals` then holds the counts through that day).
+   */
+  readonly asOf?: { readonly day: number; readonly lifetime: Totals } | undefined;
 }
 
 export interface DataEnv {
   readonly provider: ProviderId;
-  /** "Today", as an epoch day: no activity after it. */
+  /** The last day of the generated history, as an epoch day: no activity after it. */
   readonly referenceDay: number;
+  /**
+   * The day the simulator answers as of (≤ `referenceDay`); moved by `setReferenceDate`.
+   * @default referenceDay
+   */
+  asOfDay?: number | undefined;
+}
+
+/** The day `env` answers as of. */
+export function asOfDay(env: DataEnv): number {
+  return env.asOfDay ?? env.referenceDay;
 }
 
 /** A date range in epoch days, both ends inclusive; an open end means "no bound". */
@@ -180,12 +201,79 @@ export function countOnDay(activity: Activity | null, total: number, day: number
   return countInRange(activity, total, { fromDay: day, toDay: day });
 }
 
-/** Every lifetime total restricted to a range. */
+/** Every lifetime total restricted to a range (and, on an as-of view, to the days up to it). */
 export function totalsInRange(core: CampaignCore<unknown>, range: DayRange): Totals {
   if (range.fromDay === undefined && range.toDay === undefined) return core.totals;
-  const scaled: Record<TotalName, number> = { ...core.totals };
-  for (const name of TOTAL_NAMES) scaled[name] = countInRange(core.activity, core.totals[name], range);
+  const lifetime = core.asOf?.lifetime ?? core.totals;
+  const clipped = core.asOf === undefined ? range : { fromDay: range.fromDay, toDay: Math.min(range.toDay ?? core.asOf.day, core.asOf.day) };
+  const scaled: Record<TotalName, number> = { ...lifetime };
+  for (const name of TOTAL_NAMES) scaled[name] = countInRange(core.activity, lifetime[name], clipped);
   return scaled;
+}
+
+/** Whether a campaign exists at the end of `day` (it was created on or before it). */
+export function existsOn(core: CampaignCore<unknown>, day: number): boolean {
+  return epochDay(core.createdMs) <= day;
+}
+
+/**
+ * A campaign as it stood at the end of `day` (it must exist by then, see `existsOn`): its counts
+ * through that day, no activity if it had not sent yet, `running` as its status if it ended
+ * later, and its last update no later than that day. The same campaign on or after its reference
+ * day is returned as it is.
+ */
+export function coreAsOf<S>(core: CampaignCore<S>, day: number, running: S): CampaignCore<S> {
+  const activity = core.activity;
+  if (activity === null || day >= activity.lastDay) {
+    const endOfDay = (day + 1) * DAY_MS - 1;
+    if (core.updatedMs <= endOfDay) return core;
+    return { ...core, updatedMs: Math.max(core.createdMs, endOfDay) };
+  }
+  const started = day >= activity.firstDay;
+  const stillRunning = core.kind === 'ended';
+  return {
+    ...core,
+    status: stillRunning ? running : core.status,
+    kind: stillRunning ? 'running' : core.kind,
+    updatedMs: Math.max(core.createdMs, Math.min(core.updatedMs, (day + 1) * DAY_MS - 1)),
+    activity: started ? activity : null,
+    totals: totalsInRange(core, { toDay: day }),
+    asOf: { day, lifetime: core.totals },
+  };
+}
+
+/**
+ * An account's data as of the env's day: built once for the whole history (`full`), and viewed
+ * as of an earlier day by `view`, the last few views memoized (a back-fill asks day after day,
+ * each day many times).
+ */
+export class AsOfMemo<T> {
+  private readonly views = new Map<number, T>();
+
+  constructor(
+    private readonly env: DataEnv,
+    private readonly full: Lazy<T>,
+    private readonly view: (full: T, day: number) => T,
+  ) {}
+
+  get(): T {
+    const day = asOfDay(this.env);
+    if (day >= this.env.referenceDay) return this.full.get();
+    const hit = this.views.get(day);
+    if (hit !== undefined) return hit;
+    const made = this.view(this.full.get(), day);
+    this.views.set(day, made);
+    for (const oldest of this.views.keys()) {
+      if (this.views.size <= 4) break;
+      this.views.delete(oldest);
+    }
+    return made;
+  }
+}
+
+/** The campaigns that exist at the end of `day`, each as it stood then (see `coreAsOf`). */
+export function campaignsAsOf<S, C extends { readonly core: CampaignCore<S> }>(campaigns: readonly C[], day: number, running: S): C[] {
+  return campaigns.filter((c) => existsOn(c.core, day)).map((c) => ({ ...c, core: coreAsOf(c.core, day, running) }));
 }
 
 const TOTAL_NAMES: readonly TotalName[] = [
@@ -228,7 +316,7 @@ export function dailyTotals(cores: readonly CampaignCore<unknown>[], range: DayR
   for (const core of cores) {
     if (core.activity === null) continue;
     firstDay = Math.min(firstDay, Math.max(core.activity.firstDay, range.fromDay ?? -Infinity));
-    lastDay = Math.max(lastDay, Math.min(core.activity.lastDay, range.toDay ?? Infinity));
+    lastDay = Math.max(lastDay, Math.min(core.activity.lastDay, range.toDay ?? Infinity, core.asOf?.day ?? Infinity));
   }
   if (!(firstDay <= lastDay)) return [];
   const sums = new Float64Array((lastDay - firstDay + 1) * width);
@@ -237,10 +325,11 @@ export function dailyTotals(cores: readonly CampaignCore<unknown>[], range: DayR
     const activity = core.activity;
     if (activity === null) continue;
     const from = Math.max(activity.firstDay, range.fromDay ?? activity.firstDay);
-    const to = Math.min(activity.lastDay, range.toDay ?? activity.lastDay);
+    const to = Math.min(activity.lastDay, range.toDay ?? activity.lastDay, core.asOf?.day ?? Infinity);
     if (from > to) continue;
+    const totals = core.asOf?.lifetime ?? core.totals;
     TOTAL_NAMES.forEach((name, i) => {
-      lifetime[i] = core.totals[name];
+      lifetime[i] = totals[name];
     });
     let before = shareThrough(activity, from - 1);
     for (let day = from; day <= to; day += 1) {

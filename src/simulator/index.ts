@@ -11,12 +11,12 @@
  * ```
  */
 import { PROVIDER_IDS, type ProviderId } from '../schema/campaign';
-import { epochDay, parseDay, resolveAccounts, type DataEnv } from './data';
+import { asOfDay, epochDay, isoDay, parseDay, resolveAccounts, type DataEnv } from './data';
 import { createInstantlyBehaviour, INSTANTLY_DEFAULT_RATE_LIMIT } from './instantly';
 import { createKakiyoBehaviour, KAKIYO_DEFAULT_RATE_LIMIT } from './kakiyo';
 import { createSeleqtBehaviour, SELEQT_DEFAULT_RATE_LIMIT } from './seleqt';
 import { createSendkitBehaviour, SENDKIT_DEFAULT_RATE_LIMIT } from './sendkit';
-import { serveVendor, type ServeOptions } from './server';
+import { serveVendor, type ServedVendor, type ServeOptions } from './server';
 import type { RateLimitSettings, SimulatorOptions, VendorSimulator } from './types';
 
 export type {
@@ -57,8 +57,24 @@ function referenceDay(date: string | undefined): number {
 
 /** Starts one vendor simulator on loopback (port 0 = any free port). */
 export async function startSimulator(provider: ProviderId, options: SimulatorOptions): Promise<VendorSimulator> {
-  const accounts = resolveAccounts(options.accounts, provider);
   const env: DataEnv = { provider, referenceDay: referenceDay(options.referenceDate) };
+  const simulator = await serveBehaviour(provider, options, env);
+  return {
+    ...simulator,
+    setReferenceDate: (date: string) => {
+      const day = /^\d{4}-\d{2}-\d{2}$/.test(date) ? parseDay(date) : undefined;
+      if (day === undefined) throw new RangeError(`setReferenceDate wants a YYYY-MM-DD date, got ${date}`);
+      if (day > env.referenceDay) {
+        throw new RangeError(`the ${provider} simulator's history ends on ${isoDay(env.referenceDay)} (its referenceDate); ${date} is after it`);
+      }
+      env.asOfDay = day;
+    },
+    referenceDate: () => isoDay(asOfDay(env)),
+  };
+}
+
+async function serveBehaviour(provider: ProviderId, options: SimulatorOptions, env: DataEnv): Promise<ServedVendor> {
+  const accounts = resolveAccounts(options.accounts, provider);
   const serve: ServeOptions = {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,

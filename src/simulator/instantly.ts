@@ -33,7 +33,10 @@
  *   429 `{statusCode:429, error:"Too Many Requests", message:"Rate limit exceeded"}`.
  */
 import {
+  AsOfMemo,
   Lazy,
+  asOfDay,
+  campaignsAsOf,
   dailyTotals,
   firstIndexAfter,
   generateCampaigns,
@@ -98,7 +101,8 @@ interface InstantlyData {
 
 interface InstantlyAccount {
   readonly account: SimulatorAccount;
-  readonly data: Lazy<InstantlyData>;
+  /** As of the simulator's day (see `AsOfMemo`). */
+  readonly data: AsOfMemo<InstantlyData>;
   readonly bodies: BodyCache;
 }
 
@@ -157,6 +161,13 @@ function buildData(account: SimulatorAccount, env: DataEnv): InstantlyData {
     };
   });
   return { campaigns, byId: new Map(campaigns.map((c) => [c.id, c])), organization, owner };
+}
+
+/** The data as it stood at the end of `day`. */
+function dataAsOf(full: InstantlyData, day: number): InstantlyData {
+  // Status 1 (active) is what a campaign that paused or completed later showed while it ran.
+  const campaigns = campaignsAsOf(full.campaigns, day, 1);
+  return { ...full, campaigns, byId: new Map(campaigns.map((c) => [c.id, c])) };
 }
 
 function analyticsRow(c: InstantlyCampaign, range: DayRange, modes: InstantlyModes): Record<string, unknown> {
@@ -421,7 +432,7 @@ function analyticsRange(query: URLSearchParams): { ok: true; range: DayRange } |
   return { ok: false, reply: analyticsBadRequest(range.error) };
 }
 
-function routes(modes: InstantlyModes): Route<InstantlyAccount>[] {
+function routes(env: DataEnv, modes: InstantlyModes): Route<InstantlyAccount>[] {
   return [
     {
       template: '/api/v2/campaigns/analytics',
@@ -430,7 +441,7 @@ function routes(modes: InstantlyModes): Route<InstantlyAccount>[] {
         if (!parsed.ok) return parsed.reply;
         const data = account.data.get();
         const wanted = [...new Set([...query.getAll('id'), ...query.getAll('ids')].filter((id) => id !== ''))];
-        const key = `${parsed.range.fromDay ?? ''}..${parsed.range.toDay ?? ''}|${wanted.join(',')}`;
+        const key = `${asOfDay(env)}|${parsed.range.fromDay ?? ''}..${parsed.range.toDay ?? ''}|${wanted.join(',')}`;
         return jsonReply(
           account.bodies.json(key, () => {
             const picked =
@@ -527,7 +538,9 @@ export function createInstantlyBehaviour(
   env: DataEnv,
   modes: InstantlyModes = { analytics: 'documented', stepBase: 1 },
 ): VendorBehaviour<InstantlyAccount> {
-  const served = accounts.map((account): InstantlyAccount => ({ account, data: new Lazy(() => buildData(account, env)), bodies: new BodyCache() }));
+  const served = accounts.map(
+    (account): InstantlyAccount => ({ account, data: new AsOfMemo(env, new Lazy(() => buildData(account, env)), dataAsOf), bodies: new BodyCache() }),
+  );
   const byKey = new Map<string, InstantlyAccount>(served.map((entry) => [entry.account.apiKey, entry]));
   // resolveAccounts has checked that every listed sub-workspace id names exactly one account.
   const byWorkspace = new Map<string, InstantlyAccount>();
@@ -537,7 +550,7 @@ export function createInstantlyBehaviour(
   return {
     provider: 'instantly',
     accounts,
-    routes: routes(modes),
+    routes: routes(env, modes),
     authenticate: (request: SimRequest) => {
       const header = headerValue(request.headers.authorization);
       if (header === undefined) return { ok: false, reply: fastifyError(401, 'Unauthorized', 'Missing Authorization header') };

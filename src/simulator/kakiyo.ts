@@ -22,11 +22,14 @@
  *   by default (neither is documented).
  */
 import {
+  AsOfMemo,
   Lazy,
+  asOfDay,
+  campaignsAsOf,
   dailyTotals,
   generateCampaigns,
   isoDay,
-  countInRange,
+  totalsInRange,
   type CampaignCore,
   type DataEnv,
   type StatusOption,
@@ -68,7 +71,8 @@ interface KakiyoData {
 
 interface KakiyoAccount {
   readonly account: SimulatorAccount;
-  readonly data: Lazy<KakiyoData>;
+  /** As of the simulator's day (see `AsOfMemo`). */
+  readonly data: AsOfMemo<KakiyoData>;
 }
 
 function buildData(account: SimulatorAccount, env: DataEnv): KakiyoData {
@@ -84,6 +88,12 @@ function buildData(account: SimulatorAccount, env: DataEnv): KakiyoData {
       product: pick(rng, PRODUCTS),
     };
   });
+  return { campaigns, byId: new Map(campaigns.map((c) => [c.id, c])) };
+}
+
+/** The data as it stood at the end of `day`: an oldest-first prefix, so `after` paging still works by index. */
+function dataAsOf(full: KakiyoData, day: number): KakiyoData {
+  const campaigns = campaignsAsOf(full.campaigns, day, 'active');
   return { campaigns, byId: new Map(campaigns.map((c) => [c.id, c])) };
 }
 
@@ -121,8 +131,8 @@ function analytics(c: KakiyoCampaign, env: DataEnv): Record<string, unknown> {
       responses: totals.replied,
       qualified: totals.interested,
     }));
-  const week = { fromDay: env.referenceDay - 6, toDay: env.referenceDay };
-  const inWeek = (total: number): number => countInRange(c.core.activity, total, week);
+  const today = asOfDay(env);
+  const week = totalsInRange(c.core, { fromDay: today - 6, toDay: today });
   return {
     campaign: {
       id: c.id,
@@ -146,9 +156,9 @@ function analytics(c: KakiyoCampaign, env: DataEnv): Record<string, unknown> {
     activity: {
       dailyBreakdown: daily,
       last7Days: {
-        messages: inWeek(t.contacted) + inWeek(t.linkedinMessages),
-        responses: inWeek(t.replied),
-        qualified: inWeek(t.interested),
+        messages: week.contacted + week.linkedinMessages,
+        responses: week.replied,
+        qualified: week.interested,
       },
     },
     statusDistribution: {
@@ -229,7 +239,7 @@ export function createKakiyoBehaviour(
     }
   }
   const byKey = new Map<string, KakiyoAccount>(
-    accounts.map((account) => [account.apiKey, { account, data: new Lazy(() => buildData(account, env)) }]),
+    accounts.map((account) => [account.apiKey, { account, data: new AsOfMemo(env, new Lazy(() => buildData(account, env)), dataAsOf) }]),
   );
   return {
     provider: 'kakiyo',

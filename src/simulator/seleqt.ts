@@ -17,11 +17,11 @@
  *   when nobody replied.
  * - limits: 50 requests/minute per key, 429 `{"error":"Rate limit exceeded"}`, no `Retry-After`.
  * - modes: `nullAnalytics` answers `analytics: null` for campaigns that never sent (a new
- *   campaign); `host: 'spa'` plays the SPA frontend (every path: its HTML shell, 200, whatever the
+ *   campaign, or one not started yet as of the simulator's day); `host: 'spa'` plays the SPA frontend (every path: its HTML shell, 200, whatever the
  *   key), `host: 'redirect'` a host that answers every path with a 302 to the same path on
  *   `https://api.seleqt.ai` (the two contested hosts, VENDORS.md section 7).
  */
-import { Lazy, generateCampaigns, type CampaignCore, type DataEnv, type StatusOption } from './data';
+import { AsOfMemo, Lazy, asOfDay, campaignsAsOf, generateCampaigns, type CampaignCore, type DataEnv, type StatusOption } from './data';
 import { first, headerValue } from './params';
 import { hashSeed, intBetween, mulberry32, pick, pickWeighted, type Rng } from './random';
 import { perMinute } from './rate-limit';
@@ -76,7 +76,8 @@ interface SeleqtAccount {
   readonly account: SimulatorAccount;
   /** What `workspace_id` says in replies: a number when the id is numeric, as Seleqt's are. */
   readonly workspaceValue: number | string;
-  readonly data: Lazy<readonly SeleqtCampaign[]>;
+  /** As of the simulator's day (see `AsOfMemo`). */
+  readonly data: AsOfMemo<readonly SeleqtCampaign[]>;
   readonly bodies: BodyCache;
 }
 
@@ -117,7 +118,7 @@ function analyticsRecord(c: SeleqtCampaign, workspace: number | string, nullAnal
     name: c.core.name,
     status: c.core.status,
     workspace_id: workspace,
-    analytics: nullAnalytics && c.core.kind === 'draft' ? null : {
+    analytics: nullAnalytics && c.core.activity === null ? null : {
       amount_of_prospects: c.core.leads,
       amount_of_emails_sent: email ? t.emailsSent : 0,
       amount_of_invites_sent: linkedin ? t.invitesSent : 0,
@@ -166,14 +167,14 @@ function workspaceAllowed(account: SeleqtAccount, query: URLSearchParams): boole
   return asked === undefined || asked === 'ALL' || asked === String(account.workspaceValue);
 }
 
-function routes(options: SeleqtSimulatorOptions): Route<SeleqtAccount>[] {
+function routes(env: DataEnv, options: SeleqtSimulatorOptions): Route<SeleqtAccount>[] {
   return [
     {
       template: '/api/v1/dashboard/campaign-analytics/',
       handle: ({ account, query }) => {
         if (!workspaceAllowed(account, query)) return seleqtError(403, 'Access denied');
         return jsonReply(
-          account.bodies.json('dashboard', () => ({
+          account.bodies.json(`dashboard@${asOfDay(env)}`, () => ({
             campaigns: account.data.get().map((c) => analyticsRecord(c, account.workspaceValue, options.nullAnalytics)),
           })),
         );
@@ -184,7 +185,7 @@ function routes(options: SeleqtSimulatorOptions): Route<SeleqtAccount>[] {
       handle: ({ account, query }) => {
         if (!workspaceAllowed(account, query)) return seleqtError(403, 'Access denied');
         return jsonReply(
-          account.bodies.json('campaigns', () => ({ campaigns: account.data.get().map((c) => listRecord(c, account.workspaceValue)) })),
+          account.bodies.json(`campaigns@${asOfDay(env)}`, () => ({ campaigns: account.data.get().map((c) => listRecord(c, account.workspaceValue)) })),
         );
       },
     },
@@ -210,7 +211,8 @@ export function createSeleqtBehaviour(
         {
           account,
           workspaceValue: /^[1-9]\d{0,14}$/.test(id) ? Number(id) : id,
-          data: new Lazy(() => buildData(account, env)),
+          // A campaign that finished sending is still ACTIVE here, so the status never changes.
+          data: new AsOfMemo<readonly SeleqtCampaign[]>(env, new Lazy(() => buildData(account, env)), (full, day) => campaignsAsOf(full, day, 'ACTIVE')),
           bodies: new BodyCache(),
         },
       ];
@@ -219,7 +221,7 @@ export function createSeleqtBehaviour(
   return {
     provider: 'seleqt',
     accounts: served,
-    routes: routes(options),
+    routes: routes(env, options),
     // A host that is not the API answers before any key check (the server asks `authenticate`
     // first on every known path, and `notFound` on the others).
     authenticate: (request) => {

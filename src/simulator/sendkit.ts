@@ -31,7 +31,10 @@
  *   `X-RateLimit-Limit/Remaining/Reset` on every authenticated answer and `Retry-After` on a 429.
  */
 import {
+  AsOfMemo,
   Lazy,
+  asOfDay,
+  campaignsAsOf,
   dailyTotals,
   generateCampaigns,
   isoDay,
@@ -95,7 +98,8 @@ interface SendkitAccount {
   readonly account: SimulatorAccount;
   readonly platform: boolean;
   readonly workspaceId: string;
-  readonly data: Lazy<SendkitData>;
+  /** As of the simulator's day (see `AsOfMemo`). */
+  readonly data: AsOfMemo<SendkitData>;
   /** Cursors handed out by empty (sparse) pages → the list position they continue from. */
   readonly ghostCursors: Map<string, number>;
 }
@@ -123,6 +127,12 @@ function buildData(account: SimulatorAccount, env: DataEnv): SendkitData {
       };
     })
     .reverse();
+  return { listed, byId: new Map(listed.map((c) => [c.id, c])) };
+}
+
+/** The data as it stood at the end of `day` (list positions keep their full-history values). */
+function dataAsOf(full: SendkitData, day: number): SendkitData {
+  const listed = campaignsAsOf(full.listed, day, 'active');
   return { listed, byId: new Map(listed.map((c) => [c.id, c])) };
 }
 
@@ -295,7 +305,7 @@ function dailyRows(campaigns: readonly SendkitCampaign[], range: DayRange): Dail
 function dailyRange(query: URLSearchParams, env: DataEnv): { ok: true; range: DayRange } | { ok: false; reply: Reply } {
   const parsed = rangeParams(query, 'from', 'to');
   if (!parsed.ok) return { ok: false, reply: fail(400, parsed.error === 'start after end' ? "'from' must be before 'to'" : parsed.error) };
-  const toDay = parsed.value.toDay ?? env.referenceDay;
+  const toDay = parsed.value.toDay ?? asOfDay(env);
   const fromDay = parsed.value.fromDay ?? toDay - (DAILY_DEFAULT_DAYS - 1);
   return { ok: true, range: { fromDay, toDay } };
 }
@@ -484,7 +494,7 @@ export function createSendkitBehaviour(
         account,
         platform: account.apiKey.startsWith(SENDKIT_PLATFORM_PREFIX),
         workspaceId: account.vendorWorkspaceId ?? '',
-        data: new Lazy(() => buildData(account, env)),
+        data: new AsOfMemo(env, new Lazy(() => buildData(account, env)), dataAsOf),
         ghostCursors: new Map<string, number>(),
       },
     ]),

@@ -177,11 +177,14 @@ function breakReply(reply: Reply, kind: MalformedKind): Reply {
   return { status: 200, body: truncateJson(serialize(reply).text), headers: { 'content-type': 'application/json; charset=utf-8' } };
 }
 
+/** A served simulator; `startSimulator` adds the reference-date controls, which live with the data. */
+export type ServedVendor = Omit<VendorSimulator, 'setReferenceDate' | 'referenceDate'>;
+
 /** Starts one vendor simulator on `host:port`. */
 export async function serveVendor<A extends { readonly account: SimulatorAccount }>(
   behaviour: VendorBehaviour<A>,
   options: ServeOptions,
-): Promise<VendorSimulator> {
+): Promise<ServedVendor> {
   const routes = behaviour.routes.map(compile);
   const faults = new FaultState(options.faultSeed, options.faults);
   let rateLimit = resolveRateLimit(behaviour.defaultRateLimit, options.rateLimit);

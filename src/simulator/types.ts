@@ -106,8 +106,9 @@ export interface SimulatorOptions {
   /** @default 0 (any free port) */
   port?: number | undefined;
   /**
-   * "Today" for the generated data (`YYYY-MM-DD`, UTC): activity ends on it and SendKit's daily
-   * default range is the 30 days up to it. Fix it for byte-identical replies across days.
+   * "Today" for the generated data (`YYYY-MM-DD`, UTC): the generated history ends on it (no
+   * activity after it) and SendKit's daily default range is the 30 days up to it. Fix it for
+   * byte-identical replies across days. `setReferenceDate` moves "today" back within that history.
    * @default today's UTC date when the simulator starts
    */
   referenceDate?: string | undefined;
@@ -166,6 +167,18 @@ export interface VendorSimulator {
   /** Merges into the current limits and forgets every window counted so far. */
   setRateLimit(settings: Partial<RateLimitSettings>): void;
   rateLimit(): RateLimitSettings;
+  /**
+   * Answers as of the end of day `date` (`YYYY-MM-DD`, UTC, on or before the `referenceDate` it
+   * started with) from the next request on: every list, analytics and daily reply is what it would
+   * have said that day. Campaigns created later are absent, cumulative counts are the counts
+   * through that day (never lower for a later day), daily rows and "last 7 days" end on it, and a
+   * campaign that paused or completed later shows the vendor's running status. The same seeds and
+   * day always give the same bytes; the start's `referenceDate` gives back today's replies.
+   * Throws a RangeError for anything else.
+   */
+  setReferenceDate(date: string): void;
+  /** The day the simulator answers as of (`YYYY-MM-DD`). */
+  referenceDate(): string;
   /** Stops listening and ends every open socket (including the ones a timeout fault holds). */
   close(): Promise<void>;
 }
