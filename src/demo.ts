@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveConfig, type GatewayConfig } from './config';
+import { backfillDemoHistory } from './demo-history';
 import { PROVIDER_IDS } from './schema/campaign';
 import { createService, type GatewayService } from './service';
 import { DEMO_ACCOUNTS, DEMO_WORKSPACES, closeSimulators, demoSimulatorOptions, startSimulators, type VendorSimulator } from './simulator';
@@ -21,6 +22,8 @@ export interface DemoOptions {
   out?: (line: string) => void;
   /** Gateway port; default `PORT` or 8080 (0 = any free port). */
   port?: number;
+  /** Days of history back-filled before the gateway listens (src/demo-history.ts; 0 = none). @default 60 */
+  backfillDays?: number;
 }
 
 export interface RunningDemo {
@@ -88,6 +91,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   try {
     const config = demoConfig(simulators, clientKey, options.port ?? portFrom(env), dataDir);
     const service = createService(config, { extraSecrets: [clientKey], history: true });
+    const days = options.backfillDays ?? 60;
+    if (service.store && days > 0) {
+      // Before listening, so the trend view has its weeks from the first page load.
+      await service.store.start();
+      const filled = await backfillDemoHistory({ store: service.store, config, days, today: simulators.instantly.referenceDate() });
+      service.logger.info('demo history back-filled', { days, from: filled.from, to: filled.to, walks: filled.walks, records: filled.records, failures: filled.failures, ms: Math.round(filled.durationMs) });
+    }
     const url = await service.listen();
     const analytics = `${url}/v1/campaigns/analytics`;
     [
