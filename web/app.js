@@ -103,6 +103,8 @@
     trendChart: $('trend-chart'),
     trendCompare: $('trend-compare'),
     trendTable: $('trend-table'),
+    trendBody: $('trend-body'),
+    trendNumbers: $('trend-numbers'),
   };
 
   const state = {
@@ -614,7 +616,10 @@
     }
   }
 
+  /** Empties the view; the chart, comparison and table stay hidden until there is something to show. */
   function clearTrend() {
+    ui.trendBody.hidden = true;
+    ui.trendNumbers.hidden = true;
     ui.trendChart.replaceChildren();
     ui.trendCompare.replaceChildren();
     ui.trendTable.replaceChildren();
@@ -711,6 +716,8 @@
     }
     const gaps = lines.periods.filter((_, i) => series.every((s) => pointValue(s.points[i], metric) === null)).length;
     ui.trendStatus.textContent = `${metric.label} per ${interval}, ${lines.periods.length} periods from ${lines.meta.startDate} to ${lines.meta.endDate}, ${series.length} ${trend.group === 'provider' ? 'providers' : 'workspaces'}${gaps > 0 ? `; ${gaps} without data` : ''}.`;
+    ui.trendBody.hidden = false;
+    ui.trendNumbers.hidden = false;
     renderTrendChart(series, lines, metric);
     renderTrendCompare(series, totalPoints, lines, metric);
     renderTrendTable(series, totalPoints, lines, metric);
@@ -842,7 +849,8 @@
         const b = pointValue(row.points[current], metric);
         const change = changeOf(a, b);
         const text = changeText(metric, a, b);
-        const direction = a === null || b === null || a === b ? 'flat' : b > a ? 'up' : 'down';
+        // No arrow for a change that rounds to "0.0 %": the arrow must agree with the number beside it.
+        const direction = a === null || b === null || a === b || (change !== null && Math.abs(change) < 0.0005) ? 'flat' : b > a ? 'up' : 'down';
         return el('tr', { 'data-series': row.id, class: row.id === 'total' ? 'total' : null }, [
           el('th', { scope: 'row' }, [row.color ? swatch(row.color) : null, document.createTextNode(` ${row.label}`)]),
           trendCell(metric, a, row.points[previous], { 'data-role': 'previous' }),

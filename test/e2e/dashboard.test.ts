@@ -218,6 +218,7 @@ test('the dashboard shows the same numbers as the API, by keyboard and mouse, ac
   await page.waitForSelector('#trend[data-loaded-query^="workspace_id=ALL&"]:not([aria-busy])', { timeout: STEP_MS });
   expect(await page.textContent('#trend-status')).toBe('No history yet for all workspaces: the gateway records a snapshot per walk, and growth shows from the second day on.');
   expect(await page.locator('#trend-chart circle, #trend-compare td').count()).toBe(0);
+  expect(await page.locator('#trend-body').isHidden()).toBe(true);
   // Only with several workspaces on screen does the table show a workspace column.
   expect(await page.locator('#campaigns-head th[data-column="workspace"]').count()).toBe(1);
   await mkdir(ARTIFACTS, { recursive: true });

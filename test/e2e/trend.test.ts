@@ -321,7 +321,7 @@ test("the trend view shows the history endpoint's numbers, gaps as gaps, and thi
   const total = weekly.shown.compare.find((r) => r.series === 'total');
   expect(Number(total?.current)).toBeGreaterThan(0);
   const change = (Number(total?.current) - Number(total?.previous)) / Number(total?.previous);
-  expect(total?.text).toBe(`${change > 0 ? '▲ ' : change < 0 ? '▼ ' : ''}${new Intl.NumberFormat('en-US', { style: 'percent', signDisplay: 'exceptZero', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(change)}`);
+  expect(total?.text).toBe(`${change >= 0.0005 ? '▲ ' : change <= -0.0005 ? '▼ ' : ''}${new Intl.NumberFormat('en-US', { style: 'percent', signDisplay: 'exceptZero', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(change)}`);
 
   // 2. All workspaces, one line per workspace: chosen with the keyboard-reachable controls.
   await page.getByLabel('Workspace', { exact: true }).selectOption('ALL');

@@ -73,7 +73,7 @@ describe('dashboard routes', () => {
       expect(html).toMatch(new RegExp(`<input type="radio" name="trend-[a-z]+" id="${id}"[^>]*><label for="${id}">`));
     }
     expect(html.match(/<fieldset class="toggle">\s*<legend>/g)).toHaveLength(2);
-    expect(html).toMatch(/<details class="trend-numbers">\s*<summary>/); // the chart's numbers as a table
+    expect(html).toMatch(/<details id="trend-numbers" class="trend-numbers" hidden>\s*<summary>/); // the chart's numbers as a table
     const script = await readFile(path.join(WEB_ROOT, 'app.js'), 'utf8');
     const calls = [...script.matchAll(/\bapi\(([^,)]+)/g)].map((m) => m[1]);
     expect(calls).toEqual(expect.arrayContaining(['`/v1/campaigns/history?${q}`']));
