@@ -3,8 +3,9 @@
  *
  * Every number comes from the gateway's own API with the client key in the X-API-Key header:
  * GET /v1/connections lists the key's workspaces, GET /v1/campaigns/analytics?workspace_id=… brings
- * campaigns, totals and sources. Totals are shown as the API computed them (never re-added here), so
- * the page and a BI tool reading the same query agree. Charts are inline SVG built with DOM calls;
+ * campaigns, totals and sources, GET /v1/campaigns/history?… the trend view's periods. Totals and
+ * growth are shown as the API computed them (never re-added here), so the page and a BI tool reading
+ * the same query agree. Charts are inline SVG built with DOM calls;
  * vendor text (campaign names) only ever goes through textContent, never parsed as HTML.
  *
  * The key lives in sessionStorage (this tab only): never in persistent storage, a cookie or the URL.
@@ -39,6 +40,25 @@
     { key: 'openRate', label: 'Open rate', kind: 'rate', value: (t) => t.rates.openRate },
     { key: 'bounceRate', label: 'Bounce rate', kind: 'rate', value: (t) => t.rates.bounceRate },
   ];
+
+  /** What the trend view can draw: counts from a point's `metrics`, rates from its `rates` (with what they are made of). */
+  const TREND_METRICS = [
+    { key: 'sent', label: 'Sent', kind: 'count' },
+    { key: 'contacted', label: 'Contacted', kind: 'count' },
+    { key: 'replied', label: 'Replied', kind: 'count' },
+    { key: 'interested', label: 'Interested', kind: 'count' },
+    { key: 'opened', label: 'Opened', kind: 'count' },
+    { key: 'bounced', label: 'Bounced', kind: 'count' },
+    { key: 'replyRate', label: 'Reply rate', kind: 'rate', of: ['replied', 'contacted'] },
+    { key: 'interestedRate', label: 'Interested rate', kind: 'rate', of: ['interested', 'contacted'] },
+    { key: 'openRate', label: 'Open rate', kind: 'rate', of: ['opened', 'contacted'] },
+    { key: 'bounceRate', label: 'Bounce rate', kind: 'rate', of: ['bounced', 'contacted'] },
+  ];
+  const WORKSPACE_COLORS = ['#1d4ed8', '#b45309', '#047857', '#9d174d', '#4338ca', '#0e7490'];
+  const changeFormat = new Intl.NumberFormat(undefined, { style: 'percent', signDisplay: 'exceptZero', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const pointsFormat = new Intl.NumberFormat(undefined, { signDisplay: 'exceptZero', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const axisCountFormat = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+  const axisRateFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
 
   const COLUMNS = [
     { key: 'name', label: 'Campaign', kind: 'text', value: (c) => c.name },
@@ -76,6 +96,15 @@
     download: $('download'),
     head: $('campaigns-head'),
     body: $('campaigns-body'),
+    trend: $('trend'),
+    trendScope: $('trend-scope'),
+    trendMetric: $('trend-metric'),
+    trendStatus: $('trend-status'),
+    trendChart: $('trend-chart'),
+    trendCompare: $('trend-compare'),
+    trendTable: $('trend-table'),
+    trendBody: $('trend-body'),
+    trendNumbers: $('trend-numbers'),
   };
 
   const state = {
@@ -85,6 +114,8 @@
     answerScope: null,
     controller: null,
     sort: null, // { key, dir: 'asc' | 'desc' }; null = the API's order (workspace, provider, name)
+    trend: null, // { query, workspace, group, metric, lines, total }: the two history answers on screen
+    trendController: null,
   };
 
   // ---------------------------------------------------------------- storage (sessionStorage only)
@@ -258,6 +289,11 @@
 
   function forgetKey(announce) {
     if (state.controller) state.controller.abort();
+    if (state.trendController) state.trendController.abort();
+    state.trend = null;
+    clearTrend();
+    ui.trendStatus.textContent = '';
+    delete ui.trend.dataset.loadedQuery;
     state.key = null;
     state.answer = null;
     state.answerScope = null;
@@ -303,6 +339,7 @@
         state.answerScope = workspace;
         render();
         setStatus(summary(body, workspace), body.meta && body.meta.complete ? 'ok' : 'warn');
+        void loadTrend(); // after the walk, so a snapshot it recorded is already in the history
       } else if (response.status === 401) {
         forgetKey(false);
         setStatus('The gateway no longer accepts this key. Enter it again.', 'error');
@@ -512,6 +549,349 @@
     ]);
   }
 
+  // ---------------------------------------------------------------- trend (GET /v1/campaigns/history)
+
+  /**
+   * The trend view: one metric's growth per period, one line per provider or workspace, and the
+   * last complete period against the one before it. Two requests to the history endpoint with the
+   * same filters: the chosen grouping for the lines, and group_by=total for the "All" row (a rate's
+   * total cannot be rebuilt from the groups' rates). A point whose `metrics` is null is a gap: the
+   * line breaks there and the table says "no data"; nothing is ever drawn as a zero that is not one.
+   */
+  function selectedRadio(name) {
+    const checked = document.querySelector(`input[name="${name}"]:checked`);
+    return checked ? checked.value : null;
+  }
+
+  function trendMetric() {
+    return TREND_METRICS.find((m) => m.key === ui.trendMetric.value) || TREND_METRICS[0];
+  }
+
+  /** The history query of the lines (group_by=provider|workspace); the "All" row uses the same with group_by=total. */
+  function trendQuery(workspace, group) {
+    const metric = trendMetric();
+    const interval = selectedRadio('trend-interval') || 'week';
+    const metrics = metric.kind === 'rate' ? metric.of.join(',') : metric.key;
+    return `workspace_id=${encodeURIComponent(workspace)}&interval=${interval}&group_by=${group}&metrics=${metrics}`;
+  }
+
+  async function loadTrend() {
+    if (!state.key) return;
+    const workspace = ui.workspace.value;
+    const group = selectedRadio('trend-group') || 'provider';
+    const query = trendQuery(workspace, group);
+    if (state.trendController) state.trendController.abort();
+    const controller = new AbortController();
+    state.trendController = controller;
+    ui.trend.setAttribute('aria-busy', 'true');
+    ui.trendStatus.textContent = 'Loading the history…';
+    try {
+      const [lines, total] = await Promise.all(
+        [query, trendQuery(workspace, 'total')].map(async (q) => {
+          const response = await api(`/v1/campaigns/history?${q}`, { signal: controller.signal });
+          return { response, body: await readJson(response) };
+        }),
+      );
+      if (controller !== state.trendController) return;
+      const failed = [lines, total].find((r) => !r.response.ok || !r.body || !Array.isArray(r.body.data) || !Array.isArray(r.body.periods));
+      if (failed) {
+        state.trend = null;
+        clearTrend();
+        ui.trendStatus.textContent = failed.response.status === 503
+          ? 'History is not available right now (the gateway answered 503); the numbers above still are.'
+          : problemText(failed.response, failed.body);
+        return;
+      }
+      state.trend = { query, workspace, group, metric: trendMetric(), lines: lines.body, total: total.body };
+      renderTrend();
+    } catch (error) {
+      if (error && error.name === 'AbortError') return;
+      ui.trendStatus.textContent = `Could not reach the gateway: ${error.message}`;
+    } finally {
+      if (controller === state.trendController) {
+        state.trendController = null;
+        ui.trend.removeAttribute('aria-busy');
+        ui.trend.dataset.loadedQuery = query;
+      }
+    }
+  }
+
+  /** Empties the view; the chart, comparison and table stay hidden until there is something to show. */
+  function clearTrend() {
+    ui.trendBody.hidden = true;
+    ui.trendNumbers.hidden = true;
+    ui.trendChart.replaceChildren();
+    ui.trendCompare.replaceChildren();
+    ui.trendTable.replaceChildren();
+    delete ui.trend.dataset.currentPeriod;
+    delete ui.trend.dataset.previousPeriod;
+  }
+
+  /** A point's value for the metric: null for a gap or a metric no campaign of the series reports. */
+  function pointValue(point, metric) {
+    if (!point || point.metrics === null) return null;
+    const source = metric.kind === 'rate' ? point.rates : point.metrics;
+    const value = source ? source[metric.key] : null;
+    return value === undefined ? null : value;
+  }
+
+  function seriesId(group) {
+    return group.provider || group.workspace || group.campaign || 'total';
+  }
+
+  function seriesLabel(group) {
+    if (group.provider) return providerLabel(group.provider);
+    if (group.workspace) return group.workspace;
+    return group.name || 'All';
+  }
+
+  function seriesColor(group, index) {
+    if (group.provider) return providerColor(group.provider);
+    return WORKSPACE_COLORS[index % WORKSPACE_COLORS.length];
+  }
+
+  const shortDate = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+
+  function periodLabel(period, interval) {
+    const date = shortDate.format(new Date(`${period.period}T00:00:00Z`));
+    return interval === 'week' ? `week of ${date}` : date;
+  }
+
+  /** The last period that has ended (its last day before the answer's own day, UTC) and the one before it. */
+  function comparedPeriods(answer) {
+    const today = String(answer.meta.generatedAt).slice(0, 10);
+    let current = -1;
+    answer.periods.forEach((p, index) => {
+      if (p.end < today) current = index;
+    });
+    return { today, current, previous: current > 0 ? current - 1 : -1 };
+  }
+
+  /** Relative change, or null when either side is missing or the previous value is 0. */
+  function changeOf(before, after) {
+    if (before === null || after === null || before === 0) return null;
+    return (after - before) / before;
+  }
+
+  /** The text of a change: "+12.5 %" for counts; for rates also the difference in points. */
+  function changeText(metric, before, after) {
+    if (before === null || after === null) return null;
+    if (before === 0) return after === 0 ? changeFormat.format(0) : 'up from 0';
+    const relative = changeFormat.format((after - before) / before);
+    if (metric.kind !== 'rate') return relative;
+    return `${relative} (${pointsFormat.format((after - before) * 100)} pp)`;
+  }
+
+  function gapNode(text) {
+    return el('span', { class: 'na' }, [
+      el('span', { 'aria-hidden': 'true', text: '—' }),
+      el('span', { class: 'visually-hidden', text }),
+    ]);
+  }
+
+  function trendCell(metric, value, point, attributes) {
+    const gap = !point || point.metrics === null;
+    return el('td', { class: 'num', 'data-value': value === null ? 'null' : String(value), 'data-gap': gap ? 'true' : null, ...attributes }, [
+      value !== null ? document.createTextNode(formatValue(metric.kind, value)) : gapNode(gap ? 'no data' : 'not reported'),
+    ]);
+  }
+
+  function renderTrend() {
+    const trend = state.trend;
+    if (!trend) return;
+    const { lines, total, metric } = trend;
+    const interval = lines.meta.interval;
+    ui.trendScope.textContent = `· ${metric.label.toLowerCase()} per ${interval} · ${scopeLabel(trend.workspace)}`;
+    const series = lines.data.map((s, index) => ({ id: seriesId(s.group), label: seriesLabel(s.group), color: seriesColor(s.group, index), points: s.points }));
+    const totalPoints = total.data[0] ? total.data[0].points : lines.periods.map(() => null);
+    if (!series.some((s) => s.points.some((p) => p.metrics !== null))) {
+      clearTrend();
+      ui.trendStatus.textContent = `No history yet for ${scopeLabel(trend.workspace)}: the gateway records a snapshot per walk, and growth shows from the second day on.`;
+      return;
+    }
+    if (!series.some((s) => s.points.some((p) => pointValue(p, metric) !== null))) {
+      clearTrend();
+      ui.trendStatus.textContent = `No campaign of ${scopeLabel(trend.workspace)} reports ${metric.label.toLowerCase()} in these ${lines.periods.length} ${interval}s.`;
+      return;
+    }
+    const gaps = lines.periods.filter((_, i) => series.every((s) => pointValue(s.points[i], metric) === null)).length;
+    ui.trendStatus.textContent = `${metric.label} per ${interval}, ${lines.periods.length} periods from ${lines.meta.startDate} to ${lines.meta.endDate}, ${series.length} ${trend.group === 'provider' ? 'providers' : 'workspaces'}${gaps > 0 ? `; ${gaps} without data` : ''}.`;
+    ui.trendBody.hidden = false;
+    ui.trendNumbers.hidden = false;
+    renderTrendChart(series, lines, metric);
+    renderTrendCompare(series, totalPoints, lines, metric);
+    renderTrendTable(series, totalPoints, lines, metric);
+  }
+
+  /** Runs of consecutive periods with a value: each becomes one line, so a gap is never bridged. */
+  function runsOf(points, metric) {
+    const runs = [];
+    let run = [];
+    points.forEach((point, index) => {
+      const value = pointValue(point, metric);
+      if (value === null) {
+        if (run.length > 0) runs.push(run);
+        run = [];
+      } else {
+        run.push({ index, value, point });
+      }
+    });
+    if (run.length > 0) runs.push(run);
+    return runs;
+  }
+
+  /** A round axis maximum (1, 2, 2.5 or 5 × 10^n) at or above `max`. */
+  function niceMax(max) {
+    if (!(max > 0)) return 1;
+    const power = 10 ** Math.floor(Math.log10(max));
+    for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= max) return step * power;
+    return 10 * power;
+  }
+
+  function renderTrendChart(series, answer, metric) {
+    const periods = answer.periods;
+    const { today } = comparedPeriods(answer);
+    const width = 720;
+    const height = 250;
+    const left = 58;
+    const right = 26;
+    const top = 10;
+    const bottom = 30;
+    const plotWidth = width - left - right;
+    const plotHeight = height - top - bottom;
+    const step = periods.length > 1 ? plotWidth / (periods.length - 1) : 0;
+    const x = (index) => (periods.length > 1 ? left + index * step : left + plotWidth / 2);
+    const values = series.flatMap((s) => s.points.map((p) => pointValue(p, metric))).filter((v) => v !== null);
+    const max = niceMax(values.length > 0 ? Math.max(...values) : 0);
+    const y = (value) => top + plotHeight - (value / max) * plotHeight;
+    const tickFormat = metric.kind === 'rate' ? axisRateFormat : axisCountFormat;
+
+    const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-labelledby': 'trend-title', 'aria-describedby': 'trend-note', class: 'chart-svg' });
+    const title = svgEl('title', { id: 'trend-title' });
+    svg.append(title);
+
+    // Periods where no series has data: a shaded band, so the gap is visible even between lines.
+    periods.forEach((period, index) => {
+      if (series.some((s) => pointValue(s.points[index], metric) !== null)) return;
+      const half = periods.length > 1 ? step / 2 : plotWidth / 2;
+      const from = Math.max(left, x(index) - half);
+      const to = Math.min(left + plotWidth, x(index) + half);
+      svg.append(svgEl('rect', { x: from, y: top, width: to - from, height: plotHeight, class: 'gap-band', 'data-gap-period': period.period }));
+    });
+
+    for (let i = 0; i <= 4; i += 1) {
+      const value = (max / 4) * i;
+      svg.append(svgEl('line', { x1: left, x2: left + plotWidth, y1: y(value), y2: y(value), class: i === 0 ? 'axis' : 'grid' }));
+      svg.append(svgEl('text', { x: left - 6, y: y(value) + 4, 'text-anchor': 'end', class: 'chart-value', text: tickFormat.format(value) }));
+    }
+    const labelEvery = Math.max(1, Math.ceil(periods.length / 9));
+    periods.forEach((period, index) => {
+      if ((periods.length - 1 - index) % labelEvery !== 0) return; // the newest period always has a label
+      svg.append(svgEl('text', { x: x(index), y: height - 10, 'text-anchor': 'middle', class: 'chart-label muted', text: shortDate.format(new Date(`${period.period}T00:00:00Z`)) }));
+    });
+
+    const spoken = [];
+    for (const s of series) {
+      const group = svgEl('g', { 'data-series': s.id });
+      for (const run of runsOf(s.points, metric)) {
+        const d = run.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.index).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
+        group.append(svgEl('path', { d, class: 'trend-line', stroke: s.color, 'data-periods': run.map((p) => periods[p.index].period).join(',') }));
+      }
+      s.points.forEach((point, index) => {
+        const value = pointValue(point, metric);
+        if (value === null) return;
+        const partial = periods[index].end >= today;
+        const dot = svgEl('circle', {
+          cx: x(index), cy: y(value), r: 3.2, stroke: s.color, fill: partial ? '#ffffff' : s.color, class: partial ? 'trend-dot partial' : 'trend-dot',
+          'data-period': periods[index].period, 'data-value': String(value),
+        });
+        dot.append(svgEl('title', { text: `${s.label}, ${periodLabel(periods[index], answer.meta.interval)}${partial ? ' (so far)' : ''}: ${formatValue(metric.kind, value)}` }));
+        group.append(dot);
+      });
+      svg.append(group);
+      const shown = s.points.map((p) => pointValue(p, metric)).filter((v) => v !== null);
+      spoken.push(`${s.label}: ${shown.length} of ${periods.length} periods with data${shown.length > 0 ? `, latest ${formatValue(metric.kind, shown[shown.length - 1])}` : ''}`);
+    }
+    title.textContent = `${metric.label} per ${answer.meta.interval}, ${answer.meta.startDate} to ${answer.meta.endDate}. ${spoken.join('. ')}. The table below the chart has every number.`;
+    const legend = el('ul', { class: 'legend', 'aria-label': 'Line colours' },
+      series.map((s) => el('li', {}, [swatch(s.color), document.createTextNode(s.label)])));
+    ui.trendChart.replaceChildren(svg, legend);
+  }
+
+  function swatch(color) {
+    return svgEl('svg', { width: 12, height: 12, viewBox: '0 0 12 12', 'aria-hidden': 'true' }, [svgEl('rect', { width: 12, height: 12, rx: 2, fill: color })]);
+  }
+
+  function renderTrendCompare(series, totalPoints, answer, metric) {
+    const { current, previous } = comparedPeriods(answer);
+    const interval = answer.meta.interval;
+    if (current < 0 || previous < 0) {
+      delete ui.trend.dataset.currentPeriod;
+      delete ui.trend.dataset.previousPeriod;
+      ui.trendCompare.replaceChildren(el('p', { class: 'note', text: `Two complete ${interval}s are needed for a comparison.` }));
+      return;
+    }
+    const now = answer.periods[current];
+    const before = answer.periods[previous];
+    ui.trend.dataset.currentPeriod = now.period;
+    ui.trend.dataset.previousPeriod = before.period;
+    const rows = [...series.map((s) => ({ id: s.id, label: s.label, color: s.color, points: s.points })), { id: 'total', label: 'All', color: null, points: totalPoints }];
+    const table = el('table', { class: 'compare' }, [
+      el('caption', { class: 'visually-hidden', text: `${metric.label}: the ${periodLabel(now, interval)} (the last complete ${interval}) against the ${periodLabel(before, interval)}` }),
+      el('thead', {}, [el('tr', {}, [
+        el('th', { scope: 'col', text: trendGroupLabel() }),
+        el('th', { scope: 'col', class: 'num', text: shortDate.format(new Date(`${before.period}T00:00:00Z`)) }),
+        el('th', { scope: 'col', class: 'num', text: shortDate.format(new Date(`${now.period}T00:00:00Z`)) }),
+        el('th', { scope: 'col', class: 'num', text: 'Change' }),
+      ])]),
+      el('tbody', {}, rows.map((row) => {
+        const a = pointValue(row.points[previous], metric);
+        const b = pointValue(row.points[current], metric);
+        const change = changeOf(a, b);
+        const text = changeText(metric, a, b);
+        // No arrow for a change that rounds to "0.0 %": the arrow must agree with the number beside it.
+        const direction = a === null || b === null || a === b || (change !== null && Math.abs(change) < 0.0005) ? 'flat' : b > a ? 'up' : 'down';
+        return el('tr', { 'data-series': row.id, class: row.id === 'total' ? 'total' : null }, [
+          el('th', { scope: 'row' }, [row.color ? swatch(row.color) : null, document.createTextNode(` ${row.label}`)]),
+          trendCell(metric, a, row.points[previous], { 'data-role': 'previous' }),
+          trendCell(metric, b, row.points[current], { 'data-role': 'current' }),
+          el('td', { class: `num change change-${direction}`, 'data-role': 'change', 'data-value': change === null ? 'null' : String(change) }, [
+            text === null ? gapNode('no data to compare') : document.createTextNode(`${direction === 'up' ? '▲ ' : direction === 'down' ? '▼ ' : ''}${text}`),
+          ]),
+        ]);
+      })),
+    ]);
+    const note = el('p', { class: 'note', text: `${capitalize(periodLabel(now, interval))} (the last complete ${interval}) against the ${periodLabel(before, interval)}; the change is relative${metric.kind === 'rate' ? ', with the difference in percentage points' : ''}.` });
+    ui.trendCompare.replaceChildren(table, note);
+  }
+
+  function trendGroupLabel() {
+    return state.trend && state.trend.group === 'workspace' ? 'Workspace' : 'Provider';
+  }
+
+  function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  /** The chart's text alternative: every period and series, gaps written as "no data". */
+  function renderTrendTable(series, totalPoints, answer, metric) {
+    const { today } = comparedPeriods(answer);
+    const table = el('table', { class: 'trend-numbers-table' }, [
+      el('caption', { class: 'visually-hidden', text: `${metric.label} per ${answer.meta.interval}, by ${trendGroupLabel().toLowerCase()}` }),
+      el('thead', {}, [el('tr', {}, [
+        el('th', { scope: 'col', text: capitalize(answer.meta.interval) }),
+        ...series.map((s) => el('th', { scope: 'col', class: 'num', 'data-series': s.id, text: s.label })),
+        el('th', { scope: 'col', class: 'num', 'data-series': 'total', text: 'All' }),
+      ])]),
+      el('tbody', {}, answer.periods.map((period, index) => el('tr', { 'data-period': period.period }, [
+        el('th', { scope: 'row', text: `${period.period}${period.end >= today ? ' (so far)' : ''}` }),
+        ...series.map((s) => trendCell(metric, pointValue(s.points[index], metric), s.points[index], { 'data-series': s.id })),
+        trendCell(metric, pointValue(totalPoints[index], metric), totalPoints[index], { 'data-series': 'total' }),
+      ]))),
+    ]);
+    ui.trendTable.replaceChildren(table);
+  }
+
   // ---------------------------------------------------------------- table
 
   /** The workspace column only earns its width when several workspaces are on screen. */
@@ -665,6 +1045,12 @@
   });
 
   ui.download.addEventListener('click', () => void downloadCsv());
+
+  ui.trendMetric.replaceChildren(...TREND_METRICS.map((m) => el('option', { value: m.key, text: m.label })));
+  ui.trendMetric.addEventListener('change', () => void loadTrend());
+  for (const radio of document.querySelectorAll('input[name="trend-interval"], input[name="trend-group"]')) {
+    radio.addEventListener('change', () => void loadTrend());
+  }
 
   const stored = readSession(KEY_STORAGE);
   if (stored) {

@@ -42,6 +42,7 @@ const STEP_MS = 20_000;
 jest.setTimeout(60_000);
 
 let demo: RunningDemo;
+let dataDir: string;
 let profile: string;
 let context: BrowserContext;
 let page: Page;
@@ -145,7 +146,14 @@ async function expectText(selector: string, pattern: RegExp): Promise<void> {
 }
 
 beforeAll(async () => {
-  demo = await startDemo({ port: 0, env: { OUTREACH_GATEWAY_DEMO_KEY: DEMO_KEY }, out: () => {} });
+  // The demo's history store in a temporary directory; the page's trend view asks it, so it must be up first.
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'outreach-gateway-dashboard-'));
+  demo = await startDemo({ port: 0, env: { OUTREACH_GATEWAY_DEMO_KEY: DEMO_KEY, OUTREACH_GATEWAY_DATA: dataDir }, out: () => {} });
+  const deadline = Date.now() + STEP_MS;
+  while (demo.service.store?.up !== true) {
+    if (Date.now() > deadline) throw new Error('the demo history store did not open');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   profile = await mkdtemp(path.join(os.tmpdir(), 'outreach-gateway-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -168,6 +176,7 @@ afterAll(async () => {
   await context?.close();
   await demo?.close();
   if (profile) await rm(profile, { recursive: true, force: true });
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 test('the dashboard shows the same numbers as the API, by keyboard and mouse, across workspaces', async () => {
@@ -205,6 +214,11 @@ test('the dashboard shows the same numbers as the API, by keyboard and mouse, ac
   const all = await expectPageMatchesApi('ALL');
   expect(all.totals.campaigns).toBeGreaterThan(acme.totals.campaigns);
   expect(new Set(all.data.map((c) => c.workspace))).toEqual(new Set(['acme', 'globex']));
+  // The demo's store holds only today's snapshots here: the trend view says there is no growth yet, it draws no zeros.
+  await page.waitForSelector('#trend[data-loaded-query^="workspace_id=ALL&"]:not([aria-busy])', { timeout: STEP_MS });
+  expect(await page.textContent('#trend-status')).toBe('No history yet for all workspaces: the gateway records a snapshot per walk, and growth shows from the second day on.');
+  expect(await page.locator('#trend-chart circle, #trend-compare td').count()).toBe(0);
+  expect(await page.locator('#trend-body').isHidden()).toBe(true);
   // Only with several workspaces on screen does the table show a workspace column.
   expect(await page.locator('#campaigns-head th[data-column="workspace"]').count()).toBe(1);
   await mkdir(ARTIFACTS, { recursive: true });

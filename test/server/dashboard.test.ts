@@ -65,6 +65,23 @@ describe('dashboard routes', () => {
     expect(script).not.toMatch(/localStorage|document\.cookie|innerHTML|outerHTML|insertAdjacentHTML|eval\(/);
   });
 
+  test("the trend view has labelled controls and a text alternative, and asks only this gateway's API", async () => {
+    const html = await readFile(path.join(WEB_ROOT, 'index.html'), 'utf8');
+    expect(html).toContain('<label for="trend-metric">Metric</label>');
+    // Each radio of the two toggles has its own label, inside a fieldset named by its legend.
+    for (const id of ['trend-week', 'trend-day', 'trend-by-provider', 'trend-by-workspace']) {
+      expect(html).toMatch(new RegExp(`<input type="radio" name="trend-[a-z]+" id="${id}"[^>]*><label for="${id}">`));
+    }
+    expect(html.match(/<fieldset class="toggle">\s*<legend>/g)).toHaveLength(2);
+    expect(html).toMatch(/<details id="trend-numbers" class="trend-numbers" hidden>\s*<summary>/); // the chart's numbers as a table
+    const script = await readFile(path.join(WEB_ROOT, 'app.js'), 'utf8');
+    const calls = [...script.matchAll(/\bapi\(([^,)]+)/g)].map((m) => m[1]);
+    expect(calls).toEqual(expect.arrayContaining(['`/v1/campaigns/history?${q}`']));
+    for (const call of calls) if (call !== 'path') expect(call).toMatch(/^['`]\/v1\//); // same origin, API paths only
+    expect(script).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg')/); // no other origin (the SVG namespace is a name, not a request)
+    expect([...script.matchAll(/\bfetch\(/g)]).toHaveLength(1); // every request goes through api(), with the key header
+  });
+
   test('an unchanged asset revalidates to 304 with its ETag; HEAD answers headers only', async () => {
     const first = await request(service.server).get('/dashboard/app.css');
     const etag = first.headers.etag;
