@@ -94,6 +94,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const days = options.backfillDays ?? 60;
     if (service.store && days > 0) {
       // Before listening, so the trend view has its weeks from the first page load.
+      out(`Opening the history store and back-filling ${days} days of demo history (a few seconds)…`);
       await service.store.start();
       const filled = await backfillDemoHistory({ store: service.store, config, days, today: simulators.instantly.referenceDate() });
       service.logger.info('demo history back-filled', { days, from: filled.from, to: filled.to, walks: filled.walks, records: filled.records, failures: filled.failures, ms: Math.round(filled.durationMs) });

@@ -110,14 +110,22 @@ describe('demo', () => {
       expect(all.meta.workspaces).toEqual(['acme', 'globex']);
       const denied = await fetch(`${demo.url}/v1/campaigns/analytics?workspace_id=initech`, { headers: { 'X-API-Key': 'demo-key-for-test' } });
       expect(denied.status).toBe(403);
+      // The demo back-filled 60 days of history before it listened: weeks of growth, marked demo.
+      const history = await fetch(`${demo.url}/v1/campaigns/history?workspace_id=ALL&interval=week`, { headers: { 'X-API-Key': 'demo-key-for-test' } });
+      expect(history.status).toBe(200);
+      const weeks = (await history.json()) as { data: { points: { source: string | null; metrics: { sent: number | null } | null }[] }[]; meta: { demo: boolean } };
+      expect(weeks.meta.demo).toBe(true);
+      const filled = weeks.data[0]?.points.filter((p) => p.source === 'snapshots') ?? [];
+      expect(filled.length).toBeGreaterThanOrEqual(7);
+      expect(filled.some((p) => (p.metrics?.sent ?? 0) > 0)).toBe(true);
     } finally {
       await demo.close();
     }
-  });
+  }, 120_000);
 
   test('without OUTREACH_GATEWAY_DEMO_KEY a random key is generated and printed', async () => {
     const lines: string[] = [];
-    const demo = await startDemo({ env: {}, out: (l) => lines.push(l), port: 0 });
+    const demo = await startDemo({ env: {}, out: (l) => lines.push(l), port: 0, backfillDays: 0 });
     try {
       expect(demo.clientKey).toMatch(/^demo-[0-9a-f]{24}$/);
       expect(lines.join('\n')).toContain(demo.clientKey);

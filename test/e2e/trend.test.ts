@@ -236,7 +236,8 @@ async function expectTrendMatchesApi(view: TrendView): Promise<{ lines: HistoryR
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'outreach-gateway-trend-'));
-  demo = await startDemo({ port: 0, env: { OUTREACH_GATEWAY_DEMO_KEY: DEMO_KEY, OUTREACH_GATEWAY_DATA: dataDir }, out: () => {} });
+  // No back-fill: this test writes a history of its own, with gaps where it wants them.
+  demo = await startDemo({ port: 0, env: { OUTREACH_GATEWAY_DEMO_KEY: DEMO_KEY, OUTREACH_GATEWAY_DATA: dataDir }, out: () => {}, backfillDays: 0 });
   const store = demo.service.store;
   await until('the history store', () => store?.up === true);
   if (!store) throw new Error('the demo runs without a history store');

@@ -34,7 +34,7 @@ function expectOnly200s(statuses: Record<ProviderId, Record<string, number>>): v
 describe('demo defaults stay under the simulated vendor limits', () => {
   let demo: RunningDemo;
   beforeAll(async () => {
-    demo = await startDemo({ env: { OUTREACH_GATEWAY_DEMO_KEY: KEY }, out: () => undefined, port: 0 });
+    demo = await startDemo({ env: { OUTREACH_GATEWAY_DEMO_KEY: KEY }, out: () => undefined, port: 0, backfillDays: 0 });
   });
   afterAll(async () => {
     await demo.close();
