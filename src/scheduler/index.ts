@@ -132,7 +132,8 @@ export class SyncScheduler {
   async stop(): Promise<void> {
     this.halt();
     for (const gate of this.gates.values()) gate.stop();
-    await Promise.allSettled([...this.states.values()].map((state) => state.running));
+    const running = [...this.states.values()].flatMap((state) => (state.running ? [state.running] : []));
+    await Promise.allSettled(running);
   }
 
   /** A connection's sync as `/v1/connections` shows it. */
