@@ -127,12 +127,15 @@ export interface RefreshOptions {
   gate?: RequestGate | undefined;
   /** A longer bound for this walk than the usual one (a slow account's long walk). */
   timeoutMs?: number | undefined;
+  /** Cancels the walk this call starts (the scheduler stopping); a walk it joins is left alone. */
+  signal?: AbortSignal | undefined;
 }
 
 /** How one walk calls the vendor: through which client, and for how long at most. */
 interface WalkOptions {
   http: HttpClient;
   timeoutMs: number;
+  signal?: AbortSignal | undefined;
 }
 
 /** A walk in flight, and the deadline of the request that started it. */
@@ -261,6 +264,7 @@ export class ConnectionRuntime {
     const walk: WalkOptions = {
       http: options.gate ? this.gatedHttp(options.gate) : this.http,
       timeoutMs: Math.max(this.deps.walkTimeoutMs, options.timeoutMs ?? 0),
+      signal: options.signal,
     };
     const deadlineMs = this.now() + walk.timeoutMs;
     this.count('sync');
@@ -436,7 +440,7 @@ export class ConnectionRuntime {
     }
   }
 
-  private async walk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, { http, timeoutMs }: WalkOptions): Promise<CachedSource> {
+  private async walk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, { http, timeoutMs, signal }: WalkOptions): Promise<CachedSource> {
     const { provider } = this.connection;
     const ticket = this.breaker.admit();
     if (ticket === undefined) {
@@ -449,6 +453,8 @@ export class ConnectionRuntime {
     }
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const cancel = (): void => controller.abort();
+    signal?.addEventListener('abort', cancel, { once: true });
     const active: ActiveWalk = { controller, requestDeadlineMs, rateLimited: undefined };
     this.activeWalks.add(active);
     const started = this.now();
@@ -482,6 +488,7 @@ export class ConnectionRuntime {
       throw error;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
       this.activeWalks.delete(active);
     }
   }

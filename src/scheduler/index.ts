@@ -64,6 +64,8 @@ export class SyncScheduler {
   private readonly random: () => number;
   private readonly metrics: SyncMetrics;
   private timer: NodeJS.Timeout | undefined;
+  /** Cancels the walks in flight when the scheduler stops. */
+  private readonly stopping = new AbortController();
   private started = false;
   private halted = false;
 
@@ -132,6 +134,7 @@ export class SyncScheduler {
   async stop(): Promise<void> {
     this.halt();
     for (const gate of this.gates.values()) gate.stop();
+    this.stopping.abort();
     const running = [...this.states.values()].flatMap((state) => (state.running ? [state.running] : []));
     await Promise.allSettled(running);
   }
@@ -235,7 +238,7 @@ export class SyncScheduler {
   private async walk(state: ConnectionState, timeoutMs: number): Promise<void> {
     const { runtime, gate } = state;
     const started = this.now();
-    const error = await runtime.refresh(DEFAULT_QUERY, { gate, timeoutMs });
+    const error = await runtime.refresh(DEFAULT_QUERY, { gate, timeoutMs, signal: this.stopping.signal });
     const now = this.now();
     state.lastAt = now;
     state.lastWalkMs = now - started;

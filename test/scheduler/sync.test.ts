@@ -210,6 +210,21 @@ describe('scheduled sync', () => {
     expect(times.filter((t) => t >= 2700).length).toBeGreaterThanOrEqual(2);
     for (const c of (await connections(s)).filter((info) => info.provider === 'instantly')) expect(c.sync?.limitedBy).toBeNull();
   }, 20_000);
+
+  test('closing the service stops the scheduler at once: its walk in flight is cancelled, no call after', async () => {
+    // Kakiyo at 1 call/s, share 0.5: a walk of 30 campaigns would take about a minute.
+    stack = await startStack({ campaigns: 30, providerSettings: { kakiyo: { requestsPerSecond: 1, burst: 2 } }, sync: {} });
+    const s = stack;
+    await until('the Kakiyo walks under way', async () => (s.sims.kakiyo.stats().byKey.Acme ?? 0) >= 2, 4000);
+    const t0 = Date.now();
+    await s.service.close(100);
+    const closeMs = Date.now() - t0;
+    const after = s.sims.kakiyo.stats().total;
+    await sleep(2500);
+    expect(s.sims.kakiyo.stats().total).toBe(after);
+    expect(closeMs).toBeLessThan(1500);
+    expect(s.service.scheduler).toBeDefined();
+  }, 15_000);
 });
 
 /** A key of one of acme's Kakiyo campaigns, read from the simulator's list (not through the gateway). */
