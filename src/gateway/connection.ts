@@ -127,6 +127,11 @@ export interface RefreshOptions {
   gate?: RequestGate | undefined;
   /** A longer bound for this walk than the usual one (a slow account's long walk). */
   timeoutMs?: number | undefined;
+  /**
+   * With Redis: a result another instance fetched after this instant (epoch ms) does instead of a
+   * walk, and a walk another instance is making is awaited. @default now (a result newer than the call)
+   */
+  freshAfter?: number | undefined;
   /** Cancels the walk this call starts (the scheduler stopping); a walk it joins is left alone. */
   signal?: AbortSignal | undefined;
 }
@@ -269,7 +274,8 @@ export class ConnectionRuntime {
     const deadlineMs = this.now() + walk.timeoutMs;
     this.count('sync');
     try {
-      await this.walks.run(key, () => this.sharedWalk(key, query, deadlineMs, true, walk)).promise;
+      const freshAfter = options.freshAfter ?? this.now();
+      await this.walks.run(key, () => this.sharedWalk(key, query, deadlineMs, freshAfter, walk)).promise;
       return undefined;
     } catch (error) {
       return toSourceError(error);
@@ -387,7 +393,9 @@ export class ConnectionRuntime {
 
   /** Starts (or joins) the upstream walk for a key. Only a walk leader consults the breaker. */
   private startWalk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, refresh = false): { promise: Promise<CachedSource>; leader: boolean } {
-    return this.walks.run(key, () => this.sharedWalk(key, query, requestDeadlineMs, refresh, { http: this.http, timeoutMs: this.deps.walkTimeoutMs }));
+    // A refresh wants a result newer than itself; anything else takes a fresh one.
+    const freshAfter = refresh ? this.now() : this.now() - this.connection.settings.ttlSeconds * 1000;
+    return this.walks.run(key, () => this.sharedWalk(key, query, requestDeadlineMs, freshAfter, { http: this.http, timeoutMs: this.deps.walkTimeoutMs }));
   }
 
   /** A local miss: the shared tier's entry when it is still usable (fresh or stale), copied locally. */
@@ -399,19 +407,18 @@ export class ConnectionRuntime {
   }
 
   /**
-   * Scale-out: the walk runs only if no instance has a fresh enough entry or is producing one
-   * (then its result is awaited instead); what this instance walks is shared. Without Redis (or
-   * while it is down) this is the plain walk.
+   * Scale-out: the walk runs only if no instance has an entry fetched after `freshAfter` or is
+   * producing one (then its result is awaited instead); what this instance walks is shared.
+   * Without Redis (or while it is down) this is the plain walk.
    */
-  private async sharedWalk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, refresh: boolean, walk: WalkOptions): Promise<CachedSource> {
+  private async sharedWalk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, freshAfter: number, walk: WalkOptions): Promise<CachedSource> {
     const shared = this.deps.shared;
     if (!shared) return this.walk(key, query, requestDeadlineMs, walk);
     const { ttlSeconds, staleSeconds } = this.connection.settings;
     const now = this.now();
     const outcome = await shared.coordinate(
       key,
-      // A refresh wants a result newer than itself; anything else takes a fresh one.
-      { freshAfter: refresh ? now : now - ttlSeconds * 1000, waitUntil: now + this.deps.walkTimeoutMs, storeForMs: (ttlSeconds + staleSeconds) * 1000 },
+      { freshAfter, waitUntil: now + walk.timeoutMs, storeForMs: (ttlSeconds + staleSeconds) * 1000 },
       () => this.walk(key, query, requestDeadlineMs, walk),
     );
     if (outcome.source === 'upstream') return outcome.entry;

@@ -238,7 +238,10 @@ export class SyncScheduler {
   private async walk(state: ConnectionState, timeoutMs: number): Promise<void> {
     const { runtime, gate } = state;
     const started = this.now();
-    const error = await runtime.refresh(DEFAULT_QUERY, { gate, timeoutMs, signal: this.stopping.signal });
+    // With Redis, a result another instance fetched in the last half period does instead of a walk
+    // (and one it is making is awaited): the instances fall into step and walk each connection once.
+    const freshAfter = started - (state.periodMs ?? 0) / 2;
+    const error = await runtime.refresh(DEFAULT_QUERY, { gate, timeoutMs, freshAfter, signal: this.stopping.signal });
     const now = this.now();
     state.lastAt = now;
     state.lastWalkMs = now - started;
