@@ -19,7 +19,8 @@ describe('scheduled sync with two instances and one Redis', () => {
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.close(100)));
-    if (sims) await Promise.all(PROVIDER_IDS.map((p) => sims?.[p].close()));
+    const simulators = sims;
+    if (simulators) await Promise.all(PROVIDER_IDS.map((p) => simulators[p].close()));
     await redis?.stop();
   });
 
