@@ -40,6 +40,11 @@ export const CONFIG_BOUNDS = {
   'redis.maxValueBytes': { min: 1, max: 512 * 1024 ** 2, integer: true, unit: 'bytes', note: '512 MiB, the largest Redis value' },
   'redis.lockTtlMs': { min: 100, max: 600_000, integer: true, unit: 'ms', note: '10 minutes' },
   'storage.retentionDays': { min: 1, max: 3650, integer: true, note: '10 years' },
+  'sync.share': { min: 0.01, max: 1, integer: false },
+  'sync.intervalSeconds': { min: 1, max: 604_800, integer: true, unit: 'seconds', note: '7 days' },
+  'sync.jitter': { min: 0, max: 0.5, integer: false },
+  'sync.maxBackoffSeconds': { min: 1, max: 86_400, integer: true, unit: 'seconds', note: '1 day' },
+  'sync.kakiyo.dailyCreditBudget': { min: 0, max: 1_000_000, integer: true },
   timeoutMs: { min: 1, max: 120_000, integer: true, unit: 'ms', note: '2 minutes' },
   maxAttempts: { min: 1, max: 10, integer: true },
   requestsPerSecond: { min: 0.01, max: 1000, integer: false, unit: 'per second' },
@@ -245,6 +250,33 @@ export const StorageConfigSchema = z
   .strict();
 export type StorageConfig = z.infer<typeof StorageConfigSchema>;
 
+/**
+ * The scheduled sync (README "Scheduled sync"): each connection refreshed before its cache entry
+ * goes stale, within a share of each vendor account's rate and Kakiyo's daily credit budget.
+ */
+export const SyncConfigSchema = z
+  .object({
+    /** false: nothing is refreshed unless a caller asks. @default true (serve and the demo) */
+    enabled: z.boolean().default(true),
+    /** The share of each vendor account's requestsPerSecond and burst the scheduler may use. @default 0.5 */
+    share: bounded('sync.share').default(0.5),
+    /** Seconds between refreshes per provider. @default 80 % of each connection's ttlSeconds */
+    intervalSeconds: z.partialRecord(ProviderIdSchema, bounded('sync.intervalSeconds')).default({}),
+    /** Each wait is shortened by up to this fraction at random, so connections spread out. @default 0.1 */
+    jitter: bounded('sync.jitter').default(0.1),
+    /** Longest wait after repeated failures (the wait doubles from 1 s). @default 900 */
+    maxBackoffSeconds: bounded('sync.maxBackoffSeconds').default(900),
+    kakiyo: z
+      .object({
+        /** Calls (credits) per Kakiyo account and UTC day the scheduler may make. @default 500 */
+        dailyCreditBudget: bounded('sync.kakiyo.dailyCreditBudget').default(500),
+      })
+      .strict()
+      .default({ dailyCreditBudget: 500 }),
+  })
+  .strict();
+export type SyncConfig = z.infer<typeof SyncConfigSchema>;
+
 /** The store as the service opens it. */
 export interface ResolvedStorage {
   enabled: boolean;
@@ -287,6 +319,7 @@ export const ConfigFileSchema = z
       .default({ maxBytes: 268_435_456 }),
     redis: RedisConfigSchema.optional(),
     storage: StorageConfigSchema.default({ enabled: true, retentionDays: 400 }),
+    sync: SyncConfigSchema.default({ enabled: true, share: 0.5, intervalSeconds: {}, jitter: 0.1, maxBackoffSeconds: 900, kakiyo: { dailyCreditBudget: 500 } }),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).strict().default({ level: 'info' }),
   })
   .strict()
@@ -357,6 +390,7 @@ export interface GatewayConfig {
   redis: ConfigFile['redis'];
   log: ConfigFile['log'];
   storage: ResolvedStorage;
+  sync: SyncConfig;
   /** Every secret value in the config (vendor keys), for log redaction. */
   secrets: string[];
   /** Set by the demo; shows as `meta.demo`. */
@@ -626,6 +660,7 @@ export function resolveConfig(document: unknown, env: NodeJS.ProcessEnv = proces
       url: file.storage.url,
       retentionDays: file.storage.retentionDays,
     },
+    sync: file.sync,
     secrets: [...connections.map((c) => c.apiKey), ...redisSecrets(file.redis), ...urlPassword(file.storage.url)],
     demo: false,
   };

@@ -1,6 +1,6 @@
 /**
  * Wires one gateway instance: logger (with every configured secret redacted), metrics, providers,
- * gateway, Express app, and the Node HTTP server with timeouts set for a gateway (Node's default
+ * gateway, the history store and the scheduled sync (when asked), Express app, and the Node HTTP server with timeouts set for a gateway (Node's default
  * `requestTimeout` is 300 s) and a drain on stop that answers every accepted request and closes
  * keep-alive connections politely (server/drain.ts).
  */
@@ -19,6 +19,7 @@ import { createApp } from './server/app';
 import { ConnectionDrain } from './server/drain';
 import { problemBody } from './server/problem';
 import { withHotPath } from './server/hot-path';
+import { SyncScheduler } from './scheduler';
 import { HistoryStore } from './store';
 
 export interface ServiceOptions {
@@ -34,6 +35,11 @@ export interface ServiceOptions {
    * one-shot `fetch` and most tests do not. Ignored when `storage.enabled` is false.
    */
   history?: boolean;
+  /**
+   * Run the scheduled sync (`config.sync`): connections refreshed before their cache entries go
+   * stale. @default the `history` option (so `serve` and the demo do). Ignored when `sync.enabled` is false.
+   */
+  sync?: boolean;
 }
 
 export interface GatewayService {
@@ -46,6 +52,8 @@ export interface GatewayService {
   scaleOut: ScaleOut | undefined;
   /** The history store, when open (`history` option and `storage.enabled`); opens in the background. */
   store: HistoryStore | undefined;
+  /** The scheduled sync, when running (`sync` option and `sync.enabled`); stopped by `close`. */
+  scheduler: SyncScheduler | undefined;
   /** Listens on `host:port` (port 0 = any free port); resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -75,6 +83,10 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     ...(options.now ? { now: options.now } : {}),
     ...(scaleOut ? { scaleOut, cacheKeySecret: scaleOut.keySecret } : {}),
   });
+  const scheduler =
+    (options.sync ?? options.history ?? false) && config.sync.enabled
+      ? new SyncScheduler({ gateway, config: config.sync, logger, registry: metrics.registry, ...(options.now ? { now: options.now } : {}) })
+      : undefined;
   const readiness = async (): Promise<string | undefined> => {
     const problems = [scaleOut ? await scaleOut.readiness() : undefined, store && !store.up ? `history store unavailable (${store.lastError ?? 'unknown'})` : undefined];
     const found = problems.filter((problem): problem is string => problem !== undefined);
@@ -116,11 +128,14 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     server,
     scaleOut,
     store,
+    scheduler,
     async listen(port = config.server.port, host = config.server.host) {
       // The store opens before the first request: the embedded database's start-up holds the event
       // loop for a few seconds, which must not land on a caller's vendor calls. An unreachable
-      // server does not stop the gateway (it starts degraded and the store keeps retrying).
+      // server does not stop the gateway (it starts degraded and the store keeps retrying). The
+      // scheduler starts after it, so its first walks are recorded.
       await store?.start();
+      scheduler?.start();
       return new Promise<string>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -132,7 +147,10 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
       });
     },
     async close(graceMs = config.server.deadlineMs + 1_000, signal?: NodeJS.Signals) {
+      // No new scheduled walk; the ones in flight may have callers waiting on them until the drain ends.
+      scheduler?.halt();
       if (server.listening || drain.started) await drain.drain(graceMs, signal);
+      await scheduler?.stop();
       await scaleOut?.close();
       await store?.close();
     },

@@ -3,11 +3,12 @@
  * limiter as gate), circuit breaker, cache entries and health. `fetch()` answers one source of one
  * request: fresh hit, stale-while-revalidate, coalesced upstream walk, stale-if-error, or error,
  * and never later than the request's deadline. An upstream walk runs under no caller's signal, so
- * it may finish after the deadline and fill the cache for the next request.
+ * it may finish after the deadline and fill the cache for the next request. `refresh()` is the same
+ * walk for a caller with no request (the scheduler), its calls passing its own gate first.
  */
 import type { ResolvedConnection } from '../config';
 import { ProviderError, isAccountError, isProviderError } from '../errors';
-import { createHttpClient, type HttpClient } from '../http/client';
+import { createHttpClient, type HttpClient, type RequestGate } from '../http/client';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsProvider, ProviderConnection, ProviderResult, SourceWarning } from '../providers/types';
@@ -73,6 +74,9 @@ export interface ConnectionDeps {
   demo?: boolean;
 }
 
+/** The query of a plain request: every campaign, as of now, no per-campaign detail. */
+export const DEFAULT_QUERY: UpstreamQueryKey = Object.freeze({ campaignIds: undefined, startDate: undefined, endDate: undefined, steps: false, daily: false, raw: false });
+
 export interface FetchOptions {
   refresh: boolean;
   /** Epoch ms: the request answers by then. */
@@ -130,6 +134,27 @@ function isWholeWalk(query: UpstreamQueryKey, result: ProviderResult): boolean {
   );
 }
 
+export interface RefreshOptions {
+  /** Each call of the walk passes this gate first (it wraps the account's limiter). */
+  gate?: RequestGate | undefined;
+  /** A longer bound for this walk than the usual one (a slow account's long walk). */
+  timeoutMs?: number | undefined;
+  /**
+   * With Redis: a result another instance fetched after this instant (epoch ms) does instead of a
+   * walk, and a walk another instance is making is awaited. @default now (a result newer than the call)
+   */
+  freshAfter?: number | undefined;
+  /** Cancels the walk this call starts (the scheduler stopping); a walk it joins is left alone. */
+  signal?: AbortSignal | undefined;
+}
+
+/** How one walk calls the vendor: through which client, and for how long at most. */
+interface WalkOptions {
+  http: HttpClient;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
 /** A walk in flight, and the deadline of the request that started it. */
 interface ActiveWalk {
   controller: AbortController;
@@ -151,6 +176,8 @@ export class ConnectionRuntime {
   private authBlockedUntil = 0;
   private authBlockError: SourceError | undefined;
   private readonly walks = new Coalescer<CachedSource>();
+  /** HTTP clients whose calls pass another gate first (`refresh(query, gate)`), one per gate. */
+  private readonly gatedClients = new Map<RequestGate, HttpClient>();
   private readonly activeWalks = new Set<ActiveWalk>();
   private readonly now: () => number;
   private readonly providerConnection: ProviderConnection;
@@ -169,14 +196,22 @@ export class ConnectionRuntime {
         deps.logger.warn('circuit breaker state changed', { connection: connection.id, provider, state });
       },
     });
-    this.http = createHttpClient({
+    this.http = this.httpClient(deps.limiter);
+    this.providerConnection = providerConnectionOf(connection);
+  }
+
+  /** An HTTP client of this connection whose calls pass `gate` (the account's limiter, or one in front of it). */
+  private httpClient(gate: RequestGate): HttpClient {
+    const { connection, deps } = this;
+    const { settings, provider } = connection;
+    return createHttpClient({
       provider,
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxResponseBytes: settings.maxResponseBytes,
       retry: { maxAttempts: settings.maxAttempts },
       secrets: [connection.apiKey],
-      gate: deps.limiter,
+      gate,
       observer: (event) => {
         deps.metrics.upstreamCalls.inc({ provider, outcome: event.outcome });
         deps.metrics.upstreamDuration.observe({ provider }, event.durationMs / 1000);
@@ -185,7 +220,6 @@ export class ConnectionRuntime {
         if (event.status === 429) this.onVendorPause();
       },
     });
-    this.providerConnection = providerConnectionOf(connection);
   }
 
   get breakerState(): BreakerState {
@@ -221,6 +255,45 @@ export class ConnectionRuntime {
     if (!this.deps.shared) return false;
     const entry = await this.fromShared(this.cacheKey(query), query);
     return entry !== undefined && this.ageMs(entry) < this.connection.settings.ttlSeconds * 1000;
+  }
+
+  /** When the cache entry of `query` was fetched (undefined when there is none). */
+  cachedAt(query: UpstreamQueryKey): number | undefined {
+    return this.deps.cache.get(this.cacheKey(query))?.fetchedAt;
+  }
+
+  /**
+   * Walks `query` now, as a `refresh=true` request does (coalesced with a walk in flight, the breaker
+   * consulted, the cache, health and snapshots filled), without a request's deadline (the walk's own
+   * bound applies, or `timeoutMs` when longer). With `gate`, each call of the walk passes it first
+   * (it wraps the account's limiter). Resolves with the error, or undefined once the cache holds the fresh result.
+   */
+  async refresh(query: UpstreamQueryKey, options: RefreshOptions = {}): Promise<SourceError | undefined> {
+    if (this.now() < this.authBlockedUntil && this.authBlockError) return this.authBlockError;
+    const key = this.cacheKey(query);
+    const walk: WalkOptions = {
+      http: options.gate ? this.gatedHttp(options.gate) : this.http,
+      timeoutMs: Math.max(this.deps.walkTimeoutMs, options.timeoutMs ?? 0),
+      signal: options.signal,
+    };
+    const deadlineMs = this.now() + walk.timeoutMs;
+    this.count('sync');
+    try {
+      const freshAfter = options.freshAfter ?? this.now();
+      await this.walks.run(key, () => this.sharedWalk(key, query, deadlineMs, freshAfter, walk)).promise;
+      return undefined;
+    } catch (error) {
+      return toSourceError(error);
+    }
+  }
+
+  private gatedHttp(gate: RequestGate): HttpClient {
+    let client = this.gatedClients.get(gate);
+    if (!client) {
+      client = this.httpClient(gate);
+      this.gatedClients.set(gate, client);
+    }
+    return client;
   }
 
   private ageMs(entry: CachedSource): number {
@@ -325,7 +398,9 @@ export class ConnectionRuntime {
 
   /** Starts (or joins) the upstream walk for a key. Only a walk leader consults the breaker. */
   private startWalk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, refresh = false): { promise: Promise<CachedSource>; leader: boolean } {
-    return this.walks.run(key, () => this.sharedWalk(key, query, requestDeadlineMs, refresh));
+    // A refresh wants a result newer than itself; anything else takes a fresh one.
+    const freshAfter = refresh ? this.now() : this.now() - this.connection.settings.ttlSeconds * 1000;
+    return this.walks.run(key, () => this.sharedWalk(key, query, requestDeadlineMs, freshAfter, { http: this.http, timeoutMs: this.deps.walkTimeoutMs }));
   }
 
   /** A local miss: the shared tier's entry when it is still usable (fresh or stale), copied locally. */
@@ -337,20 +412,19 @@ export class ConnectionRuntime {
   }
 
   /**
-   * Scale-out: the walk runs only if no instance has a fresh enough entry or is producing one
-   * (then its result is awaited instead); what this instance walks is shared. Without Redis (or
-   * while it is down) this is the plain walk.
+   * Scale-out: the walk runs only if no instance has an entry fetched after `freshAfter` or is
+   * producing one (then its result is awaited instead); what this instance walks is shared.
+   * Without Redis (or while it is down) this is the plain walk.
    */
-  private async sharedWalk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, refresh: boolean): Promise<CachedSource> {
+  private async sharedWalk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, freshAfter: number, walk: WalkOptions): Promise<CachedSource> {
     const shared = this.deps.shared;
-    if (!shared) return this.walk(key, query, requestDeadlineMs);
+    if (!shared) return this.walk(key, query, requestDeadlineMs, walk);
     const { ttlSeconds, staleSeconds } = this.connection.settings;
     const now = this.now();
     const outcome = await shared.coordinate(
       key,
-      // A refresh wants a result newer than itself; anything else takes a fresh one.
-      { freshAfter: refresh ? now : now - ttlSeconds * 1000, waitUntil: now + this.deps.walkTimeoutMs, storeForMs: (ttlSeconds + staleSeconds) * 1000 },
-      () => this.walk(key, query, requestDeadlineMs),
+      { freshAfter, waitUntil: now + walk.timeoutMs, storeForMs: (ttlSeconds + staleSeconds) * 1000 },
+      () => this.walk(key, query, requestDeadlineMs, walk),
     );
     if (outcome.source === 'upstream') return outcome.entry;
     this.count(outcome.source === 'waited' ? 'shared_wait' : 'shared_hit');
@@ -378,7 +452,7 @@ export class ConnectionRuntime {
     }
   }
 
-  private async walk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number): Promise<CachedSource> {
+  private async walk(key: string, query: UpstreamQueryKey, requestDeadlineMs: number, { http, timeoutMs, signal }: WalkOptions): Promise<CachedSource> {
     const { provider } = this.connection;
     const ticket = this.breaker.admit();
     if (ticket === undefined) {
@@ -390,7 +464,9 @@ export class ConnectionRuntime {
       });
     }
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.deps.walkTimeoutMs);
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const cancel = (): void => controller.abort();
+    signal?.addEventListener('abort', cancel, { once: true });
     const active: ActiveWalk = { controller, requestDeadlineMs, rateLimited: undefined };
     this.activeWalks.add(active);
     const started = this.now();
@@ -403,9 +479,9 @@ export class ConnectionRuntime {
           endDate: query.endDate,
           include: { steps: query.steps, daily: query.daily, raw: query.raw },
           signal: controller.signal,
-          deadlineMs: started + this.deps.walkTimeoutMs,
+          deadlineMs: started + timeoutMs,
         },
-        this.http,
+        http,
       );
       this.breaker.success(ticket);
       const fetchedAt = this.now();
@@ -424,6 +500,7 @@ export class ConnectionRuntime {
       throw error;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
       this.activeWalks.delete(active);
     }
   }

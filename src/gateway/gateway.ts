@@ -14,7 +14,7 @@ import { CacheKeyer, SourceCache, type UpstreamQueryKey } from '../cache/source-
 import { AccountLimiter } from '../ratelimit/limiter';
 import type { SharedBucket } from '../ratelimit/shared-bucket';
 import { PROVIDER_IDS, type CampaignAnalytics, type ProviderId } from '../schema/campaign';
-import type { AnalyticsResponse, Source } from '../schema/envelope';
+import type { AnalyticsResponse, ConnectionSync, Source } from '../schema/envelope';
 import { computeTotals } from '../schema/rates';
 import { ConnectionRuntime, type SourceResult } from './connection';
 import { AnswerCache, type AnswerContent, type SerializedContent } from './answer-cache';
@@ -66,6 +66,8 @@ export class Gateway {
   readonly limiters = new Map<string, AccountLimiter>();
   /** Serialized answer content per ETag (see answer-cache.ts). */
   readonly answers: AnswerCache;
+  /** Each connection's scheduled sync for `/v1/connections`; set by the scheduler that drives this gateway. */
+  syncStatus: ((connectionId: string) => ConnectionSync | undefined) | undefined;
   private readonly workspaces: Map<string, GatewayConfig['workspaces'][number]>;
   private readonly connectionsById: Map<string, ResolvedConnection>;
   private readonly now: () => number;
@@ -362,6 +364,7 @@ export class Gateway {
     lastErrorCode: string | null;
     cacheAgeSeconds: number | null;
     campaigns: number | null;
+    sync: ConnectionSync | null;
   }[] {
     const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
     const out = [];
@@ -380,6 +383,7 @@ export class Gateway {
           lastErrorCode: health.lastErrorCode ?? null,
           cacheAgeSeconds: health.lastFetchedAt === undefined ? null : Math.floor((this.now() - health.lastFetchedAt) / 1000),
           campaigns: health.lastCampaignCount ?? null,
+          sync: this.syncStatus?.(connection.id) ?? null,
         });
       }
     }

@@ -85,6 +85,22 @@ export const ProblemSchema = z.object({
 });
 export type Problem = z.infer<typeof ProblemSchema>;
 
+/** A connection's scheduled sync, as `/v1/connections` shows it (null when the scheduler is off). */
+export const ConnectionSyncSchema = z.object({
+  /** When the next refresh is due (ISO 8601); null when the connection is not scheduled (ttlSeconds 0). */
+  nextAt: z.string().nullable(),
+  /** When the scheduler last walked or skipped this connection. */
+  lastAt: z.string().nullable(),
+  lastOutcome: z.enum(['ok', 'failed', 'skipped']).nullable(),
+  /** The error code of the last failed walk. */
+  lastErrorCode: z.string().nullable(),
+  /** What holds the next refresh back: Kakiyo's daily credit budget, or an open circuit breaker. */
+  limitedBy: z.enum(['credit_budget', 'breaker']).nullable(),
+  /** Consecutive failed walks (the backoff doubles with each). */
+  failures: z.number().int(),
+});
+export type ConnectionSync = z.infer<typeof ConnectionSyncSchema>;
+
 export const ConnectionInfoSchema = z.object({
   id: z.string(),
   workspace: z.string(),
@@ -95,5 +111,6 @@ export const ConnectionInfoSchema = z.object({
   lastErrorCode: z.string().nullable(),
   cacheAgeSeconds: z.number().int().nullable(),
   campaigns: z.number().int().nullable(),
+  sync: ConnectionSyncSchema.nullable(),
 });
 export const ConnectionsResponseSchema = z.object({ data: z.array(ConnectionInfoSchema) });

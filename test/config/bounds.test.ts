@@ -33,9 +33,16 @@ function place(setting: BoundedSetting, value: number, where: 'connection' | 'pr
     Object.assign(doc.clients[0] ?? {}, { requestsPerMinute: value });
     return { doc, path: 'clients[0].requestsPerMinute' };
   }
-  const [section = '', key = ''] = setting.split('.');
-  doc[section] = section === 'redis' ? { url: 'redis://127.0.0.1:6379', keySecret: 'k'.repeat(32), [key]: value } : { [key]: value };
-  return { doc, path: setting };
+  // Per-provider maps (`sync.intervalSeconds`) hold the setting under a provider id.
+  const parts = setting === 'sync.intervalSeconds' ? [...setting.split('.'), 'instantly'] : setting.split('.');
+  const [section = '', ...keys] = parts;
+  let leaf: Record<string, unknown> = section === 'redis' ? { url: 'redis://127.0.0.1:6379', keySecret: 'k'.repeat(32) } : {};
+  doc[section] = leaf;
+  keys.forEach((key, i) => {
+    if (i === keys.length - 1) leaf[key] = value;
+    else leaf = leaf[key] = {};
+  });
+  return { doc, path: parts.join('.') };
 }
 
 function problemsOf(doc: unknown): string[] {
@@ -53,7 +60,7 @@ const SETTINGS = Object.keys(CONFIG_BOUNDS) as BoundedSetting[];
 describe('config bounds', () => {
   test.each(SETTINGS)('%s: both ends pass, one step past either end is refused with the range', (setting) => {
     const bound = CONFIG_BOUNDS[setting];
-    const step = bound.integer ? 1 : bound.min / 2;
+    const step = bound.integer ? 1 : bound.min > 0 ? bound.min / 2 : 0.01;
     for (const where of ['connection', 'providers'] as const) {
       expect(problemsOf(place(setting, bound.min, where).doc)).toEqual([]);
       expect(problemsOf(place(setting, bound.max, where).doc)).toEqual([]);

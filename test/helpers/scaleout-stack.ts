@@ -176,6 +176,8 @@ export function scaleoutDocument(
       },
     ],
     providers,
+    // Call counts here are the callers' alone: no scheduled sync.
+    sync: { enabled: false },
     ...(redisUrl !== undefined ? { redis: { url: redisUrl, keySecret: SCALEOUT_KEY_SECRET, ...options.redis } } : {}),
     log: { level: 'info' },
   };

@@ -45,6 +45,8 @@ export interface StackOptions {
   now?: () => number;
   /** Open the history store in this directory (PGlite) and record snapshots. */
   storageDir?: string;
+  /** Run the scheduled sync with this `sync` config section (without it, no scheduler runs). */
+  sync?: Record<string, unknown>;
 }
 
 export interface Stack {
@@ -104,6 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ],
     providers,
     ...(options.storageDir ? { storage: { dir: options.storageDir } } : {}),
+    ...(options.sync ? { sync: options.sync } : {}),
   });
   const logs: string[] = [];
   const logStream = new PassThrough();
@@ -113,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     extraSecrets: [CLIENT_KEY, OTHER_CLIENT_KEY],
     ...(options.now ? { now: options.now } : {}),
     history: options.storageDir !== undefined,
+    sync: options.sync !== undefined,
   });
   const url = await service.listen(0, '127.0.0.1');
   return {

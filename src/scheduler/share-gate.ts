@@ -1,0 +1,108 @@
+/**
+ * The scheduler's gate in front of one vendor account's limiter: each call of a scheduled walk
+ * first takes a token from a bucket of its own at `share × requestsPerSecond` (burst `share ×
+ * burst`), then a permit from the account's limiter like any call. The scheduler's calls thus never
+ * pass that share of the account's rate, and callers (`refresh=true`, misses) keep the rest. On an
+ * account with a daily call budget (Kakiyo's credits) each call is counted before it goes out, and
+ * refused once the day's budget is spent. `stop()` ends every wait at once (the service closing).
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { ProviderError } from '../errors';
+import type { RequestGate } from '../http/client';
+import type { AccountLimiter } from '../ratelimit/limiter';
+import { TokenBucket } from '../ratelimit/token-bucket';
+import type { ProviderId } from '../schema/campaign';
+import type { DailyCallBudget } from './credit-budget';
+
+export interface ShareGateOptions {
+  provider: ProviderId;
+  account: AccountLimiter;
+  /** The account's `requestsPerSecond` and `burst`. */
+  requestsPerSecond: number;
+  burst: number;
+  /** The scheduler's share of them (0 < share ≤ 1). */
+  share: number;
+  budget?: DailyCallBudget | undefined;
+  now?: () => number;
+}
+
+function aborted(provider: ProviderId, message = 'the call was cancelled'): ProviderError {
+  return new ProviderError({ provider, code: 'aborted', message });
+}
+
+export class ShareGate implements RequestGate {
+  readonly bucket: TokenBucket;
+  readonly budget: DailyCallBudget | undefined;
+  readonly provider: ProviderId;
+  /** The scheduler's calls per second on this account. */
+  readonly ratePerSecond: number;
+  private readonly stopping = new AbortController();
+  private readonly now: () => number;
+  /** Settles when the call before has waited for its token, so tokens are reserved one at a time. */
+  private turn: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: ShareGateOptions) {
+    this.now = options.now ?? Date.now;
+    this.budget = options.budget;
+    this.provider = options.provider;
+    this.ratePerSecond = options.requestsPerSecond * options.share;
+    this.bucket = new TokenBucket({
+      ratePerSecond: this.ratePerSecond,
+      burst: Math.max(1, Math.floor(options.burst * options.share)),
+      now: this.now,
+    });
+  }
+
+  async acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<() => void> {
+    const { provider } = this.options;
+    const cancel = signal ? AbortSignal.any([signal, this.stopping.signal]) : this.stopping.signal;
+    if (cancel.aborted) throw aborted(provider);
+    if (this.budget && !this.budget.take()) throw aborted(provider, "the scheduler's daily call budget for this vendor account is spent");
+    try {
+      await this.inTurn(cancel, deadlineMs);
+      return await this.options.account.acquire(cancel, deadlineMs);
+    } catch (error) {
+      this.budget?.refund();
+      throw error;
+    }
+  }
+
+  /**
+   * Reserves a token once the call before has waited for its own, then waits for it: as in the
+   * account limiter, a stalled process cannot then start several reserved calls together.
+   */
+  private inTurn(cancel: AbortSignal, deadlineMs: number | undefined): Promise<void> {
+    const { provider } = this.options;
+    const mine = this.turn.then(async () => {
+      if (cancel.aborted) throw aborted(provider);
+      const waitMs = this.bucket.reserve(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now());
+      if (waitMs === undefined) {
+        throw new ProviderError({ provider, code: 'rate_limited', message: "the scheduler's share of this vendor account's rate would delay the call past the walk's bound" });
+      }
+      if (waitMs <= 0) return;
+      try {
+        await delay(waitMs, undefined, { signal: cancel });
+      } catch {
+        throw aborted(provider);
+      }
+    });
+    this.turn = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    return mine;
+  }
+
+  pause(ms: number): void {
+    this.options.account.pause(ms);
+  }
+
+  observe(headers: Readonly<Record<string, string>>): void {
+    this.options.account.observe(headers);
+  }
+
+  /** Ends every wait now; later calls are refused. */
+  stop(): void {
+    this.stopping.abort();
+  }
+}
