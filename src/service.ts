@@ -94,6 +94,9 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
   };
   const app = createApp({ config, gateway, metrics, logger, store, readiness, ...(options.now ? { now: options.now } : {}) });
   scaleOut?.start();
+  // Without a store the scheduler starts at once; with one, in `listen` once the store is open
+  // (so its first walks are recorded). Starting twice is a no-op.
+  if (!store) scheduler?.start();
   // Repeated cache hits are answered before Express (server/hot-path.ts).
   const server = createServer();
   const drain = new ConnectionDrain(server, logger);
