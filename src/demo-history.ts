@@ -11,6 +11,7 @@
  * connections in parallel; a day's rows are written while the next day is fetched.
  */
 import type { GatewayConfig, ResolvedConnection } from './config';
+import { providerConnectionOf } from './gateway/connection';
 import { createHttpClient } from './http/client';
 import { PROVIDER_FACTORIES } from './providers/registry';
 import type { ProviderId } from './schema/campaign';
@@ -120,14 +121,7 @@ async function backfillProvider(
       });
       try {
         const fetched = await provider.fetchAnalytics(
-          {
-            id: connection.id,
-            workspace: connection.workspace,
-            apiKey: connection.apiKey,
-            vendorWorkspaceId: connection.vendorWorkspaceId,
-            concurrency: connection.settings.concurrency,
-            maxPages: connection.settings.maxPages,
-          },
+          providerConnectionOf(connection),
           // The last day's walk carries the vendors' daily rows, which cover the days before it too.
           { include: { steps: false, daily: day === lastDay, raw: false } },
           http,
