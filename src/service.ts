@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
-import { createScaleOut, type ScaleOut } from './cache/scale-out';
+import { createScaleOut, type ScaleOut } from './scaleout';
 import type { GatewayConfig } from './config';
 import { Gateway } from './gateway/gateway';
 import { createLogger, type Logger } from './logger';

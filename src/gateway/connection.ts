@@ -13,7 +13,7 @@ import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsProvider, ProviderConnection, ProviderResult, SourceWarning } from '../providers/types';
 import { Coalescer } from '../cache/coalesce';
-import type { SharedSourceTier } from '../cache/redis-tier';
+import type { SharedSourceTier } from '../scaleout/redis-tier';
 import { CacheKeyer, SourceCache, type CachedSource, type UpstreamQueryKey } from '../cache/source-cache';
 import { CircuitBreaker, type BreakerState, type BreakerTicket } from '../ratelimit/breaker';
 import type { AccountLimiter } from '../ratelimit/limiter';

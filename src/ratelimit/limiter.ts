@@ -11,7 +11,7 @@ import pLimit from 'p-limit';
 import { ProviderError } from '../errors';
 import type { RequestGate } from '../http/client';
 import type { ProviderId } from '../schema/campaign';
-import type { SharedBucket } from './shared-bucket';
+import type { SharedBucket } from './shared';
 import { TokenBucket } from './token-bucket';
 import { parseRateLimitHeaders } from './vendor-headers';
 

@@ -6,7 +6,7 @@
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { FAILURES_TO_DEGRADE, RedisConnection, luaScript, reconnectDelayMs } from '../../src/cache/redis';
+import { FAILURES_TO_DEGRADE, RedisConnection, luaScript, reconnectDelayMs } from '../../src/scaleout/redis';
 import { createLogger } from '../../src/logger';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis';
 

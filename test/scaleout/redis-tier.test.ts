@@ -4,8 +4,8 @@
  */
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisConnection } from '../../src/cache/redis';
-import { RedisSourceTier } from '../../src/cache/redis-tier';
+import { RedisConnection } from '../../src/scaleout/redis';
+import { RedisSourceTier } from '../../src/scaleout/redis-tier';
 import { CacheKeyer, SourceCache, type CachedSource } from '../../src/cache/source-cache';
 import { createLogger } from '../../src/logger';
 import type { CampaignAnalytics } from '../../src/schema/campaign';

@@ -5,10 +5,10 @@
  */
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisConnection, redisKeyTag } from '../../src/cache/redis';
+import { RedisConnection, redisKeyTag } from '../../src/scaleout/redis';
 import { createLogger } from '../../src/logger';
 import { AccountLimiter } from '../../src/ratelimit/limiter';
-import { RedisTokenBucket } from '../../src/ratelimit/shared-bucket';
+import { RedisTokenBucket } from '../../src/scaleout/shared-bucket';
 import { ProviderError } from '../../src/errors';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis';
 

@@ -17,25 +17,11 @@
  * shared: each instance keeps its own `concurrency` slots.
  */
 import { z } from 'zod';
-import { luaScript, redisKeyTag, type RedisConnection } from '../cache/redis';
-import { REDIS_KEY_PREFIX } from '../cache/redis-tier';
+import type { SharedBucket, SharedReservation } from '../ratelimit/shared';
+import { luaScript, redisKeyTag, type RedisConnection } from './redis';
+import { REDIS_KEY_PREFIX } from './redis-tier';
 
-export interface SharedReservation {
-  waitMs: number | undefined;
-  pausedForMs: number;
-}
 
-/** What `AccountLimiter` asks of a shared bucket. */
-export interface SharedBucket {
-  /**
-   * Reserves one token: `waitMs` to wait before using it, or undefined when the wait would exceed
-   * `maxWaitMs` (nothing taken); `pausedForMs` is what is left of a 429 pause. The whole answer is
-   * undefined when Redis is unavailable: use the local bucket.
-   */
-  reserve(maxWaitMs: number): Promise<SharedReservation | undefined>;
-  /** A vendor 429: hold every instance's reservations for `ms` (never shortens a longer pause). */
-  pause(ms: number): void;
-}
 
 const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;

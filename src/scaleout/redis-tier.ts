@@ -28,9 +28,9 @@ import { z } from 'zod';
 import type { Logger } from '../logger';
 import type { SourceWarning, WarningCode } from '../providers/types';
 import { CampaignAnalyticsSchema } from '../schema/campaign';
-import { Coalescer } from './coalesce';
+import { Coalescer } from '../cache/coalesce';
 import { lockToken, luaScript, type RedisConnection } from './redis';
-import type { CachedSource } from './source-cache';
+import type { CachedSource } from '../cache/source-cache';
 
 export const REDIS_KEY_PREFIX = 'og:v1:';
 const POLL_MIN_MS = 20;

@@ -6,7 +6,8 @@
 import type { Registry } from 'prom-client';
 import type { RedisConfig, ResolvedConnection } from '../config';
 import type { Logger } from '../logger';
-import { RedisTokenBucket, type SharedBucket } from '../ratelimit/shared-bucket';
+import type { SharedBucket } from '../ratelimit/shared';
+import { RedisTokenBucket } from './shared-bucket';
 import { RedisConnection } from './redis';
 import { RedisSourceTier } from './redis-tier';
 
