@@ -85,7 +85,14 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
   });
   const scheduler =
     (options.sync ?? options.history ?? false) && config.sync.enabled
-      ? new SyncScheduler({ gateway, config: config.sync, logger, registry: metrics.registry, ...(options.now ? { now: options.now } : {}) })
+      ? new SyncScheduler({
+          gateway,
+          config: config.sync,
+          logger,
+          registry: metrics.registry,
+          ...(scaleOut ? { lease: scaleOut.syncLease } : {}),
+          ...(options.now ? { now: options.now } : {}),
+        })
       : undefined;
   const readiness = async (): Promise<string | undefined> => {
     const problems = [scaleOut ? await scaleOut.readiness() : undefined, store && !store.up ? `history store unavailable (${store.lastError ?? 'unknown'})` : undefined];

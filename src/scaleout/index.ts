@@ -8,6 +8,7 @@ import type { RedisConfig, ResolvedConnection } from '../config';
 import type { Logger } from '../logger';
 import type { SharedBucket } from '../ratelimit/shared';
 import { RedisTokenBucket } from './shared-bucket';
+import { createSyncLease, type SyncLease } from './lease';
 import { RedisConnection } from './redis';
 import { RedisSourceTier } from './redis-tier';
 
@@ -18,6 +19,8 @@ export interface ScaleOut {
   readonly keySecret: string;
   /** The shared bucket of a connection's vendor account (one per `rateLimitGroup`). */
   readonly bucketFor: (connection: ResolvedConnection) => SharedBucket;
+  /** The scheduled sync's lease per connection (one instance walks each round). */
+  readonly syncLease: SyncLease;
   /**
    * For `/readyz`: undefined when Redis answers, else the problem. A problem degrades the instance
    * (local cache, per-instance limits) without stopping it, so it is reported, not failed.
@@ -48,6 +51,7 @@ export function createScaleOut(config: RedisConfig, deps: { logger: Logger; regi
         ratePerSecond: connection.settings.requestsPerSecond,
         burst: connection.settings.burst,
       }),
+    syncLease: createSyncLease(redis, config.keySecret),
     readiness: () => Promise.resolve(redis.problem()),
     start: () => redis.start(),
     close: () => redis.close(),

@@ -39,6 +39,11 @@ export interface SchedulerOptions {
   registry: Registry;
   now?: () => number;
   random?: () => number;
+  /**
+   * With several instances: takes the connection's lease for `ttlMs` (true = this instance walks
+   * this round). Without it every due connection is walked here.
+   */
+  lease?: ((connectionId: string, ttlMs: number) => Promise<boolean>) | undefined;
 }
 
 interface ConnectionState {
@@ -238,6 +243,16 @@ export class SyncScheduler {
   private async walk(state: ConnectionState, timeoutMs: number): Promise<void> {
     const { runtime, gate } = state;
     const started = this.now();
+    // Another instance holds this round's lease: it walks, and its result reaches this instance
+    // through the shared cache tier. Look again in a period.
+    if (this.options.lease && !(await this.options.lease(runtime.connection.id, (state.periodMs ?? 0) / 2))) {
+      state.lastAt = started;
+      state.lastOutcome = 'skipped';
+      state.limitedBy = null;
+      state.nextAt = this.plan(state, started);
+      this.count(state, 'skipped_leased');
+      return;
+    }
     // With Redis, a result another instance fetched in the last half period does instead of a walk
     // (and one it is making is awaited): the instances fall into step and walk each connection once.
     const freshAfter = started - (state.periodMs ?? 0) / 2;

@@ -6,7 +6,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ProviderId } from '../schema/campaign';
 
-export type SyncOutcome = 'ok' | 'failed' | 'skipped_breaker' | 'skipped_credit_budget';
+export type SyncOutcome = 'ok' | 'failed' | 'skipped_breaker' | 'skipped_credit_budget' | 'skipped_leased';
 export type LimitReason = 'credit_budget' | 'breaker';
 
 export interface SyncMetricsSource {

@@ -4,7 +4,8 @@
  * (`pg`, for several instances sharing one database). Both speak the same SQL; nothing above this
  * module knows which one it has.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 export type Row = Record<string, unknown>;
 
@@ -27,11 +28,51 @@ export interface StoreLocation {
   dir: string;
 }
 
+/** Whether a process with this id is running (signal 0 checks without sending anything). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The embedded database is one process's: a second gateway on the same directory would corrupt it.
+ * A lock file holds the owner's pid; a lock whose process is gone is taken over. Returns the
+ * release function.
+ */
+function lockDirectory(dir: string): () => void {
+  const lockPath = path.join(dir, 'outreach-gateway.lock');
+  const mine = String(process.pid);
+  try {
+    writeFileSync(lockPath, mine, { flag: 'wx' });
+  } catch {
+    const owner = Number(readFileSync(lockPath, 'utf8').trim());
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
+      throw new Error(`the data directory ${dir} is in use by process ${owner}: one process per embedded store (several instances share a PostgreSQL server: storage.url)`);
+    }
+    writeFileSync(lockPath, mine);
+  }
+  return () => {
+    try {
+      if (readFileSync(lockPath, 'utf8').trim() === mine) unlinkSync(lockPath);
+    } catch {
+      // already gone
+    }
+  };
+}
+
 async function openPglite(dir: string): Promise<Sql> {
   mkdirSync(dir, { recursive: true });
+  const release = lockDirectory(dir);
   // Loaded on demand: the WASM module is only read when the embedded store is used.
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(dir);
+  const db = await PGlite.create(dir).catch((error: unknown) => {
+    release();
+    throw error;
+  });
   return {
     kind: 'pglite',
     async query<T extends Row>(text: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -48,6 +89,7 @@ async function openPglite(dir: string): Promise<Sql> {
     },
     async close(): Promise<void> {
       if (!db.closed) await db.close();
+      release();
     },
   };
 }

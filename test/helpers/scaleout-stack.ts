@@ -176,8 +176,10 @@ export function scaleoutDocument(
       },
     ],
     providers,
-    // Call counts here are the callers' alone: no scheduled sync.
+    // Call counts here are the callers' alone: no scheduled sync. And no history: the instances are
+    // about Redis, and an embedded store is one process's (several share a PostgreSQL server).
     sync: { enabled: false },
+    storage: { enabled: false },
     ...(redisUrl !== undefined ? { redis: { url: redisUrl, keySecret: SCALEOUT_KEY_SECRET, ...options.redis } } : {}),
     log: { level: 'info' },
   };

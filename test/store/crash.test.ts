@@ -51,3 +51,31 @@ test('a walk being written when the process is killed is either whole or absent;
     await store.close();
   }
 }, 120_000);
+
+test('a second process on the same data directory is refused with a clear reason (the store runs degraded), and a dead owner\'s lock is taken over', async () => {
+  const shared = mkdtempSync(path.join(os.tmpdir(), 'og-lock-'));
+  const child = spawn(process.execPath, ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'crash-writer.ts'), shared], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString('utf8').includes('ready')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`writer exited: ${code ?? '?'}`)));
+    });
+    const second = new HistoryStore({ dir: shared, retentionDays: 3650, logger: createLogger({ silent: true }), retryMs: 60_000 });
+    await second.start();
+    expect(second.up).toBe(false);
+    expect(second.lastError).toMatch(/in use by process \d+: one process per embedded store/);
+    await second.close();
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  }
+  const after = new HistoryStore({ dir: shared, retentionDays: 3650, logger: createLogger({ silent: true }) });
+  await after.start();
+  expect(after.up).toBe(true);
+  await after.close();
+  rmSync(shared, { recursive: true, force: true });
+}, 120_000);
