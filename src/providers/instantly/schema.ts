@@ -80,6 +80,17 @@ const stepNumber = z
   .union([z.literal('null'), z.string().trim().regex(/^\d+$/, 'expected a step number'), z.number().int().nonnegative()])
   .nullish();
 
+/** The counts steps rows and daily rows share (both read by the mapper, unique-first). */
+const ROW_COUNTS = {
+  sent: loose,
+  opened: loose,
+  unique_opened: loose,
+  replies: loose,
+  unique_replies: loose,
+  clicks: loose,
+  unique_clicks: loose,
+};
+
 /**
  * One row of `GET /api/v2/campaigns/analytics/steps`
  * (https://developer.instantly.ai/api-reference/campaign/get-campaign-steps-analytics).
@@ -88,13 +99,7 @@ const stepNumber = z
 export const InstantlyStepRowSchema = z.object({
   step: stepNumber,
   variant: loose,
-  sent: loose,
-  opened: loose,
-  unique_opened: loose,
-  replies: loose,
-  unique_replies: loose,
-  clicks: loose,
-  unique_clicks: loose,
+  ...ROW_COUNTS,
 });
 export type InstantlyStepRow = z.infer<typeof InstantlyStepRowSchema>;
 
@@ -105,13 +110,7 @@ export type InstantlyStepRow = z.infer<typeof InstantlyStepRowSchema>;
  */
 export const InstantlyDailyRowSchema = z.object({
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}(?:$|T)/, 'expected YYYY-MM-DD'),
-  sent: loose,
-  opened: loose,
-  unique_opened: loose,
-  replies: loose,
-  unique_replies: loose,
-  clicks: loose,
-  unique_clicks: loose,
+  ...ROW_COUNTS,
   opportunities: loose,
   unique_opportunities: loose,
 });

@@ -1,5 +1,5 @@
 /** Expected values shared by the SendKit tests: the documented examples, normalized. */
-import type { CampaignAnalytics, Metrics } from '../../../src/schema/campaign';
+import { emptyMetrics, type CampaignAnalytics, type Metrics } from '../../../src/schema/campaign';
 import { computeRates } from '../../../src/schema/rates';
 
 /** The campaign id of SendKit's documented analytics examples (both doc generations use it). */
@@ -34,25 +34,7 @@ function record(fields: Omit<CampaignAnalytics, 'key' | 'id' | 'provider' | 'con
 }
 
 function metrics(values: Partial<Metrics>): Metrics {
-  return {
-    leads: null,
-    contacted: null,
-    sent: null,
-    emailsSent: null,
-    linkedinMessagesSent: null,
-    linkedinInvitesSent: null,
-    linkedinInvitesAccepted: null,
-    opened: null,
-    clicked: null,
-    replied: null,
-    bounced: null,
-    unsubscribed: null,
-    completed: null,
-    interested: null,
-    won: null,
-    opportunityValue: null,
-    ...values,
-  };
+  return { ...emptyMetrics(), ...values };
 }
 
 /**
