@@ -173,17 +173,19 @@ describe('resilience: rate limits and breakers', () => {
   });
 
   test('a walk queued behind the outbound rate limit waits for its tokens past timeoutMs instead of cancelling itself', async () => {
-    // 7 Kakiyo calls (list + 6 campaigns) at 5/s with a burst of 1: the last call waits about
-    // 1.2 s for its token, four times the 300 ms attempt timeout, and all of it inside the deadline.
+    // 7 Kakiyo calls (list + 6 campaigns) at 3/s with a burst of 1: the last call waits about
+    // 2 s for its token, 2.5 times the 800 ms attempt timeout, and all of it inside the deadline.
+    // (The attempt timeout is generous so that a slow loopback reply on a loaded CI machine does
+    // not time out and retry, which would make the call count 8.)
     await stackWith({
       campaigns: 6,
-      server: { deadlineMs: 4000 },
-      providerSettings: { kakiyo: { requestsPerSecond: 5, burst: 1, timeoutMs: 300, concurrency: 4 } },
+      server: { deadlineMs: 6000 },
+      providerSettings: { kakiyo: { requestsPerSecond: 3, burst: 1, timeoutMs: 800, concurrency: 4 } },
     });
     const res = await get(`${ANALYTICS}?providers=kakiyo`);
     expect(sourceOf(res.body, 'acme-kakiyo')).toMatchObject({ status: 'ok', error: null });
     expect(watched.current?.sims.kakiyo.stats().total).toBe(7);
-    expect(res.ms).toBeGreaterThanOrEqual(1000); // it really did wait for the rate
+    expect(res.ms).toBeGreaterThanOrEqual(1600); // it really did wait for the rate, past twice the timeout
   });
 
   test('canary secrets are absent from every answer, log line and /metrics above', () => {
