@@ -5,6 +5,9 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
+  // The response contract check's counts (test/helpers/contract.ts).
+  globalSetup: '<rootDir>/test/helpers/contract-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/contract-teardown.ts',
   collectCoverage: true,
   collectCoverageFrom: ['src/**/*.ts'],
   coverageReporters: ['text-summary', 'lcov'],

@@ -10,7 +10,7 @@ import { METRIC_NAMES, type MetricName } from '../schema/campaign';
 import type { HistoryStore } from '../store';
 import { HISTORY_GROUPS, HISTORY_INTERVALS, type HistoryResult } from '../store/history';
 import { StoreUnavailableError } from '../store';
-import { QUERY_PARAMETERS, parseDate, queryReader, type QueryParameter } from './request';
+import { DATE_SCHEMA, QUERY_PARAMETERS, parseDate, queryReader, type QueryParameter } from './request';
 
 export const HISTORY_ROUTE = '/v1/campaigns/history';
 
@@ -24,7 +24,7 @@ export type HistoryFormat = (typeof HISTORY_FORMATS)[number];
 
 const historyDate = (which: 'first' | 'last'): QueryParameter<z.ZodISODate> => ({
   description: `The ${which} day of the history (UTC, YYYY-MM-DD), inclusive. Without start_date and end_date: the last ${DEFAULT_HISTORY_DAYS} days up to today; one without the other is a 400; at most ${MAX_HISTORY_DAYS} days. Periods are whole: a week or month that starts before start_date is reported whole.`,
-  schema: z.iso.date(),
+  schema: DATE_SCHEMA,
   message: 'expected a date YYYY-MM-DD',
 });
 
@@ -45,7 +45,7 @@ export const HISTORY_PARAMETERS = {
   },
   metrics: {
     description: 'The metrics each point reports (comma-separated); default all. Rates are always recomputed from the sums.',
-    schema: z.array(z.enum(METRIC_NAMES)).min(1),
+    schema: z.array(z.enum(METRIC_NAMES)).min(1).max(METRIC_NAMES.length),
     list: true,
     message: `expected a comma list of ${METRIC_NAMES.join(',')}`,
   },

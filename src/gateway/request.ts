@@ -25,6 +25,10 @@ const INCLUDE_VALUES = ['steps', 'daily', 'raw'] as const;
 /** `<connection>:<vendor id>`; vendor ids are UUIDs, 24-hex, `campaign_…` or integers: no dots, slashes or spaces. */
 const CAMPAIGN_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}:[A-Za-z0-9_-]{1,128}$/;
 const WORKSPACE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** The longest campaign key CAMPAIGN_KEY allows (64 + 1 + 128), stated as maxLength in /openapi.json. */
+const MAX_KEY_LENGTH = 193;
+/** A calendar date, `YYYY-MM-DD` (10 characters). */
+export const DATE_SCHEMA = z.iso.date().max(10);
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** An integer as a caller writes it in a URL: no sign, no leading zero, no exponent. */
 const INTEGER_TEXT = /^(0|[1-9]\d{0,9})$/;
@@ -83,12 +87,12 @@ const dateRule = (other: string): string =>
 export const QUERY_PARAMETERS = {
   workspace_id: parameter({
     description: "A workspace id the key is linked to (another one is a 403), or ALL for every workspace the key is linked to. Omitted: the key's default workspace.",
-    schema: z.union([z.literal('ALL'), z.string().regex(WORKSPACE_ID)]),
+    schema: z.union([z.literal('ALL'), z.string().max(64).regex(WORKSPACE_ID)]),
     message: 'expected a workspace id or ALL',
   }),
   providers: parameter({
     description: 'Only these vendors (comma-separated).',
-    schema: z.array(ProviderIdSchema).min(1),
+    schema: z.array(ProviderIdSchema).min(1).max(PROVIDER_IDS.length),
     list: true,
     message: `expected comma list of ${listOf(PROVIDER_IDS)}`,
   }),
@@ -97,7 +101,7 @@ export const QUERY_PARAMETERS = {
       `Only these campaigns: comma-separated campaign keys \`<connection>:<vendor id>\` (a campaign's \`key\`), at most ${MAX_IDS} once duplicates are dropped. ` +
       "The vendor id must be one the connection's vendor can have: Instantly a UUID, SendKit 24 hex digits, Kakiyo up to 128 letters, digits, `_` or `-`, Seleqt up to 18 digits; " +
       "a key of one of the caller's connections that breaks its vendor's rule is a 400 naming it, and no vendor is called. A key naming a connection outside the request's workspaces matches nothing.",
-    schema: z.array(z.string().regex(CAMPAIGN_KEY)).min(1).max(MAX_IDS),
+    schema: z.array(z.string().max(MAX_KEY_LENGTH).regex(CAMPAIGN_KEY)).min(1).max(MAX_IDS),
     list: true,
     message: (value) => {
       const items = Array.isArray(value) ? value : [];
@@ -110,17 +114,17 @@ export const QUERY_PARAMETERS = {
   }),
   status: parameter({
     description: 'Only campaigns with these normalized statuses (comma-separated).',
-    schema: z.array(CampaignStatusSchema).min(1),
+    schema: z.array(CampaignStatusSchema).min(1).max(CAMPAIGN_STATUSES.length),
     list: true,
     message: `expected comma list of ${listOf(CAMPAIGN_STATUSES)}`,
   }),
-  start_date: parameter({ description: `First day of the metrics window. ${dateRule('end_date')}`, schema: z.iso.date(), message: DATE_MESSAGE }),
-  end_date: parameter({ description: `Last day of the metrics window. ${dateRule('start_date')}`, schema: z.iso.date(), message: DATE_MESSAGE }),
+  start_date: parameter({ description: `First day of the metrics window. ${dateRule('end_date')}`, schema: DATE_SCHEMA, message: DATE_MESSAGE }),
+  end_date: parameter({ description: `Last day of the metrics window. ${dateRule('start_date')}`, schema: DATE_SCHEMA, message: DATE_MESSAGE }),
   include: parameter({
     description:
       'Extra detail (comma-separated): steps (per sequence step), daily (a daily series), raw (the vendor records as sent; needed by fields=raw). ' +
       'steps and daily cost upstream calls per campaign: a request whose fan-out would pass the configured cap is a 400 too_expensive.',
-    schema: z.array(z.enum(INCLUDE_VALUES)).min(1),
+    schema: z.array(z.enum(INCLUDE_VALUES)).min(1).max(INCLUDE_VALUES.length),
     list: true,
     message: `expected comma list of ${listOf(INCLUDE_VALUES)}`,
   }),
@@ -133,7 +137,7 @@ export const QUERY_PARAMETERS = {
   }),
   limit: parameter({
     description: 'Page size; the JSON answer then has page.nextCursor (also in the X-Gateway-Next-Cursor and Link headers).',
-    schema: z.number().int().min(1).max(MAX_LIMIT),
+    schema: z.number().int().min(1).max(MAX_LIMIT).meta({ format: 'int32' }),
     integer: true,
     message: `expected an integer 1..${MAX_LIMIT}`,
   }),
@@ -149,7 +153,7 @@ export const QUERY_PARAMETERS = {
   }),
   fields: parameter({
     description: 'Top-level campaign fields to return (comma-separated); key is always included. raw only together with include=raw.',
-    schema: z.array(z.enum(CAMPAIGN_FIELDS)).min(1),
+    schema: z.array(z.enum(CAMPAIGN_FIELDS)).min(1).max(CAMPAIGN_FIELDS.length),
     list: true,
     message: `expected a comma list of ${listOf(CAMPAIGN_FIELDS)}`,
   }),

@@ -8,11 +8,12 @@
 import { z } from 'zod';
 import { HISTORY_PARAMETERS, HISTORY_ROUTE } from '../gateway/history';
 import { QUERY_PARAMETERS, QUERY_RULES, type QueryParameter } from '../gateway/request';
+import { MAX_CURSOR_LENGTH } from '../gateway/shape';
 import { CampaignAnalyticsSchema } from '../schema/campaign';
 import { HistoryResponseSchema } from '../schema/history';
 import { AnalyticsResponseSchema, ConnectionsResponseSchema, ProblemSchema } from '../schema/envelope';
 import { DASHBOARD_ASSETS } from './dashboard';
-import { MAX_URL_LENGTH } from './hot-path';
+import { MAX_URL_LENGTH, REQUEST_ID } from './hot-path';
 
 type Json = Record<string, unknown>;
 
@@ -25,18 +26,37 @@ const ref = (kind: 'headers' | 'responses' | 'parameters' | 'schemas', name: str
 
 /** Headers, by the name they are sent under. */
 const HEADERS: Readonly<Record<string, Json>> = {
-  'X-Request-Id': { description: "The request's id (the caller's own X-Request-Id when it is 1-128 of A-Z a-z 0-9 . _ : -), also in the log line and in meta.requestId", schema: { type: 'string' } },
-  RateLimit: { description: 'Remaining quota of the key: `"per-key";r=<requests left>;t=<seconds until the quota resets>` (draft-ietf-httpapi-ratelimit-headers)', schema: { type: 'string' } },
-  'RateLimit-Policy': { description: 'The key\'s quota: `"per-key";q=<requests>;w=60` (requests per 60 s)', schema: { type: 'string' } },
-  'Retry-After': { description: 'Seconds to wait before the next request is allowed', required: true, schema: { type: 'integer', minimum: 1 } },
-  ETag: { description: 'Strong validator of this representation (content, format and shape); send it back as If-None-Match', schema: { type: 'string' } },
-  'Cache-Control': { schema: { type: 'string' } },
+  'X-Request-Id': {
+    description: "The request's id (the caller's own X-Request-Id when it is 1-128 of A-Z a-z 0-9 . _ : -), also in the log line and in meta.requestId",
+    schema: { type: 'string', maxLength: 128, pattern: REQUEST_ID.source },
+  },
+  RateLimit: {
+    description:
+      'Remaining quota: `"per-key";r=<requests left>;t=<seconds until the quota resets>` (draft-ietf-httpapi-ratelimit-headers); `"per-address"` on answers to requests without a valid key (their own budget per client address)',
+    schema: { type: 'string', maxLength: 64, pattern: '^"per-(key|address)";r=\\d+;t=\\d+$' },
+  },
+  'RateLimit-Policy': {
+    description: 'The quota: `"per-key";q=<requests>;w=60` (requests per 60 s), or `"per-address"` for requests without a valid key',
+    schema: { type: 'string', maxLength: 64, pattern: '^"per-(key|address)";q=\\d+;w=60$' },
+  },
+  'Content-Disposition': { description: 'With CSV: `attachment; filename="campaign-analytics.csv"`', schema: { type: 'string', enum: ['attachment; filename="campaign-analytics.csv"'] } },
+  Vary: { description: 'The request headers the answer depends on', schema: { type: 'string', maxLength: 256, pattern: '^[A-Za-z-]+(, [A-Za-z-]+)*$' } },
+  'Retry-After': { description: 'Seconds to wait before the next request is allowed', required: true, schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 86_400 } },
+  ETag: {
+    description: 'Strong validator of this representation (content, format and shape); send it back as If-None-Match',
+    schema: { type: 'string', maxLength: 128, pattern: '^"[^"]+"$' },
+  },
+  'Cache-Control': { description: 'How long a shared or private cache may keep the answer', schema: { type: 'string', maxLength: 256, pattern: '^[a-z0-9=, -]+$' } },
   'X-Gateway-Complete': { description: 'false when a source failed (meta.complete)', schema: { type: 'string', enum: ['true', 'false'] } },
-  'X-Gateway-Sources': { description: 'Sources that are not ok: `connection=status[:code]`, comma-separated, at most 2000 characters (`+N more`)', schema: { type: 'string' } },
-  'X-Gateway-Next-Cursor': { description: 'With `limit`, when there is a next page: its cursor', schema: { type: 'string' } },
-  Link: { description: 'With `limit`, when there is a next page: `<url>; rel="next"`', schema: { type: 'string' } },
-  'WWW-Authenticate': { schema: { type: 'string' } },
-  Allow: { description: 'GET, HEAD', required: true, schema: { type: 'string' } },
+  'X-Gateway-Sources': {
+    description: 'Sources that are not ok: `connection=status[:code]`, comma-separated, at most 2000 characters (`+N more`)',
+    schema: { type: 'string', maxLength: 2000, pattern: '^[^\\r\\n]*$' },
+  },
+  'X-Gateway-Next-Cursor': { description: 'With `limit`, when there is a next page: its cursor', schema: { type: 'string', maxLength: MAX_CURSOR_LENGTH, pattern: '^[A-Za-z0-9_-]+$' } },
+  // The next page's URL is the request's own with the cursor replaced: under Node's 16 KB header limit.
+  Link: { description: 'With `limit`, when there is a next page: `<url>; rel="next"`', schema: { type: 'string', maxLength: 16_384, pattern: '^<[^>]+>; rel="next"$' } },
+  'WWW-Authenticate': { description: 'The scheme a key is sent with', schema: { type: 'string', enum: ['Bearer realm="outreach-gateway"'] } },
+  Allow: { description: 'GET, HEAD', required: true, schema: { type: 'string', enum: ['GET, HEAD'] } },
 };
 type HeaderName = keyof typeof HEADERS;
 
@@ -58,7 +78,7 @@ const RESPONSES: Readonly<Record<string, Json>> = {
   // Answered by the HTTP server before the app: no request id yet (an empty requestId in the body).
   HeadersTooLarge: { description: 'The request line or headers are larger than the server reads', content: problemContent },
   InternalError: problem('An unexpected error; the request id identifies it in the logs'),
-  Unauthorized: problem('Missing or unknown client key, or a key sent in the URL', 'WWW-Authenticate'),
+  Unauthorized: problem('Missing or unknown client key (with WWW-Authenticate), or a key sent in the URL; counted against the address\'s budget for requests without a valid key', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy'),
   TooManyRequests: problem("Too many requests for this key: over its requestsPerMinute", 'Retry-After', ...RATE_LIMIT),
 };
 
@@ -109,7 +129,7 @@ function queryParameters(table: Readonly<Record<string, QueryParameter>> = QUERY
 }
 
 function analyticsOperation(): Json & { operationId: string } {
-  const answerHeaders = headers('X-Request-Id', 'ETag', 'Cache-Control', 'X-Gateway-Complete', 'X-Gateway-Sources', 'X-Gateway-Next-Cursor', 'Link', ...RATE_LIMIT);
+  const answerHeaders = headers('X-Request-Id', 'ETag', 'Cache-Control', 'Vary', 'Content-Disposition', 'X-Gateway-Complete', 'X-Gateway-Sources', 'X-Gateway-Next-Cursor', 'Link', ...RATE_LIMIT);
   const answerContent = {
     'application/json': { schema: ref('schemas', 'AnalyticsResponse') },
     'text/csv': { schema: { type: 'string', description: rowsDescription } },
@@ -131,7 +151,7 @@ function analyticsOperation(): Json & { operationId: string } {
         headers: answerHeaders,
         content: answerContent,
       },
-      '304': { description: 'Not modified (If-None-Match matched the ETag)', headers: headers('X-Request-Id', 'ETag', 'Cache-Control', ...RATE_LIMIT) },
+      '304': { description: 'Not modified (If-None-Match matched the ETag); the headers the 200 would carry, no body', headers: answerHeaders },
       ...ANY_GET,
       '400': problem('Invalid query (every bad parameter listed in errors, see the rules above), a GET with a body, or a fan-out over the upstream call cap (too_expensive)', ...RATE_LIMIT),
       '401': ref('responses', 'Unauthorized'),
@@ -160,7 +180,7 @@ function historyOperation(): Json & { operationId: string } {
     responses: {
       '200': {
         description: 'The series',
-        headers: headers('X-Request-Id', 'Cache-Control', ...RATE_LIMIT),
+        headers: headers('X-Request-Id', 'Cache-Control', 'Vary', ...RATE_LIMIT),
         content: {
           'application/json': { schema: ref('schemas', 'HistoryResponse') },
           'text/csv': { schema: { type: 'string', description: rows } },

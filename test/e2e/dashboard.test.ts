@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../src/demo';
+import { watchPage } from '../helpers/contract';
 import { DASHBOARD_CSP } from '../../src/server/dashboard';
 import { z } from 'zod';
 import { CampaignAnalyticsSchema } from '../../src/schema/campaign';
@@ -46,6 +47,7 @@ let dataDir: string;
 let profile: string;
 let context: BrowserContext;
 let page: Page;
+let contract: ReturnType<typeof watchPage>;
 const browserErrors: string[] = [];
 
 /** The API's answer for a query, fetched the way a BI tool would (node:http: no fetch-added cache headers). */
@@ -170,6 +172,8 @@ beforeAll(async () => {
     if (message.type() === 'error' || message.type() === 'warning') browserErrors.push(`${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => browserErrors.push(`pageerror: ${error.message}`));
+  // Every answer the page gets from the gateway is checked against /openapi.json.
+  contract = watchPage(page, demo.url);
 });
 
 afterAll(async () => {
@@ -332,4 +336,8 @@ test('a vendor that fails on "Refresh from vendors" shows as a stale chip with i
   }
   // Chromium reports the page's own fetches only when they fail; every vendor failure stayed inside the gateway.
   expect(browserErrors).toEqual([]);
+});
+
+test('every answer the page got from the gateway matches /openapi.json', async () => {
+  expect(await contract.problems()).toEqual([]);
 });

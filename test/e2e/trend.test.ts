@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../src/demo';
+import { watchPage } from '../helpers/contract';
 import { METRIC_NAMES, type CampaignAnalytics, type MetricName } from '../../src/schema/campaign';
 import { AnalyticsResponseSchema } from '../../src/schema/envelope';
 import { HistoryResponseSchema, type HistoryResponse } from '../../src/schema/history';
@@ -41,6 +42,7 @@ let dataDir: string;
 let profile: string;
 let context: BrowserContext;
 let page: Page;
+let contract: ReturnType<typeof watchPage>;
 const browserErrors: string[] = [];
 
 /** The walk's records, per connection: the snapshot of today, and the base that past days are scaled from. */
@@ -283,6 +285,8 @@ beforeAll(async () => {
     if (message.type() === 'error' || message.type() === 'warning') browserErrors.push(`${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => browserErrors.push(`pageerror: ${error.message}`));
+  // Every answer the page gets from the gateway is checked against /openapi.json.
+  contract = watchPage(page, demo.url);
 });
 
 afterAll(async () => {
@@ -364,4 +368,8 @@ test("the trend view shows the history endpoint's numbers, gaps as gaps, and thi
   await page.waitForSelector('#trend[data-loaded-query*="interval=day"]:not([aria-busy])', { timeout: STEP_MS });
   await page.locator('#trend').screenshot({ path: path.join(ARTIFACTS, 'dashboard-trend-day.png') });
   expect(browserErrors).toEqual([]);
+});
+
+test('every answer the page got from the gateway matches /openapi.json', async () => {
+  expect(await contract.problems()).toEqual([]);
 });

@@ -9,6 +9,7 @@ import { resolveConfig, type GatewayConfig } from '../../src/config';
 import { PROVIDER_IDS, type ProviderId } from '../../src/schema/campaign';
 import { createService, type GatewayService } from '../../src/service';
 import { startSimulator } from '../../src/simulator';
+import { checkContract } from './contract';
 import type { SimulatorOptions, VendorSimulator } from '../../src/simulator';
 
 export const CLIENT_KEY = 'canary-client-key-9f8e7d6c5b4a';
@@ -146,7 +147,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
               if (typeof value === 'string') responseHeaders.set(name, value);
               else if (Array.isArray(value)) responseHeaders.set(name, value.join(', '));
             }
-            resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body, text });
+            const status = res.statusCode ?? 0;
+            try {
+              checkContract({ method: 'GET', url: path, status, headers: res.headers, body: text });
+            } catch (error) {
+              reject(error as Error);
+              return;
+            }
+            resolve({ status, headers: responseHeaders, body, text });
           });
           res.on('error', reject);
         });

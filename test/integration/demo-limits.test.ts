@@ -7,11 +7,12 @@
  */
 import { startDemo, type RunningDemo } from '../../src/demo';
 import { PROVIDER_IDS, type ProviderId } from '../../src/schema/campaign';
+import { checkedFetch } from '../helpers/contract';
 
 const KEY = 'demo-limits-test-key';
 
 async function walk(demo: RunningDemo, query: string): Promise<{ status: number; complete: boolean }> {
-  const res = await fetch(`${demo.url}/v1/campaigns/analytics?${query}`, { headers: { 'X-API-Key': KEY } });
+  const res = await checkedFetch(`${demo.url}/v1/campaigns/analytics?${query}`, { headers: { 'X-API-Key': KEY } });
   const body = (await res.json()) as { meta?: { complete?: boolean } };
   return { status: res.status, complete: body.meta?.complete === true };
 }

@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import { resolveConfig } from '../../src/config';
 import { createService, type GatewayService } from '../../src/service';
 import { startSimulator, type VendorSimulator } from '../../src/simulator';
+import { checkedFetch } from '../helpers/contract';
 
 const CLIENT_KEY = 'canary-subworkspace-client-key-5e6f';
 const ADMIN_KEY = 'canaryInstantlyAgencyAdminKey01';
@@ -24,7 +25,7 @@ let url: string;
 const logs: string[] = [];
 
 async function analytics(workspace: string): Promise<{ status: number; text: string; body: Body }> {
-  const res = await fetch(`${url}/v1/campaigns/analytics?workspace_id=${workspace}`, { headers: { 'X-API-Key': CLIENT_KEY } });
+  const res = await checkedFetch(`${url}/v1/campaigns/analytics?workspace_id=${workspace}`, { headers: { 'X-API-Key': CLIENT_KEY } });
   const text = await res.text();
   return { status: res.status, text, body: JSON.parse(text) as Body };
 }

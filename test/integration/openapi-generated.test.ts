@@ -12,6 +12,7 @@
 import fc from 'fast-check';
 import { createProviders } from '../../src/providers/registry';
 import { PROVIDER_IDS, type ProviderId } from '../../src/schema/campaign';
+import { checkContract } from '../helpers/contract';
 import { arbitraryFor, isRecord, queryParameters, serialize, type Json, type OpenApiDocument } from '../helpers/openapi-arbitrary';
 import { CLIENT_KEY, startStack, type Stack } from '../helpers/stack';
 
@@ -205,11 +206,19 @@ async function send(base: string, method: string, path: string, headers: Record<
   const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, { method, headers, agent: false }, (res) => {
-      res.resume();
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const out = new Headers();
         for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') out.set(name, value);
-        resolve({ status: res.statusCode ?? 0, headers: out });
+        const status = res.statusCode ?? 0;
+        try {
+          checkContract({ method, url: path, status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+        } catch (error) {
+          reject(error as Error);
+          return;
+        }
+        resolve({ status, headers: out });
       });
     });
     req.on('error', reject);

@@ -51,7 +51,7 @@ describe('/openapi.json states the rules', () => {
       expect(schema(name)).toEqual(expected);
       expect(parameters.get(name)?.description).toBe(definition.description);
     }
-    expect(schema('limit')).toEqual({ type: 'integer', minimum: 1, maximum: 1000 });
+    expect(schema('limit')).toEqual({ type: 'integer', format: 'int32', minimum: 1, maximum: 1000 });
     expect(schema('start_date')).toMatchObject({ type: 'string', format: 'date' });
     expect(schema('providers')).toEqual({ type: 'array', minItems: 1, items: { type: 'string', enum: [...PROVIDER_IDS] } });
     expect(parameters.get('providers')).toMatchObject({ style: 'form', explode: false });
