@@ -151,7 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             try {
               checkContract({ method: 'GET', url: path, status, headers: res.headers, body: text });
             } catch (error) {
-              reject(error as Error);
+              reject(error instanceof Error ? error : new Error(String(error)));
               return;
             }
             resolve({ status, headers: responseHeaders, body, text });

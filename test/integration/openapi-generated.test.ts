@@ -215,7 +215,7 @@ async function send(base: string, method: string, path: string, headers: Record<
         try {
           checkContract({ method, url: path, status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
         } catch (error) {
-          reject(error as Error);
+          reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
         resolve({ status, headers: out });
