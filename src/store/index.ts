@@ -9,11 +9,13 @@
 import type { Logger } from '../logger';
 import { queryHistory, type HistoryQuery, type HistoryResult } from './history';
 import { migrate } from './migrations';
+import { queryRange, type SnapshotRange, type SnapshotRangeQuery } from './range';
 import { applyRetention, recordSnapshot, type WalkSnapshot } from './snapshots';
 import { openSql, type Sql, type StoreLocation } from './sql';
 
 export type { HistoryQuery, HistoryResult } from './history';
 export type { WalkSnapshot } from './snapshots';
+export type { SnapshotRange, SnapshotRangeQuery } from './range';
 
 export interface StoreOptions extends StoreLocation {
   retentionDays: number;
@@ -140,6 +142,26 @@ export class HistoryStore {
     const sql = this.usable();
     try {
       return await queryHistory(sql, query);
+    } catch (error) {
+      await this.ping();
+      if (this.up) throw error;
+      throw new StoreUnavailableError(`the history store is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /**
+   * One connection's growth over a date range from its snapshots (range.ts), undefined when they do
+   * not cover it; throws StoreUnavailableError when the database is down.
+   */
+  range(query: SnapshotRangeQuery): Promise<SnapshotRange | undefined> {
+    return this.reading((sql) => queryRange(sql, query));
+  }
+
+  /** Runs a read; a failure that turns out to be an unreachable database is a StoreUnavailableError. */
+  private async reading<T>(read: (sql: Sql) => Promise<T>): Promise<T> {
+    const sql = this.usable();
+    try {
+      return await read(sql);
     } catch (error) {
       await this.ping();
       if (this.up) throw error;
