@@ -138,15 +138,8 @@ export class HistoryStore {
   }
 
   /** Answers a history query; throws StoreUnavailableError when the database is down. */
-  async history(query: HistoryQuery): Promise<HistoryResult> {
-    const sql = this.usable();
-    try {
-      return await queryHistory(sql, query);
-    } catch (error) {
-      await this.ping();
-      if (this.up) throw error;
-      throw new StoreUnavailableError(`the history store is unavailable: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  history(query: HistoryQuery): Promise<HistoryResult> {
+    return this.reading((sql) => queryHistory(sql, query));
   }
 
   /**
