@@ -76,7 +76,7 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
       ? new HistoryStore({ dir: config.storage.dir, url: config.storage.url, retentionDays: config.storage.retentionDays, logger, ...(options.now ? { now: options.now } : {}) })
       : undefined;
   const gateway = new Gateway(config, {
-    ...(store ? { snapshots: (walk) => void store.record(walk) } : {}),
+    ...(store ? { snapshots: (walk) => void store.record(walk), ranges: store } : {}),
     providers: options.providers ?? createProviders(),
     metrics,
     logger,

@@ -19,6 +19,7 @@ import { computeTotals } from '../schema/rates';
 import { ConnectionRuntime, type SourceResult } from './connection';
 import { AnswerCache, type AnswerContent, type SerializedContent } from './answer-cache';
 import type { AnalyticsRequest } from './request';
+import { answerRange, lifetimeMetrics, type RangeSnapshots } from './range';
 import { applyShape, compareDefault, variantSignature } from './shape';
 import type { WalkSnapshot } from '../store/snapshots';
 
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   scaleOut?: { tier: SharedSourceTier; bucketFor(connection: ResolvedConnection): SharedBucket } | undefined;
   /** Receives every complete walk of all of a connection's campaigns (the history store's snapshots). */
   snapshots?: ((walk: WalkSnapshot) => void) | undefined;
+  /** Answers a date range from snapshots for a vendor without range support (range.ts): the history store. */
+  ranges?: RangeSnapshots | undefined;
 }
 
 export interface AnalyticsAnswer {
@@ -227,14 +230,31 @@ export class Gateway {
 
     const started = this.now();
     const deadlineMs = started + this.config.server.deadlineMs;
+    let fromStore = false;
     const results = await Promise.all(
       planned.map(async (p) => {
         const t0 = this.now();
-        const result = await p.runtime.fetch(p.query, { refresh: request.refresh, deadlineMs });
+        let result = await p.runtime.fetch(p.query, { refresh: request.refresh, deadlineMs });
+        const ranged = this.rangeFromSnapshots(p.runtime, result, request, deadlineMs);
+        if (ranged) {
+          fromStore = true;
+          result = (await ranged).result;
+        }
         return { planned: p, result, durationMs: this.now() - t0 };
       }),
     );
-    return { ...this.answer(workspaceIds, request, requestId, results), reuse: () => this.reusable(results) };
+    // An answer that read the history store is not replayed: the snapshots may change under it.
+    return { ...this.answer(workspaceIds, request, requestId, results), reuse: () => (fromStore ? undefined : this.reusable(results)) };
+  }
+
+  /** A date range for a vendor without range support: answered from snapshots where they cover it (range.ts); undefined when that does not apply. */
+  private rangeFromSnapshots(runtime: ConnectionRuntime, result: SourceResult, request: AnalyticsRequest, deadlineMs: number): ReturnType<typeof answerRange> | undefined {
+    const { ranges, logger } = this.deps;
+    const { startDate, endDate } = request;
+    if (!ranges || startDate === undefined || endDate === undefined) return undefined;
+    const metrics = lifetimeMetrics(runtime.connection.provider, result);
+    if (!metrics) return undefined;
+    return answerRange(runtime.connection.id, metrics, result, { ranges, startDate, endDate, now: this.now(), deadlineMs, logger });
   }
 
   /** Every source answered from a fresh cache entry: how long that lasts, and a check that the entries are unchanged. */

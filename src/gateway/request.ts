@@ -77,6 +77,9 @@ function parameter<S extends z.ZodType>(definition: QueryParameter<S>): QueryPar
 
 const listOf = (values: readonly string[]): string => values.join(',');
 const SORT_VALUES = SORT_FIELDS.flatMap((field) => [field, `-${field}`]);
+/** What a range means for a vendor without range support (gateway/range.ts). */
+const SNAPSHOT_RANGE_NOTE =
+  "For a vendor whose numbers ignore a range (Seleqt, Kakiyo's totals, SendKit's leads and contacted), the source's metrics are the growth between the history store's snapshots of the day before start_date and of end_date (or now) when they cover both ends (warning date_range_from_snapshots), else lifetime (warning date_range_unsupported).";
 const dateRule = (other: string): string =>
   `A day (UTC, YYYY-MM-DD), inclusive. Only together with ${other} (both or neither); start_date must not be after end_date and the range is at most ${MAX_RANGE_DAYS} days.`;
 
@@ -118,7 +121,7 @@ export const QUERY_PARAMETERS = {
     list: true,
     message: `expected comma list of ${listOf(CAMPAIGN_STATUSES)}`,
   }),
-  start_date: parameter({ description: `First day of the metrics window. ${dateRule('end_date')}`, schema: DATE_SCHEMA, message: DATE_MESSAGE }),
+  start_date: parameter({ description: `First day of the metrics window. ${dateRule('end_date')} ${SNAPSHOT_RANGE_NOTE}`, schema: DATE_SCHEMA, message: DATE_MESSAGE }),
   end_date: parameter({ description: `Last day of the metrics window. ${dateRule('start_date')}`, schema: DATE_SCHEMA, message: DATE_MESSAGE }),
   include: parameter({
     description:

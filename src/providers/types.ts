@@ -44,7 +44,11 @@ export type WarningCode =
   | 'skipped_rows'
   | 'date_range_unsupported'
   | 'campaign_not_found'
-  | 'partial_detail';
+  | 'partial_detail'
+  // Added by the gateway, never by a provider: a date range answered from the history store's
+  // snapshots (gateway/range.ts), and a cumulative count that went down between them.
+  | 'date_range_from_snapshots'
+  | 'counter_reset';
 
 export interface SourceWarning {
   code: WarningCode;

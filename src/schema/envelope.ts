@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { CampaignAnalyticsSchema, MetricsSchema, ProviderIdSchema, RatesSchema } from './campaign';
 
 export const SourceWarningSchema = z.object({
-  code: z.string().describe('invalid_records, invalid_fields, skipped_rows, date_range_unsupported, campaign_not_found, partial_detail'),
+  code: z
+    .string()
+    .describe(
+      'invalid_records, invalid_fields, skipped_rows, date_range_unsupported, campaign_not_found, partial_detail, date_range_from_snapshots (a date range the vendor cannot answer, answered from the history store: metrics are the growth between the snapshot of the day before start_date and that of end_date, or now), counter_reset (with date_range_from_snapshots: cumulative counts that went down between the two snapshots, each left null)',
+    ),
   message: z.string(),
   count: z.number().int().optional(),
   path: z.string().optional(),

@@ -9,11 +9,13 @@
 import type { Logger } from '../logger';
 import { queryHistory, type HistoryQuery, type HistoryResult } from './history';
 import { migrate } from './migrations';
+import { queryRange, type SnapshotRange, type SnapshotRangeQuery } from './range';
 import { applyRetention, recordSnapshot, type WalkSnapshot } from './snapshots';
 import { openSql, type Sql, type StoreLocation } from './sql';
 
 export type { HistoryQuery, HistoryResult } from './history';
 export type { WalkSnapshot } from './snapshots';
+export type { SnapshotRange, SnapshotRangeQuery } from './range';
 
 export interface StoreOptions extends StoreLocation {
   retentionDays: number;
@@ -136,10 +138,23 @@ export class HistoryStore {
   }
 
   /** Answers a history query; throws StoreUnavailableError when the database is down. */
-  async history(query: HistoryQuery): Promise<HistoryResult> {
+  history(query: HistoryQuery): Promise<HistoryResult> {
+    return this.reading((sql) => queryHistory(sql, query));
+  }
+
+  /**
+   * One connection's growth over a date range from its snapshots (range.ts), undefined when they do
+   * not cover it; throws StoreUnavailableError when the database is down.
+   */
+  range(query: SnapshotRangeQuery): Promise<SnapshotRange | undefined> {
+    return this.reading((sql) => queryRange(sql, query));
+  }
+
+  /** Runs a read; a failure that turns out to be an unreachable database is a StoreUnavailableError. */
+  private async reading<T>(read: (sql: Sql) => Promise<T>): Promise<T> {
     const sql = this.usable();
     try {
-      return await queryHistory(sql, query);
+      return await read(sql);
     } catch (error) {
       await this.ping();
       if (this.up) throw error;
