@@ -293,7 +293,7 @@ export const LinksConfigSchema = z
     secret: z
       .string({ error: expecting('expected the link secret as text (32+ characters), e.g. "${GATEWAY_LINK_SECRET}"') })
       .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`): a shorter secret makes links easier to forge')
-      .regex(/^[^\s\p{Cc}]+$/u, 'must not contain spaces, tabs, line breaks or control characters (a trailing newline from a file?)'),
+      .regex(/^[^\s\p{Cc}]*$/u, 'must not contain spaces, tabs, line breaks or control characters (a trailing newline from a file?)'),
     /** The gateway's public origin (and path prefix behind a proxy) the CLI prints links with. @default http://server.host:server.port */
     baseUrl: z
       .string()
