@@ -198,6 +198,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (req.method === 'HEAD') return void res.end();
     for (const chunk of chunks.slice(0, -1)) res.write(chunk);
     res.end(chunks[chunks.length - 1]);
+    // The fast path checks keys, not links (expiry, revocation): a link's answer is never replayed by it.
     if (!contextOf(res).link) hot.remember(req, res, client, answer, request.refresh);
   });
 
