@@ -14,10 +14,14 @@
  *                                              one query in-process, the answer on stdout (for cron jobs);
  *                                              CSV/NDJSON: source problems on stderr;
  *                                              exit 0 complete, 3 partial, 1 failed
+ *   outreach-gateway link --config FILE --client ID --query 'workspace_id=ALL' [--format csv|json|ndjson]
+ *                         [--expires 90d|2027-03-31] [--endpoint analytics|history] [--base-url URL]
+ *                                              prints a signed read-only URL for that one query (no key
+ *                                              header needed); its id and expiry on stderr
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile, type GatewayConfig } from './config';
+import { ConfigError, LINK_BASE_URL_PATTERN, loadConfigFile, type GatewayConfig } from './config';
 import { isGatewayError } from './errors';
 import { OUTPUT_FORMATS, parseAnalyticsQuery, type OutputFormat } from './gateway/request';
 import { createLogger } from './logger';
@@ -26,6 +30,9 @@ import { stopOnSignals } from './server/drain';
 import { csvChunks, csvColumns, ndjsonChunks, sourcesHeader } from './server/formats';
 import { startDemo } from './demo';
 import { formatProbes, probeAll } from './probe';
+import { HISTORY_ROUTE, parseHistoryQuery } from './gateway/history';
+import { ANALYTICS_ROUTE } from './server/hot-path';
+import { parseExpiry, queryObject, signLink, LINK_PARAMETERS, MAX_LINK_DAYS, type QueryPair } from './server/links';
 
 const USAGE = `usage:
   outreach-gateway [serve] [--config FILE]
@@ -33,7 +40,9 @@ const USAGE = `usage:
   outreach-gateway check-config FILE
   outreach-gateway hash-key KEY
   outreach-gateway probe --config FILE [--connection ID] [--yes-spend-credits]
-  outreach-gateway fetch [--config FILE] [--client ID] [--query QUERYSTRING] [--format json|csv|ndjson] [--bom]`;
+  outreach-gateway fetch [--config FILE] [--client ID] [--query QUERYSTRING] [--format json|csv|ndjson] [--bom]
+  outreach-gateway link [--config FILE] --client ID [--query QUERYSTRING] [--format csv|json|ndjson] [--expires 90d|DATE]
+                        [--endpoint analytics|history] [--base-url URL]`;
 
 export interface CliIo {
   out: (line: string) => void;
@@ -134,6 +143,93 @@ async function fetchOnce(path: string, options: FetchOptions, io: CliIo): Promis
   }
 }
 
+export interface LinkOptions {
+  clientId: string | undefined;
+  query: string;
+  format: string | undefined;
+  expires: string | undefined;
+  endpoint: string | undefined;
+  baseUrl: string | undefined;
+  /** The clock (tests); epoch ms. */
+  now?: number;
+}
+
+const LINK_ENDPOINTS: Readonly<Record<string, string>> = { analytics: ANALYTICS_ROUTE, history: HISTORY_ROUTE };
+
+/** The base URL links are printed with: --base-url, else links.baseUrl, else the listen address. */
+function linkBase(config: GatewayConfig, flag: string | undefined): string {
+  const configured = flag ?? config.links?.baseUrl;
+  if (configured !== undefined) return configured.replace(/\/+$/, '');
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`;
+}
+
+/**
+ * `link`: checks the query as the endpoint will (so a link never carries a 400 or a 403) and prints
+ * the signed URL on stdout, its id and expiry on stderr. Exit 0 printed, 1 config or query problem,
+ * 2 usage.
+ */
+function link(path: string, options: LinkOptions, io: CliIo): number {
+  const config = load(path, io);
+  if (!config) return 1;
+  if (!config.links) {
+    io.err(`${path}: links.secret is not set: add a links block with a secret of 32+ characters (README "Signed links")`);
+    return 1;
+  }
+  const client = config.clients.find((c) => c.id === options.clientId);
+  if (options.clientId === undefined || !client) {
+    io.err(options.clientId === undefined ? 'link needs --client ID (the client whose workspaces and limit the link uses)' : `no client "${options.clientId}" in ${path}`);
+    return options.clientId === undefined ? 2 : 1;
+  }
+  if (options.baseUrl !== undefined && !LINK_BASE_URL_PATTERN.test(options.baseUrl)) {
+    io.err('--base-url must be an http:// or https:// URL without a query, e.g. https://gateway.example.com');
+    return 2;
+  }
+  const route = LINK_ENDPOINTS[options.endpoint ?? 'analytics'];
+  if (route === undefined) {
+    io.err(`--endpoint must be one of ${Object.keys(LINK_ENDPOINTS).join(', ')}`);
+    return 2;
+  }
+  const now = options.now ?? Date.now();
+  const expires = parseExpiry(options.expires ?? '90d', now);
+  if (expires === undefined) {
+    io.err(`--expires must be a duration (30m, 12h, 90d, 2w) or a date (2027-03-31) in the future, at most ${MAX_LINK_DAYS} days away`);
+    return 2;
+  }
+  let pairs: QueryPair[] = [...new URLSearchParams(options.query.replace(/^\?/, ''))];
+  const reserved = pairs.find(([name]) => (LINK_PARAMETERS as readonly string[]).includes(name));
+  if (reserved) {
+    io.err(`--query must not hold "${reserved[0]}": the link adds it`);
+    return 2;
+  }
+  // The format is part of what is signed: always in the query, so no Accept header can change it.
+  const given = pairs.find(([name]) => name === 'format')?.[1];
+  if (given !== undefined && options.format !== undefined && given !== options.format) {
+    io.err(`--format ${options.format} and format=${given} in --query disagree`);
+    return 2;
+  }
+  if (given === undefined) pairs = [...pairs, ['format', options.format ?? 'csv']];
+  try {
+    const raw = queryObject(pairs);
+    const workspace = route === HISTORY_ROUTE ? parseHistoryQuery(raw, now).workspaceId : parseAnalyticsQuery(raw).workspaceId;
+    if (workspace !== undefined && workspace !== 'ALL' && !client.workspaces.includes(workspace)) {
+      io.err(`client "${client.id}" is not linked to workspace "${workspace}"; the link would answer 403`);
+      return 1;
+    }
+  } catch (error) {
+    if (isGatewayError(error)) {
+      io.err(`${error.code}: ${error.message}`);
+      for (const problem of error.errors ?? []) io.err(`  ${problem.parameter}: ${problem.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  const signed = signLink(config.links.secret, { route, clientId: client.id, query: pairs, expires });
+  io.out(`${linkBase(config, options.baseUrl)}${signed.path}`);
+  io.err(`link ${signed.linkId} for client ${client.id}, expires ${new Date(expires * 1000).toISOString()}; revoke it alone by adding "${signed.linkId}" to links.revoked, or every link by changing links.secret`);
+  return 0;
+}
+
 async function probe(path: string, connectionId: string | undefined, spendCredits: boolean, io: CliIo): Promise<number> {
   const config = load(path, io);
   if (!config) return 1;
@@ -159,6 +255,9 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       bom: { type: 'boolean' },
       connection: { type: 'string' },
       'yes-spend-credits': { type: 'boolean' },
+      expires: { type: 'string' },
+      endpoint: { type: 'string' },
+      'base-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -214,6 +313,18 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         return 2;
       }
       return fetchOnce(path, { clientId: values.client, query: values.query ?? '', format, bom: values.bom ?? false }, io);
+    }
+    case 'link': {
+      const path = configPath(values.config, io.env);
+      if (path === undefined) {
+        io.err('link needs --config FILE or OUTREACH_GATEWAY_CONFIG');
+        return 2;
+      }
+      return link(
+        path,
+        { clientId: values.client, query: values.query ?? '', format: values.format, expires: values.expires, endpoint: values.endpoint, baseUrl: values['base-url'] },
+        io,
+      );
     }
     default:
       io.err(`unknown command "${command}"\n${USAGE}`);

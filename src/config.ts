@@ -277,6 +277,34 @@ export const SyncConfigSchema = z
   .strict();
 export type SyncConfig = z.infer<typeof SyncConfigSchema>;
 
+/** A signed link's id (`link_id=` in its URL): what `links.revoked` lists. */
+export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{6,64}$/;
+/** The base URL links are printed with: an http(s) origin, optionally a path prefix (behind a proxy), no query. */
+export const LINK_BASE_URL_PATTERN = /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/;
+
+/**
+ * Signed read-only links (README "Signed links"): `outreach-gateway link` prints a URL that answers
+ * a plain GET (no key header) for exactly one query of one client until it expires. Its signature
+ * is an HMAC-SHA256 under `secret`: changing the secret revokes every link at once.
+ */
+export const LinksConfigSchema = z
+  .object({
+    /** HMAC secret of the links (e.g. `${GATEWAY_LINK_SECRET}`); 32+ characters. */
+    secret: z
+      .string({ error: expecting('expected the link secret as text (32+ characters), e.g. "${GATEWAY_LINK_SECRET}"') })
+      .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`): a shorter secret makes links easier to forge')
+      .regex(/^[^\s\p{Cc}]*$/u, 'must not contain spaces, tabs, line breaks or control characters (a trailing newline from a file?)'),
+    /** The gateway's public origin (and path prefix behind a proxy) the CLI prints links with. @default http://server.host:server.port */
+    baseUrl: z
+      .string()
+      .regex(LINK_BASE_URL_PATTERN, 'expected an http:// or https:// URL without a query or fragment, e.g. https://gateway.example.com')
+      .optional(),
+    /** Ids of single links that no longer answer (`link_id=` of the URL; the CLI prints it). @default [] */
+    revoked: z.array(z.string().regex(LINK_ID_PATTERN, 'expected a link id: 6-64 letters, digits, "-" or "_" (the link_id= of the URL)')).default([]),
+  })
+  .strict();
+export type LinksConfig = z.infer<typeof LinksConfigSchema>;
+
 /** The store as the service opens it. */
 export interface ResolvedStorage {
   enabled: boolean;
@@ -321,6 +349,7 @@ export const ConfigFileSchema = z
     storage: StorageConfigSchema.default({ enabled: true, retentionDays: 400 }),
     sync: SyncConfigSchema.default({ enabled: true, share: 0.5, intervalSeconds: {}, jitter: 0.1, maxBackoffSeconds: 900, kakiyo: { dailyCreditBudget: 500 } }),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).strict().default({ level: 'info' }),
+    links: LinksConfigSchema.optional(),
   })
   .strict()
   .superRefine(
@@ -391,6 +420,8 @@ export interface GatewayConfig {
   log: ConfigFile['log'];
   storage: ResolvedStorage;
   sync: SyncConfig;
+  /** Signed read-only links; undefined when the file has no `links` block (links then answer 401). */
+  links: LinksConfig | undefined;
   /** Every secret value in the config (vendor keys), for log redaction. */
   secrets: string[];
   /** Set by the demo; shows as `meta.demo`. */
@@ -661,7 +692,8 @@ export function resolveConfig(document: unknown, env: NodeJS.ProcessEnv = proces
       retentionDays: file.storage.retentionDays,
     },
     sync: file.sync,
-    secrets: [...connections.map((c) => c.apiKey), ...redisSecrets(file.redis), ...urlPassword(file.storage.url)],
+    links: file.links,
+    secrets: [...connections.map((c) => c.apiKey), ...redisSecrets(file.redis), ...urlPassword(file.storage.url), ...(file.links ? [file.links.secret] : [])],
     demo: false,
   };
 }

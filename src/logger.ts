@@ -1,7 +1,9 @@
 /**
  * winston JSON logging with a redaction format that runs on every line: header-like keys
- * (`authorization`, `x-api-key`, `apiKey`, cookies, …) are blanked wherever they nest, and every
- * configured secret value (vendor keys, the demo client key) is cut out of any string.
+ * (`authorization`, `x-api-key`, `apiKey`, cookies, a signed link's `sig`, …) are blanked wherever they
+ * nest, the value of a query parameter with such a name is blanked in any string (a URL in a
+ * message: `…&sig=[REDACTED]`), and every configured secret value (vendor keys, the link secret,
+ * the demo client key) is cut out of any string.
  */
 import type { Writable } from 'node:stream';
 import winston from 'winston';
@@ -9,12 +11,28 @@ import { redactSecrets } from './errors';
 
 export type Logger = winston.Logger;
 
-const SECRET_KEY = /^(authorization|proxy-authorization|x-api-key|api[-_]?key|apikey|cookie|set-cookie|password|secret|token|access[-_]?token|client[-_]?key)$/i;
+const SECRET_KEY = /^(authorization|proxy-authorization|x-api-key|api[-_]?key|apikey|cookie|set-cookie|password|secret|token|access[-_]?token|client[-_]?key|sig|signature)$/i;
+/** A `name=value` pair of a URL query inside a text (after `?`, `&`, `;`, whitespace or at the start). */
+const QUERY_PAIR = /(^|[?&;\s])([^=&?#\s]+)=([^&#\s]*)/g;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const MAX_DEPTH = 6;
 
+function secretName(name: string): boolean {
+  try {
+    return SECRET_KEY.test(decodeURIComponent(name));
+  } catch {
+    return SECRET_KEY.test(name);
+  }
+}
+
+/** Blanks the value of every query parameter in `text` whose name is secret-like (`?sig=…`, `&api_key=…`). */
+export function redactQuery(text: string): string {
+  if (!text.includes('=')) return text;
+  return text.replace(QUERY_PAIR, (pair: string, lead: string, name: string) => (secretName(name) ? `${lead}${name}=[REDACTED]` : pair));
+}
+
 export function redactValue(value: unknown, secrets: readonly string[], depth = 0): unknown {
-  if (typeof value === 'string') return redactSecrets(value, secrets).replace(BEARER, '$1 [REDACTED]');
+  if (typeof value === 'string') return redactQuery(redactSecrets(value, secrets).replace(BEARER, '$1 [REDACTED]'));
   if (value === null || typeof value !== 'object') return value;
   // Nothing below the depth limit is inspected, so nothing below it is shown: a header-like key or
   // a secret down there would otherwise reach the log unredacted (this also ends cyclic objects).

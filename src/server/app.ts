@@ -20,6 +20,7 @@ import { ANALYTICS_ROUTE, HotAnswers, MAX_URL_LENGTH, REQUEST_ID, attachHotPath 
 import { InboundLimiter, setRateLimitHeaders } from './inbound-limit';
 import { contextOf, setContext } from './context';
 import { createDashboard } from './dashboard';
+import { LinkVerifier, isSignedLink } from './links';
 import { MEDIA_TYPES, csvCell, formatFromAccept, sendAnswer, setAnswerHeaders } from './formats';
 import { buildOpenApi } from './openapi';
 import { sendProblem } from './problem';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
   const now = deps.now ?? Date.now;
   const directory = new ClientDirectory(config.clients);
   const inbound = new InboundLimiter(now);
+  const links = new LinkVerifier(config.links, config.clients, now);
   const hot = new HotAnswers({ directory, inbound, metrics, logger, answers: gateway.answers, now });
   const openapi = JSON.stringify(buildOpenApi(VERSION));
   const app = express();
@@ -67,7 +69,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const { route, client, sources } = context;
+      const { route, client, sources, link } = context;
       metrics.httpRequests.inc({ route, status: String(res.statusCode) });
       metrics.httpDuration.observe({ route }, ms / 1000);
       logger.info('request', {
@@ -79,6 +81,7 @@ export function createApp(deps: AppDeps): express.Express {
         status: res.statusCode,
         ms: Math.round(ms * 10) / 10,
         ...(sources !== undefined ? { sources } : {}),
+        ...(link !== undefined ? { link: link.id } : {}),
       });
     });
     next();
@@ -134,7 +137,7 @@ export function createApp(deps: AppDeps): express.Express {
    * A request without a valid key: a 401, or a 429 once its address has spent the unauthenticated
    * budget (inbound-limit.ts), so refusals cost the sender too.
    */
-  const refuse = (req: Request, res: Response, reason: 'key_in_query' | 'unauthorized', detail: string): void => {
+  const refuse = (req: Request, res: Response, reason: 'key_in_query' | 'unauthorized' | 'invalid_link', detail: string): void => {
     const decision = inbound.checkAddress(req.socket.remoteAddress);
     setRateLimitHeaders(res, decision);
     if (!decision.allowed) {
@@ -146,14 +149,17 @@ export function createApp(deps: AppDeps): express.Express {
     sendProblem(res, 401, 'unauthorized', detail);
   };
 
-  /** Authentication and inbound limits for the /v1 routes. */
+  /** Authentication (a key header, or a signed link: links.ts) and inbound limits for the /v1 routes. */
   const authenticate = (req: Request, res: Response, next: NextFunction): void => {
-    if (QUERY_KEY_NAMES.some((name) => Object.prototype.hasOwnProperty.call(req.query, name))) {
+    const link = isSignedLink(req.query) ? links.verify(req.path, req.originalUrl) : undefined;
+    if (link && !link.ok) return refuse(req, res, 'invalid_link', link.detail);
+    if (!link && QUERY_KEY_NAMES.some((name) => Object.prototype.hasOwnProperty.call(req.query, name))) {
       return refuse(req, res, 'key_in_query', 'send the key in the X-API-Key or Authorization: Bearer header; keys in the URL are refused');
     }
-    const client = directory.authenticate(presentedKey(req.headers));
+    const client = link ? link.client : directory.authenticate(presentedKey(req.headers));
     if (!client) return refuse(req, res, 'unauthorized', 'a valid client key is required (X-API-Key or Authorization: Bearer)');
     contextOf(res).client = client;
+    if (link) contextOf(res).link = { id: link.linkId, query: link.query };
     const decision = inbound.check(client.id, client.requestsPerMinute);
     setRateLimitHeaders(res, decision);
     if (!decision.allowed) {
@@ -166,7 +172,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get(ANALYTICS_ROUTE, route(ANALYTICS_ROUTE), authenticate, async (req, res) => {
     const { client, requestId } = contextOf(res);
     if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
-    const request = parseAnalyticsQuery(req.query, formatFromAccept(req));
+    const query = contextOf(res).link?.query ?? req.query;
+    const request = parseAnalyticsQuery(query, formatFromAccept(req));
     const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(req.get('cache-control') ?? '');
     if (noCache) request.refresh = true;
     const answer = await gateway.analytics(client, request, requestId);
@@ -176,7 +183,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('Cache-Control', `private, max-age=${answer.maxAgeSeconds}`);
     res.setHeader('X-Gateway-Complete', String(answer.complete));
     res.setHeader('Vary', 'Authorization, X-API-Key, Accept');
-    setAnswerHeaders(req, res, answer.body);
+    setAnswerHeaders({ path: req.path, query }, res, answer.body);
     if (answer.status === 200 && req.get('if-none-match') === answer.etag) {
       res.status(304).end();
       return;
@@ -191,13 +198,14 @@ export function createApp(deps: AppDeps): express.Express {
     if (req.method === 'HEAD') return void res.end();
     for (const chunk of chunks.slice(0, -1)) res.write(chunk);
     res.end(chunks[chunks.length - 1]);
-    hot.remember(req, res, client, answer, request.refresh);
+    // The fast path checks keys, not links (expiry, revocation): a link's answer is never replayed by it.
+    if (!contextOf(res).link) hot.remember(req, res, client, answer, request.refresh);
   });
 
   app.get(HISTORY_ROUTE, route(HISTORY_ROUTE), authenticate, async (req, res) => {
     const { client, requestId } = contextOf(res);
     if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
-    const request = parseHistoryQuery(req.query, now(), formatFromAccept(req));
+    const request = parseHistoryQuery(contextOf(res).link?.query ?? req.query, now(), formatFromAccept(req));
     const workspaces = gateway.resolveWorkspaces(client, request.workspaceId);
     const result = await answerHistory(deps.store, workspaces, request);
     res.setHeader('Cache-Control', 'private, max-age=0');

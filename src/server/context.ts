@@ -9,6 +9,8 @@ export interface RequestContext {
   client?: ResolvedClient;
   /** Per-source outcome summary for the request log line. */
   sources?: string;
+  /** A signed link's id and the query it signed (links.ts); set when the request is one. */
+  link?: { id: string; query: Record<string, string | string[]> };
 }
 
 const contexts = new WeakMap<Response, RequestContext>();

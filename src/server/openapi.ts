@@ -78,7 +78,12 @@ const RESPONSES: Readonly<Record<string, Json>> = {
   // Answered by the HTTP server before the app: no request id yet (an empty requestId in the body).
   HeadersTooLarge: { description: 'The request line or headers are larger than the server reads', content: problemContent },
   InternalError: problem('An unexpected error; the request id identifies it in the logs'),
-  Unauthorized: problem('Missing or unknown client key (with WWW-Authenticate), or a key sent in the URL; counted against the address\'s budget for requests without a valid key', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy'),
+  Unauthorized: problem(
+    'Missing or unknown client key (with WWW-Authenticate), a key sent in the URL, or a signed link that is not valid: altered (any parameter or value added, removed, reordered or changed, another route), expired, revoked (links.revoked) or signed with another secret. Counted against the address\'s budget for requests without a valid key',
+    'WWW-Authenticate',
+    'RateLimit',
+    'RateLimit-Policy',
+  ),
   TooManyRequests: problem("Too many requests for this key: over its requestsPerMinute", 'Retry-After', ...RATE_LIMIT),
 };
 
@@ -112,6 +117,45 @@ function path(get: Json & { operationId: string }): Json {
   return { get, ...refusedMethods(get.operationId) };
 }
 
+/**
+ * A signed link's parameters (server/links.ts), referenced by the routes a link may point at: with
+ * them the request needs no key header. Declared by reference, so the endpoint's own parameter list
+ * stays as request.ts checks it.
+ */
+const LINK_PARAMETERS: Readonly<Record<string, Json>> = {
+  LinkClient: {
+    name: 'client',
+    in: 'query',
+    required: false,
+    description: 'Signed links only (`outreach-gateway link`): the client whose workspaces and requestsPerMinute the link uses. Signed with the rest of the query.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+  },
+  LinkExpires: {
+    name: 'expires',
+    in: 'query',
+    required: false,
+    description: 'Signed links only: when the link stops answering (Unix seconds); after it, 401. Signed.',
+    schema: { type: 'integer', minimum: 1 },
+  },
+  LinkId: {
+    name: 'link_id',
+    in: 'query',
+    required: false,
+    description: "Signed links only: the link's id; listed in links.revoked, the link answers 401. Signed.",
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{6,64}$' },
+  },
+  LinkSignature: {
+    name: 'sig',
+    in: 'query',
+    required: false,
+    description:
+      'Signed links only, always the last parameter: HMAC-SHA256 (base64url) under links.secret of the route and every parameter before it, in order (the query with its format, client, expires, link_id). ' +
+      'Any other parameter, value or order, another format, an expired or revoked link, or a rotated secret: 401. A credential: never logged.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
+  },
+};
+const linkParameters = (): Json[] => Object.keys(LINK_PARAMETERS).map((name) => ref('parameters', name));
+
 const rowsDescription =
   'CSV (RFC 4180, UTF-8, CRLF, header row; columns workspace, provider, connection, key, id, name, status, vendorStatus, createdAt, every metric, averageReplySeconds, every rate; null = empty cell; text cells starting with = + - @ tab CR prefixed with \') or NDJSON (one campaign per line). Completeness is in the X-Gateway-Complete and X-Gateway-Sources headers.';
 
@@ -144,6 +188,7 @@ function analyticsOperation(): Json & { operationId: string } {
       { name: 'If-None-Match', in: 'header', required: false, description: 'An ETag of a previous answer: 304 when it still matches', schema: { type: 'string' } },
       { name: 'Cache-Control', in: 'header', required: false, description: '`no-cache` does what refresh=true does', schema: { type: 'string' } },
       ref('parameters', 'RequestId'),
+      ...linkParameters(),
     ],
     responses: {
       '200': {
@@ -176,7 +221,7 @@ function historyOperation(): Json & { operationId: string } {
       'Each point is the growth in its period: a campaign\'s last snapshot in the period minus its last snapshot in the previous period, summed over the group; ' +
       'rates are recomputed from the sums. A period with no data (or none in the period before it) is a gap with null metrics, never interpolated. ' +
       'A cumulative count that goes down starts a new baseline (counter_reset warning); no growth is negative. start_date and end_date go together.',
-    parameters: [...queryParameters(HISTORY_PARAMETERS), ref('parameters', 'RequestId')],
+    parameters: [...queryParameters(HISTORY_PARAMETERS), ref('parameters', 'RequestId'), ...linkParameters()],
     responses: {
       '200': {
         description: 'The series',
@@ -287,6 +332,7 @@ export function buildOpenApi(version: string): Json {
       },
       parameters: {
         RequestId: { name: 'X-Request-Id', in: 'header', required: false, description: 'Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); another value is replaced by a new one', schema: { type: 'string' } },
+        ...LINK_PARAMETERS,
       },
       headers: HEADERS,
       responses: RESPONSES,

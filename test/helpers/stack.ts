@@ -48,6 +48,8 @@ export interface StackOptions {
   storageDir?: string;
   /** Run the scheduled sync with this `sync` config section (without it, no scheduler runs). */
   sync?: Record<string, unknown>;
+  /** The `links` config section (signed links). */
+  links?: Record<string, unknown>;
 }
 
 export interface Stack {
@@ -108,6 +110,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     providers,
     ...(options.storageDir ? { storage: { dir: options.storageDir } } : {}),
     ...(options.sync ? { sync: options.sync } : {}),
+    ...(options.links ? { links: options.links } : {}),
   });
   const logs: string[] = [];
   const logStream = new PassThrough();
