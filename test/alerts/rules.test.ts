@@ -41,7 +41,7 @@ function view(id: string, workspace: string, records: CampaignAnalytics[] | unde
   return { id, workspace, provider: 'instantly', records, lastSuccessAt: 1, lastErrorAt: undefined, lastErrorCode: undefined, limitedBy: null, ...more };
 }
 
-const rule = (r: Partial<AlertRule> & Pick<AlertRule, 'id' | 'kind'>): AlertRule => ({ scope: {}, ...r }) as AlertRule;
+const rule = (r: Partial<AlertRule> & Pick<AlertRule, 'id' | 'kind'>): AlertRule => ({ scope: {}, ...r });
 
 describe('threshold', () => {
   const connections = [
