@@ -39,7 +39,11 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const seen = JSON.stringify([...tally()]);
+      const lines = logs.filter((line) => /alert (firing|resolved)|circuit breaker|scheduled/.test(line)).join('');
+      throw new Error(`timed out waiting for ${what}; received ${seen}\n${lines}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
