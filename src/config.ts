@@ -13,7 +13,7 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { parseJsonText, parseYamlText, type ParseOutcome } from './config-syntax';
 import { PROVIDER_FACTORIES } from './providers/registry';
-import { PROVIDER_IDS, ProviderIdSchema, type ProviderId } from './schema/campaign';
+import { METRIC_NAMES, PROVIDER_IDS, ProviderIdSchema, RATE_NAMES, type ProviderId } from './schema/campaign';
 
 /** The allowed range of a number setting. `note` says the maximum in everyday units. */
 export interface NumberBound {
@@ -45,6 +45,10 @@ export const CONFIG_BOUNDS = {
   'sync.jitter': { min: 0, max: 0.5, integer: false },
   'sync.maxBackoffSeconds': { min: 1, max: 86_400, integer: true, unit: 'seconds', note: '1 day' },
   'sync.kakiyo.dailyCreditBudget': { min: 0, max: 1_000_000, integer: true },
+  'alerts.delivery.timeoutMs': { min: 1, max: 60_000, integer: true, unit: 'ms', note: '1 minute' },
+  'alerts.delivery.maxAttempts': { min: 1, max: 100, integer: true },
+  'alerts.delivery.initialBackoffMs': { min: 1, max: 3_600_000, integer: true, unit: 'ms', note: '1 hour' },
+  'alerts.delivery.maxBackoffMs': { min: 1, max: 86_400_000, integer: true, unit: 'ms', note: '1 day' },
   timeoutMs: { min: 1, max: 120_000, integer: true, unit: 'ms', note: '2 minutes' },
   maxAttempts: { min: 1, max: 10, integer: true },
   requestsPerSecond: { min: 0.01, max: 1000, integer: false, unit: 'per second' },
@@ -304,6 +308,171 @@ export const LinksConfigSchema = z
   })
   .strict();
 export type LinksConfig = z.infer<typeof LinksConfigSchema>;
+/** `bounceRate > 0.03`: a name, a comparison and a number (alert rules' `when` and `once`). */
+export const ALERT_COMPARISON = /^\s*([A-Za-z][A-Za-z0-9]*)\s*(>=|<=|>|<)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$/;
+const ALERT_NAMES: readonly string[] = [...METRIC_NAMES, ...RATE_NAMES];
+export const ALERT_RULE_KINDS = ['threshold', 'weekly_change', 'source_failing', 'budget_exhausted'] as const;
+/** What one alert is about: one campaign, one connection or one workspace (never across workspaces). */
+export const ALERT_SUBJECTS = ['campaign', 'connection', 'workspace'] as const;
+
+function comparisonSchema(example: string, names: readonly string[]): z.ZodType<string> {
+  const expected = `expected a comparison such as "${example}": a metric or rate name, one of > >= < <=, and a number`;
+  return z.string({ error: expecting(expected) }).superRefine((text, ctx) => {
+    const match = ALERT_COMPARISON.exec(text);
+    if (!match) return void ctx.addIssue({ code: 'custom', message: expected });
+    if (!names.includes(match[1] ?? '')) ctx.addIssue({ code: 'custom', message: `unknown name on the left; expected one of: ${names.join(', ')}` });
+  });
+}
+
+/**
+ * One alert rule (README "Alerts"). `threshold`: `when` over the cached numbers (`bounceRate > 0.03`),
+ * once `once` holds (`contacted >= 100`). `weekly_change`: the relative change of `metric` from the
+ * week before the last ended week to the last ended week (history store), `when: "change < -0.3"`.
+ * `source_failing`: a connection failing for longer than `minutes`. `budget_exhausted`: the scheduler
+ * holds a connection back for its vendor's daily credit budget.
+ */
+export const AlertRuleSchema = z
+  .object({
+    id: idSchema,
+    kind: z.enum(ALERT_RULE_KINDS),
+    when: z.string().optional(),
+    once: comparisonSchema('contacted >= 100', METRIC_NAMES).optional(),
+    metric: z.enum([...METRIC_NAMES, ...RATE_NAMES]).optional(),
+    minutes: z.number({ error: expecting('expected a number of minutes from 0 to 10080 (7 days)') }).min(0, 'must be at least 0').max(10_080, 'must be at most 10080 (7 days)').optional(),
+    /** One alert per campaign, connection or workspace. @default campaign (threshold, weekly_change) */
+    per: z.enum(ALERT_SUBJECTS).optional(),
+    scope: z
+      .object({
+        workspaces: z.array(idSchema).min(1).optional(),
+        providers: z.array(ProviderIdSchema).min(1).optional(),
+        /** Campaign keys `<connection>:<vendor id>`. */
+        campaigns: z.array(z.string().min(3)).min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    /** Webhook ids; @default every webhook. */
+    webhooks: z.array(idSchema).min(1).optional(),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    const need = (key: 'when' | 'metric' | 'minutes', what: string): void => {
+      if (rule[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `missing: ${what} (required for kind ${rule.kind})` });
+    };
+    const refuse = (key: 'when' | 'once' | 'metric' | 'minutes' | 'per'): void => {
+      if (rule[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `not used by kind ${rule.kind}` });
+    };
+    const check = (example: string, names: readonly string[]): void => {
+      const parsed = comparisonSchema(example, names).safeParse(rule.when);
+      if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['when'], message: issue.message });
+    };
+    if (rule.kind === 'threshold') {
+      need('when', 'expected a comparison such as "bounceRate > 0.03"');
+      if (rule.when !== undefined) check('bounceRate > 0.03', ALERT_NAMES);
+      refuse('metric');
+      refuse('minutes');
+    } else if (rule.kind === 'weekly_change') {
+      need('metric', 'expected the metric or rate whose change is watched');
+      need('when', 'expected a comparison of the relative change such as "change < -0.3"');
+      if (rule.when !== undefined) check('change < -0.3', ['change']);
+      refuse('minutes');
+      if (rule.per === 'connection') ctx.addIssue({ code: 'custom', path: ['per'], message: 'expected campaign or workspace (the history is kept per campaign)' });
+    } else {
+      if (rule.kind === 'source_failing') need('minutes', 'expected a number of minutes from 0 to 10080 (7 days)');
+      else refuse('minutes');
+      refuse('when');
+      refuse('once');
+      refuse('metric');
+      if (rule.per !== undefined && rule.per !== 'connection') ctx.addIssue({ code: 'custom', path: ['per'], message: `kind ${rule.kind} is per connection` });
+    }
+  });
+export type AlertRule = z.infer<typeof AlertRuleSchema>;
+
+const WEBHOOK_URL_EXPECTED = 'expected an http:// or https:// URL';
+
+/** Where notifications go: Slack-compatible `{text}`, or JSON signed with `secret` (HMAC-SHA256). */
+export const AlertWebhookSchema = z
+  .object({
+    id: idSchema,
+    url: z.string({ error: expecting(WEBHOOK_URL_EXPECTED) }).superRefine((text, ctx) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(text);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) ctx.addIssue({ code: 'custom', message: WEBHOOK_URL_EXPECTED });
+    }),
+    format: z.enum(['slack', 'json']).default('json'),
+    /** HMAC-SHA256 key of `X-Outreach-Signature` (json: required; slack: optional). */
+    secret: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
+  })
+  .strict()
+  .superRefine((webhook, ctx) => {
+    if (webhook.format === 'json' && webhook.secret === undefined) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'missing: a json webhook is signed; expected a secret of 16+ characters (e.g. "${ALERT_WEBHOOK_SECRET}")' });
+  });
+export type AlertWebhook = z.infer<typeof AlertWebhookSchema>;
+
+export const AlertsConfigSchema = z
+  .object({
+    webhooks: z.array(AlertWebhookSchema).default([]),
+    rules: z.array(AlertRuleSchema).default([]),
+    delivery: z
+      .object({
+        /** One delivery attempt. @default 5000 */
+        timeoutMs: bounded('alerts.delivery.timeoutMs').default(5000),
+        /** Attempts per notification before it is given up (logged and counted). @default 12 */
+        maxAttempts: bounded('alerts.delivery.maxAttempts').default(12),
+        /** The first wait after a failed attempt; it doubles up to maxBackoffMs. @default 1000 */
+        initialBackoffMs: bounded('alerts.delivery.initialBackoffMs').default(1000),
+        /** @default 600000 (10 minutes) */
+        maxBackoffMs: bounded('alerts.delivery.maxBackoffMs').default(600_000),
+      })
+      .strict()
+      .default({ timeoutMs: 5000, maxAttempts: 12, initialBackoffMs: 1000, maxBackoffMs: 600_000 }),
+  })
+  .strict();
+export type AlertsConfig = z.infer<typeof AlertsConfigSchema>;
+
+/** Cross-references of the alerts block: ids unique, every workspace, connection and webhook named exists. */
+const AlertReferencesSchema = z.object({
+  workspaces: z.array(z.object({ id: z.string(), connections: z.array(z.object({ id: z.string() })) })),
+  alerts: z
+    .object({
+      webhooks: z.array(z.object({ id: z.string() })).optional(),
+      rules: z.array(z.object({ id: z.string(), webhooks: z.array(z.string()).optional(), scope: z.object({ workspaces: z.array(z.string()).optional(), campaigns: z.array(z.string()).optional() }).optional() })).optional(),
+    })
+    .optional(),
+});
+
+function checkAlertReferences(value: unknown, ctx: z.core.$RefinementCtx): void {
+  const references = AlertReferencesSchema.parse(value);
+  const alerts = references.alerts;
+  if (!alerts) return;
+  const workspaceIds = new Set(references.workspaces.map((w) => w.id));
+  const connectionIds = new Set(references.workspaces.flatMap((w) => w.connections.map((c) => c.id)));
+  const webhookIds = new Set<string>();
+  (alerts.webhooks ?? []).forEach((webhook, i) => {
+    if (webhookIds.has(webhook.id)) ctx.addIssue({ code: 'custom', path: ['alerts', 'webhooks', i, 'id'], message: `duplicate webhook id "${webhook.id}"` });
+    webhookIds.add(webhook.id);
+  });
+  const ruleIds = new Set<string>();
+  (alerts.rules ?? []).forEach((rule, i) => {
+    if (ruleIds.has(rule.id)) ctx.addIssue({ code: 'custom', path: ['alerts', 'rules', i, 'id'], message: `duplicate rule id "${rule.id}"` });
+    ruleIds.add(rule.id);
+    (rule.webhooks ?? []).forEach((id, j) => {
+      if (!webhookIds.has(id)) ctx.addIssue({ code: 'custom', path: ['alerts', 'rules', i, 'webhooks', j], message: `unknown webhook "${id}"` });
+    });
+    (rule.scope?.workspaces ?? []).forEach((id, j) => {
+      if (!workspaceIds.has(id)) ctx.addIssue({ code: 'custom', path: ['alerts', 'rules', i, 'scope', 'workspaces', j], message: `unknown workspace "${id}"` });
+    });
+    (rule.scope?.campaigns ?? []).forEach((key, j) => {
+      if (!connectionIds.has(key.slice(0, Math.max(0, key.indexOf(':'))))) {
+        ctx.addIssue({ code: 'custom', path: ['alerts', 'rules', i, 'scope', 'campaigns', j], message: 'expected a campaign key <connection>:<vendor id> of a configured connection' });
+      }
+    });
+  });
+  if (webhookIds.size === 0 && ruleIds.size > 0) ctx.addIssue({ code: 'custom', path: ['alerts', 'webhooks'], message: 'needs at least 1 entry: rules have nowhere to send notifications' });
+}
 
 /** The store as the service opens it. */
 export interface ResolvedStorage {
@@ -350,8 +519,10 @@ export const ConfigFileSchema = z
     sync: SyncConfigSchema.default({ enabled: true, share: 0.5, intervalSeconds: {}, jitter: 0.1, maxBackoffSeconds: 900, kakiyo: { dailyCreditBudget: 500 } }),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).strict().default({ level: 'info' }),
     links: LinksConfigSchema.optional(),
+    alerts: AlertsConfigSchema.optional(),
   })
   .strict()
+  .superRefine(checkAlertReferences, { when: (payload) => AlertReferencesSchema.safeParse(payload.value).success })
   .superRefine(
     (config, ctx) => {
       // Re-read through ReferencesSchema: with `when`, this runs even if other parts of the file
@@ -422,6 +593,8 @@ export interface GatewayConfig {
   sync: SyncConfig;
   /** Signed read-only links; undefined when the file has no `links` block (links then answer 401). */
   links: LinksConfig | undefined;
+  /** Alert rules and webhooks (README "Alerts"); none when the file has no `alerts` block. */
+  alerts: AlertsConfig;
   /** Every secret value in the config (vendor keys), for log redaction. */
   secrets: string[];
   /** Set by the demo; shows as `meta.demo`. */
@@ -621,6 +794,11 @@ function redisSecrets(redis: RedisConfig | undefined): string[] {
   return secrets;
 }
 
+/** Webhook secrets and URLs (a Slack webhook URL is itself a credential), for log redaction. */
+function alertSecrets(alerts: AlertsConfig | undefined): string[] {
+  return (alerts?.webhooks ?? []).flatMap((webhook) => [webhook.url, ...(webhook.secret !== undefined ? [webhook.secret] : [])]);
+}
+
 /**
  * The problems of a parsed document, one line each (`path: what is expected`), and the valid file
  * when there are none. An unset `${NAME}` is reported once, for the variable, not again for the
@@ -693,7 +871,8 @@ export function resolveConfig(document: unknown, env: NodeJS.ProcessEnv = proces
     },
     sync: file.sync,
     links: file.links,
-    secrets: [...connections.map((c) => c.apiKey), ...redisSecrets(file.redis), ...urlPassword(file.storage.url), ...(file.links ? [file.links.secret] : [])],
+    alerts: file.alerts ?? AlertsConfigSchema.parse({}),
+    secrets: [...connections.map((c) => c.apiKey), ...redisSecrets(file.redis), ...urlPassword(file.storage.url), ...(file.links ? [file.links.secret] : []), ...alertSecrets(file.alerts)],
     demo: false,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics (prom-client), one registry per gateway instance. Labels are bounded sets
- * (route, status, provider, outcome): never a tenant, a key or a campaign id. The exposition passes
+ * (route, status, provider, outcome, an alert rule id from the config): never a tenant, a key or a campaign id. The exposition passes
  * `promtool check metrics`: prom-client's default Node.js gauges that end in `_total` (active
  * handles, requests and resources) are dropped; the same gauges without the suffix, by type, stay.
  */
@@ -17,6 +17,10 @@ export interface GatewayMetrics {
   breakersOpen: Gauge<'provider'>;
   sourceOutcomes: Counter<'provider' | 'status'>;
   inboundRejected: Counter<'reason'>;
+  /** Active alerts per rule (a rule id from the config). */
+  alertsActive: Gauge<'rule'>;
+  /** Alert notifications by event (alert.firing, alert.resolved) and outcome (queued, delivered, failed, given_up). */
+  alertNotifications: Counter<'event' | 'outcome'>;
 }
 
 const DEFAULT_PREFIX = 'gateway_process_';
@@ -59,5 +63,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     breakersOpen: new Gauge({ name: 'gateway_breakers_open', help: 'Connections whose circuit breaker is open or half-open, by provider', labelNames: ['provider'], registers }),
     sourceOutcomes: new Counter({ name: 'gateway_source_outcomes_total', help: 'Per-connection outcomes in answers (ok, stale, error) by provider', labelNames: ['provider', 'status'], registers }),
     inboundRejected: new Counter({ name: 'gateway_inbound_rejected_total', help: 'Requests refused before any vendor call, by reason', labelNames: ['reason'], registers }),
+    alertsActive: new Gauge({ name: 'gateway_alerts_active', help: 'Active alerts per rule', labelNames: ['rule'], registers }),
+    alertNotifications: new Counter({
+      name: 'gateway_alert_notifications_total',
+      help: 'Alert notifications by event and outcome (queued, delivered, failed attempt, given_up)',
+      labelNames: ['event', 'outcome'],
+      registers,
+    }),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Wires one gateway instance: logger (with every configured secret redacted), metrics, providers,
- * gateway, the history store and the scheduled sync (when asked), Express app, and the Node HTTP server with timeouts set for a gateway (Node's default
+ * gateway, the history store and the scheduled sync (when asked), alerts (evaluated after each
+ * scheduled walk), Express app, and the Node HTTP server with timeouts set for a gateway (Node's default
  * `requestTimeout` is 300 s) and a drain on stop that answers every accepted request and closes
  * keep-alive connections politely (server/drain.ts).
  */
@@ -21,6 +22,8 @@ import { problemBody } from './server/problem';
 import { withHotPath } from './server/hot-path';
 import { SyncScheduler } from './scheduler';
 import { HistoryStore } from './store';
+import { AlertEngine } from './alerts';
+import { gatewayInputs } from './alerts/inputs';
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -54,6 +57,8 @@ export interface GatewayService {
   store: HistoryStore | undefined;
   /** The scheduled sync, when running (`sync` option and `sync.enabled`); stopped by `close`. */
   scheduler: SyncScheduler | undefined;
+  /** Alerts, when the config has rules: evaluated after each scheduled walk, kept in the store when it is up. */
+  alerts: AlertEngine | undefined;
   /** Listens on `host:port` (port 0 = any free port); resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -83,6 +88,17 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     ...(options.now ? { now: options.now } : {}),
     ...(scaleOut ? { scaleOut, cacheKeySecret: scaleOut.keySecret } : {}),
   });
+  const alerts =
+    config.alerts.rules.length > 0
+      ? new AlertEngine({
+          config: config.alerts,
+          inputs: gatewayInputs(gateway, store),
+          store,
+          logger,
+          metrics: { active: metrics.alertsActive, notifications: metrics.alertNotifications },
+          ...(options.now ? { now: options.now } : {}),
+        })
+      : undefined;
   const scheduler =
     (options.sync ?? options.history ?? false) && config.sync.enabled
       ? new SyncScheduler({
@@ -92,6 +108,7 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
           registry: metrics.registry,
           ...(scaleOut ? { lease: scaleOut.syncLease } : {}),
           ...(options.now ? { now: options.now } : {}),
+          ...(alerts ? { onWalkDone: alerts.onWalkDone } : {}),
         })
       : undefined;
   const readiness = async (): Promise<string | undefined> => {
@@ -99,11 +116,14 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     const found = problems.filter((problem): problem is string => problem !== undefined);
     return found.length > 0 ? found.join('; ') : undefined;
   };
-  const app = createApp({ config, gateway, metrics, logger, store, readiness, ...(options.now ? { now: options.now } : {}) });
+  const app = createApp({ config, gateway, metrics, logger, store, alerts, readiness, ...(options.now ? { now: options.now } : {}) });
   scaleOut?.start();
   // Without a store the scheduler starts at once; with one, in `listen` once the store is open
   // (so its first walks are recorded). Starting twice is a no-op.
-  if (!store) scheduler?.start();
+  if (!store) {
+    void alerts?.start();
+    scheduler?.start();
+  }
   // Repeated cache hits are answered before Express (server/hot-path.ts).
   const server = createServer();
   const drain = new ConnectionDrain(server, logger);
@@ -139,12 +159,15 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     scaleOut,
     store,
     scheduler,
+    alerts,
     async listen(port = config.server.port, host = config.server.host) {
       // The store opens before the first request: the embedded database's start-up holds the event
       // loop for a few seconds, which must not land on a caller's vendor calls. An unreachable
       // server does not stop the gateway (it starts degraded and the store keeps retrying). The
       // scheduler starts after it, so its first walks are recorded.
       await store?.start();
+      // Alerts read their stored state (active alerts, undelivered notifications) before any walk.
+      if (store) await alerts?.start();
       scheduler?.start();
       return new Promise<string>((resolve, reject) => {
         server.once('error', reject);
@@ -161,6 +184,8 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
       scheduler?.halt();
       if (server.listening || drain.started) await drain.drain(graceMs, signal);
       await scheduler?.stop();
+      // The attempt in flight ends and the last alert change is written before the store closes.
+      await alerts?.stop();
       await scaleOut?.close();
       await store?.close();
     },

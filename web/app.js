@@ -88,6 +88,7 @@
     generated: $('generated'),
     totals: $('totals'),
     sources: $('sources'),
+    alertsChip: $('alerts-chip'),
     funnel: $('funnel'),
     replyChart: $('reply-chart'),
     topN: $('top-n'),
@@ -307,6 +308,7 @@
     ui.reload.disabled = true;
     ui.refresh.disabled = true;
     ui.main.hidden = true;
+    ui.alertsChip.hidden = true;
     delete ui.main.dataset.loadedWorkspace;
     if (announce) {
       setStatus('Key forgotten. Enter a client key to load your campaigns.');
@@ -340,6 +342,7 @@
         render();
         setStatus(summary(body, workspace), body.meta && body.meta.complete ? 'ok' : 'warn');
         void loadTrend(); // after the walk, so a snapshot it recorded is already in the history
+        void loadAlerts(workspace);
       } else if (response.status === 401) {
         forgetKey(false);
         setStatus('The gateway no longer accepts this key. Enter it again.', 'error');
@@ -355,6 +358,30 @@
         state.controller = null;
         ui.main.removeAttribute('aria-busy');
       }
+    }
+  }
+
+  /** The active-alerts chip: how many alerts `GET /v1/alerts` lists for the workspace (or ALL), each message in its title. */
+  async function loadAlerts(workspace) {
+    const chip = ui.alertsChip;
+    try {
+      const response = await api(`/v1/alerts?workspace_id=${encodeURIComponent(workspace)}`, { revalidate: true });
+      const body = await readJson(response);
+      if (workspace !== ui.workspace.value) return;
+      if (!response.ok || !body || !Array.isArray(body.data)) {
+        chip.hidden = true;
+        return;
+      }
+      const count = body.data.length;
+      chip.dataset.count = String(count);
+      chip.className = `alerts-chip ${count > 0 ? 'alerts-chip-on' : 'alerts-chip-off'}`;
+      chip.textContent = count === 1 ? '1 active alert' : `${count} active alerts`;
+      const lines = body.data.map((alert) => alert.message);
+      if (body.meta && body.meta.storage === 'memory' && count > 0) lines.push('(kept in memory only: the store is unavailable)');
+      chip.title = lines.length > 0 ? lines.join('\n') : 'No alert condition holds';
+      chip.hidden = false;
+    } catch {
+      chip.hidden = true;
     }
   }
 

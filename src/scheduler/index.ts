@@ -44,6 +44,8 @@ export interface SchedulerOptions {
    * this round). Without it every due connection is walked here.
    */
   lease?: ((connectionId: string, ttlMs: number) => Promise<boolean>) | undefined;
+  /** Told after each scheduled walk (or skip) of a connection, once its state is updated: alerts are evaluated then. */
+  onWalkDone?: ((connectionId: string, outcome: SyncOutcome) => void) | undefined;
 }
 
 interface ConnectionState {
@@ -187,6 +189,7 @@ export class SyncScheduler {
 
   private count(state: ConnectionState, outcome: SyncOutcome): void {
     this.metrics.walks.inc({ provider: state.runtime.connection.provider, outcome });
+    this.options.onWalkDone?.(state.runtime.connection.id, outcome);
   }
 
   /** A connection is due: walk it, or say what holds it back and when to look again. */

@@ -1,6 +1,6 @@
 /**
  * The Express app (no `listen`): auth, validation, problem+json, headers, metrics, one log line per
- * request. Routes: `GET /v1/campaigns/analytics`, `GET /v1/campaigns/history`, `GET /v1/connections`, `/healthz`, `/readyz`,
+ * request. Routes: `GET /v1/campaigns/analytics`, `GET /v1/campaigns/history`, `GET /v1/connections`, `GET /v1/alerts`, `/healthz`, `/readyz`,
  * `/metrics`, `/openapi.json`.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,7 @@ import { answerChunks } from '../gateway/answer-cache';
 import type { Gateway } from '../gateway/gateway';
 import { HISTORY_ROUTE, answerHistory, historyColumns, historyRows, parseHistoryQuery } from '../gateway/history';
 import { parseAnalyticsQuery } from '../gateway/request';
+import type { AlertEngine } from '../alerts';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { HistoryStore } from '../store';
@@ -41,6 +42,8 @@ export interface AppDeps {
   readiness?: () => Promise<string | undefined>;
   /** The history store; without one the history endpoint answers 503. */
   store?: HistoryStore | undefined;
+  /** Alerts; without them `/v1/alerts` answers an empty list. */
+  alerts?: AlertEngine | undefined;
   now?: () => number;
 }
 
@@ -239,6 +242,24 @@ export function createApp(deps: AppDeps): express.Express {
     const { client } = contextOf(res);
     if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
     res.json({ data: gateway.connections(client) });
+  });
+
+  app.get('/v1/alerts', route('/v1/alerts'), authenticate, (req, res) => {
+    const { client, requestId } = contextOf(res);
+    if (!client) return sendProblem(res, 401, 'unauthorized', 'a valid client key is required');
+    const requested = req.query.workspace_id;
+    if (requested !== undefined && (typeof requested !== 'string' || requested === '')) {
+      return sendProblem(res, 400, 'invalid_query', 'invalid query: workspace_id (expected one workspace id, or ALL)', [{ parameter: 'workspace_id', message: 'expected one workspace id, or ALL' }]);
+    }
+    // Every workspace of the key unless one is asked for (403 for another's).
+    const workspaces = gateway.resolveWorkspaces(client, requested ?? 'ALL');
+    const persistence = deps.alerts?.persistence() ?? { storage: 'memory' as const, note: 'no alert rules are configured' };
+    res.setHeader('Cache-Control', 'private, max-age=0');
+    res.setHeader('Vary', 'Authorization, X-API-Key');
+    res.json({
+      data: deps.alerts?.active(workspaces) ?? [],
+      meta: { requestId, generatedAt: new Date(now()).toISOString(), workspaces, storage: persistence.storage, ...(persistence.note !== undefined ? { storageNote: persistence.note } : {}) },
+    });
   });
 
   app.use((req, res) => {

@@ -12,6 +12,7 @@ import { MAX_CURSOR_LENGTH } from '../gateway/shape';
 import { CampaignAnalyticsSchema } from '../schema/campaign';
 import { HistoryResponseSchema } from '../schema/history';
 import { AnalyticsResponseSchema, ConnectionsResponseSchema, ProblemSchema } from '../schema/envelope';
+import { AlertsResponseSchema } from '../alerts/schema';
 import { DASHBOARD_ASSETS } from './dashboard';
 import { MAX_URL_LENGTH, REQUEST_ID } from './hot-path';
 
@@ -306,6 +307,23 @@ export function buildOpenApi(version: string): Json {
           '429': ref('responses', 'TooManyRequests'),
         },
       }),
+      '/v1/alerts': path({
+        operationId: 'listAlerts',
+        tags: ['analytics'],
+        summary: "The active alerts of the caller's workspaces (alert rules in the config; README \"Alerts\")",
+        parameters: [
+          { name: 'workspace_id', in: 'query', required: false, description: 'One of your workspaces, or ALL (the default: every workspace of the key)', schema: { type: 'string', minLength: 1 } },
+          ref('parameters', 'RequestId'),
+        ],
+        responses: {
+          '200': { description: 'Active alerts, oldest first', headers: headers('X-Request-Id', 'Cache-Control', ...RATE_LIMIT), content: { 'application/json': { schema: ref('schemas', 'AlertsResponse') } } },
+          ...ANY_GET,
+          '400': problem('Invalid workspace_id (repeated or empty), or a GET with a body', ...RATE_LIMIT),
+          '401': ref('responses', 'Unauthorized'),
+          '403': problem('The key is not linked to that workspace', ...RATE_LIMIT),
+          '429': ref('responses', 'TooManyRequests'),
+        },
+      }),
       '/healthz': path(publicGet('healthz', 'operations', 'Process is up', { description: '`{status: "ok"}`', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] } } } })),
       '/readyz': path(
         publicGet('readyz', 'operations', 'Config loaded and dependencies reachable', {
@@ -342,6 +360,7 @@ export function buildOpenApi(version: string): Json {
         Problem: jsonSchema(ProblemSchema),
         ConnectionsResponse: jsonSchema(ConnectionsResponseSchema),
         HistoryResponse: jsonSchema(HistoryResponseSchema),
+        AlertsResponse: jsonSchema(AlertsResponseSchema),
       },
     },
   };

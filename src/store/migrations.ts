@@ -58,6 +58,30 @@ create table vendor_daily (
 );
 create index vendor_daily_day on vendor_daily (day);`,
   },
+  {
+    version: 4,
+    name: 'active alerts and the outbox of undelivered notifications',
+    sql: `
+create table alert_state (
+  rule text not null,
+  subject text not null,
+  workspace text not null,
+  alert text not null,
+  since timestamptz not null,
+  primary key (rule, subject)
+);
+create table alert_outbox (
+  id text primary key,
+  seq bigint not null,
+  webhook text not null,
+  event text not null,
+  body text not null,
+  attempts integer not null default 0,
+  next_at timestamptz not null,
+  created_at timestamptz not null
+);
+create index alert_outbox_webhook_seq on alert_outbox (webhook, seq);`,
+  },
 ];
 
 /** Any 64-bit number that is ours: the key of the advisory lock migrations hold on a server. */
