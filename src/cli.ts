@@ -14,6 +14,9 @@
  *                                              one query in-process, the answer on stdout (for cron jobs);
  *                                              CSV/NDJSON: source problems on stderr;
  *                                              exit 0 complete, 3 partial, 1 failed
+ *   outreach-gateway mcp [--config FILE] --client ID
+ *                                              an MCP server on stdin/stdout for one client's workspaces
+ *                                              (tools: analytics, history, connection health); logs on stderr
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -26,6 +29,7 @@ import { stopOnSignals } from './server/drain';
 import { csvChunks, csvColumns, ndjsonChunks, sourcesHeader } from './server/formats';
 import { startDemo } from './demo';
 import { formatProbes, probeAll } from './probe';
+import { startMcp } from './mcp';
 
 const USAGE = `usage:
   outreach-gateway [serve] [--config FILE]
@@ -33,7 +37,8 @@ const USAGE = `usage:
   outreach-gateway check-config FILE
   outreach-gateway hash-key KEY
   outreach-gateway probe --config FILE [--connection ID] [--yes-spend-credits]
-  outreach-gateway fetch [--config FILE] [--client ID] [--query QUERYSTRING] [--format json|csv|ndjson] [--bom]`;
+  outreach-gateway fetch [--config FILE] [--client ID] [--query QUERYSTRING] [--format json|csv|ndjson] [--bom]
+  outreach-gateway mcp [--config FILE] --client ID`;
 
 export interface CliIo {
   out: (line: string) => void;
@@ -146,6 +151,31 @@ async function probe(path: string, connectionId: string | undefined, spendCredit
   return probes.some((p) => p.outcome === 'failed') ? 3 : 0;
 }
 
+/** `mcp`: serves MCP on stdin/stdout until stdin ends or a signal comes. */
+async function mcp(path: string, clientId: string, io: CliIo): Promise<number> {
+  const config = load(path, io);
+  if (!config) return 1;
+  const client = config.clients.find((c) => c.id === clientId);
+  if (!client) {
+    io.err(`no client "${clientId}" in ${path}`);
+    return 1;
+  }
+  const running = await startMcp(config, client);
+  const stopSignals = stopOnSignals((signal) => {
+    running.service.logger.info('mcp stopping', { signal });
+    return running.close();
+  }, running.service.logger);
+  // The client closing its end of stdin ends the session.
+  process.stdin.once('end', () => {
+    stopSignals();
+    void running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+  return -1;
+}
+
 /** Runs the CLI; resolves with an exit code, or -1 for a long-running server. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -214,6 +244,14 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         return 2;
       }
       return fetchOnce(path, { clientId: values.client, query: values.query ?? '', format, bom: values.bom ?? false }, io);
+    }
+    case 'mcp': {
+      const path = configPath(values.config, io.env);
+      if (path === undefined || values.client === undefined) {
+        io.err('mcp needs --config FILE (or OUTREACH_GATEWAY_CONFIG) and --client ID');
+        return 2;
+      }
+      return mcp(path, values.client, io);
     }
     default:
       io.err(`unknown command "${command}"\n${USAGE}`);
