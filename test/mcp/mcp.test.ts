@@ -11,15 +11,19 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { runCli } from '../../src/cli';
 import { loadConfigFile } from '../../src/config';
 import { QUERY_PARAMETERS } from '../../src/gateway/request';
 import { HISTORY_PARAMETERS } from '../../src/gateway/history';
 import { PROVIDER_IDS, type ProviderId } from '../../src/schema/campaign';
+import type { AnalyticsResponse, Problem } from '../../src/schema/envelope';
+import type { HistoryResponse } from '../../src/schema/history';
 import { createService, type GatewayService } from '../../src/service';
 import { startSimulator, type VendorSimulator } from '../../src/simulator';
 import { ALL_SECRETS, CLIENT_KEY, OTHER_CLIENT_KEY, VENDOR_KEYS } from '../helpers/stack';
 
 const ROOT = join(__dirname, '..', '..');
+const INITECH_SELEQT_KEY = 'canaryinit.SeleqtSecret0003';
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 interface Agent {
@@ -29,7 +33,7 @@ interface Agent {
   outputs: string[];
   /** Protocol errors the client saw (a stray line on stdout would be one). */
   errors: unknown[];
-  call(name: string, args?: Record<string, unknown>): Promise<{ isError: boolean; text: string; structured: unknown }>;
+  call(name: string, args?: Record<string, unknown>): Promise<{ isError: boolean; text: string; structured: never }>;
   close(): Promise<void>;
 }
 
@@ -61,14 +65,14 @@ async function startAgent(configFile: string, clientId: string, dataDir: string)
       expect(content[0]?.type).toBe('text');
       const text = content[0]?.text ?? '';
       outputs.push(text, JSON.stringify(result));
-      return { isError: result.isError === true, text, structured: result.structuredContent };
+      return { isError: result.isError === true, text, structured: result.structuredContent as never };
     },
     close: () => client.close(),
   };
 }
 
 /** What must be equal between two analytics answers of different processes (not ids, times, cache outcomes). */
-function numbers(body: any): unknown {
+function numbers(body: AnalyticsResponse): unknown {
   return {
     data: body.data,
     totals: body.totals,
@@ -76,12 +80,12 @@ function numbers(body: any): unknown {
     page: body.page,
     complete: body.meta.complete,
     workspaces: body.meta.workspaces,
-    sources: body.sources.map((s: any) => ({ connection: s.connection, status: s.status, campaigns: s.campaigns })),
+    sources: body.sources.map((s) => ({ connection: s.connection, status: s.status, campaigns: s.campaigns })),
   };
 }
 
 /** A problem+json body without its request id. */
-function problem(body: any): unknown {
+function problem(body: Problem): unknown {
   const { requestId: _requestId, ...rest } = body;
   return rest;
 }
@@ -92,12 +96,11 @@ describe('mcp subcommand', () => {
   let http: GatewayService;
   let url: string;
   let agency: Agent;
-  let globexOnly: Agent;
   const configFile = join(dir, 'gateway.json');
 
-  const get = async (path: string, key = CLIENT_KEY): Promise<{ status: number; body: any }> => {
+  const get = async (path: string, key = CLIENT_KEY): Promise<{ status: number; body: never }> => {
     const res = await fetch(`${url}${path}`, { headers: { 'X-API-Key': key } });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as never };
   };
 
   beforeAll(async () => {
@@ -108,6 +111,7 @@ describe('mcp subcommand', () => {
         accounts: [
           { apiKey: VENDOR_KEYS.acme[provider], seed: 11, campaigns: 5, label: 'Acme', vendorWorkspaceId: provider === 'seleqt' ? '340' : undefined },
           { apiKey: VENDOR_KEYS.globex[provider], seed: 22, campaigns: 4, label: 'Globex', vendorWorkspaceId: provider === 'seleqt' ? '341' : undefined },
+          ...(provider === 'seleqt' ? [{ apiKey: INITECH_SELEQT_KEY, seed: 33, campaigns: 3, label: 'Initech', vendorWorkspaceId: '342' }] : []),
         ],
       });
     }
@@ -124,11 +128,13 @@ describe('mcp subcommand', () => {
         server: { host: '127.0.0.1', port: 0, deadlineMs: 4000 },
         clients: [
           { id: 'agency', keySha256: sha256(CLIENT_KEY), workspaces: ['acme', 'globex'], defaultWorkspace: 'acme' },
-          { id: 'globex-only', keySha256: sha256(OTHER_CLIENT_KEY), workspaces: ['globex'] },
+          { id: 'initech', keySha256: sha256(OTHER_CLIENT_KEY), workspaces: ['initech'] },
         ],
         workspaces: [
           { id: 'acme', name: 'Acme', connections: PROVIDER_IDS.map((p) => connection('acme', p)) },
           { id: 'globex', name: 'Globex', connections: PROVIDER_IDS.map((p) => connection('globex', p)) },
+          // A workspace outside the agent's client.
+          { id: 'initech', name: 'Initech', connections: [{ id: 'initech-seleqt', provider: 'seleqt', apiKey: INITECH_SELEQT_KEY, vendorWorkspaceId: '342', baseUrl: sims.seleqt.url }] },
         ],
         providers: Object.fromEntries(PROVIDER_IDS.map((p) => [p, { maxAttempts: 2, timeoutMs: 2000, requestsPerSecond: 200, burst: 200 }])),
         log: { level: 'debug' },
@@ -136,15 +142,14 @@ describe('mcp subcommand', () => {
     );
     http = createService(loadConfigFile(configFile, {}), { logStream: new PassThrough() });
     url = await http.listen(0, '127.0.0.1');
-    agency = await startAgent(configFile, 'agency', join(dir, 'data-agency'));
-    globexOnly = await startAgent(configFile, 'globex-only', join(dir, 'data-globex'));
+    agency = await startAgent(configFile, 'agency', join(dir, 'data'));
   }, 240_000);
 
   afterAll(async () => {
-    await Promise.all([agency?.close(), globexOnly?.close()]);
+    await agency?.close();
     await http?.close(100);
     await Promise.all(PROVIDER_IDS.map((p) => sims[p]?.close()));
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   });
 
   test('lists the three tools, their inputs derived from the HTTP parameter tables', async () => {
@@ -179,46 +184,51 @@ describe('mcp subcommand', () => {
       // The text is the JSON body; structuredContent is the same object.
       expect(JSON.parse(tool.text)).toEqual(tool.structured);
       expect(numbers(tool.structured)).toEqual(numbers(res.body));
-      expect(res.body.totals.campaigns).toBeGreaterThan(0);
-      expect(res.body.meta.complete).toBe(true);
+      const body: AnalyticsResponse = res.body;
+      expect(body.totals.campaigns).toBeGreaterThan(0);
+      expect(body.meta.complete).toBe(true);
     }
     const all = await agency.call('campaign_analytics', { workspace_id: 'ALL' });
     // Both workspaces' campaigns of every vendor: 5 in acme's accounts, 4 in globex's.
-    expect((all.structured as any).totals.campaigns).toBe((5 + 4) * PROVIDER_IDS.length);
+    expect((all.structured as AnalyticsResponse).totals.campaigns).toBe((5 + 4) * PROVIDER_IDS.length);
 
     // Follow the cursor through the tool and through HTTP: the same pages.
     const first = await agency.call('campaign_analytics', { workspace_id: 'ALL', sort: 'name', limit: 10 });
-    const cursor = (first.structured as any).page.nextCursor as string;
+    const cursor = (first.structured as AnalyticsResponse).page?.nextCursor;
     expect(cursor).toEqual(expect.any(String));
     const next = await agency.call('campaign_analytics', { workspace_id: 'ALL', sort: 'name', limit: 10, cursor });
-    const nextHttp = await get(`/v1/campaigns/analytics?workspace_id=ALL&sort=name&limit=10&cursor=${cursor}`);
+    const nextHttp = await get(`/v1/campaigns/analytics?workspace_id=ALL&sort=name&limit=10&cursor=${cursor ?? ''}`);
     expect(numbers(next.structured)).toEqual(numbers(nextHttp.body));
-    expect((next.structured as any).data).toHaveLength(10);
+    expect((next.structured as AnalyticsResponse).data).toHaveLength(10);
   }, 60_000);
 
   test('a workspace outside the client\'s is refused, as over HTTP', async () => {
-    const tool = await globexOnly.call('campaign_analytics', { workspace_id: 'acme' });
-    const res = await get('/v1/campaigns/analytics?workspace_id=acme', OTHER_CLIENT_KEY);
+    const tool = await agency.call('campaign_analytics', { workspace_id: 'initech' });
+    const res = await get('/v1/campaigns/analytics?workspace_id=initech');
     expect(res.status).toBe(403);
     expect(tool.isError).toBe(true);
     expect(tool.structured).toBeUndefined();
     expect(problem(JSON.parse(tool.text))).toEqual(problem(res.body));
     expect(JSON.parse(tool.text)).toMatchObject({ status: 403, code: 'access_denied' });
 
-    const history = await globexOnly.call('campaign_history', { workspace_id: 'acme' });
+    const history = await agency.call('campaign_history', { workspace_id: 'initech' });
     expect(history.isError).toBe(true);
-    expect(problem(JSON.parse(history.text))).toEqual(problem((await get('/v1/campaigns/history?workspace_id=acme', OTHER_CLIENT_KEY)).body));
+    expect(problem(JSON.parse(history.text))).toEqual(problem((await get('/v1/campaigns/history?workspace_id=initech')).body));
 
     // ALL is the client's workspaces; another workspace's campaign keys match nothing.
-    const mine = await globexOnly.call('campaign_analytics', { workspace_id: 'ALL' });
-    expect((mine.structured as any).meta.workspaces).toEqual(['globex']);
-    expect(new Set((mine.structured as any).data.map((c: any) => c.workspace))).toEqual(new Set(['globex']));
-    const acmeKey = ((await agency.call('campaign_analytics', { workspace_id: 'acme', limit: 1 })).structured as any).data[0].key as string;
-    const foreign = await globexOnly.call('campaign_analytics', { workspace_id: 'ALL', ids: [acmeKey] });
-    expect((foreign.structured as any).data).toEqual([]);
-    const health = await globexOnly.call('connection_health');
-    expect((health.structured as any).data.map((c: any) => c.id)).toEqual(PROVIDER_IDS.map((p) => `globex-${p}`));
-    expect((await get('/v1/connections', OTHER_CLIENT_KEY)).body.data.map((c: any) => c.id)).toEqual((health.structured as any).data.map((c: any) => c.id));
+    const mine: AnalyticsResponse = (await agency.call('campaign_analytics', { workspace_id: 'ALL' })).structured;
+    expect(mine.meta.workspaces).toEqual(['acme', 'globex']);
+    expect(new Set(mine.data.map((c) => c.workspace))).toEqual(new Set(['acme', 'globex']));
+    const theirs: AnalyticsResponse = (await get('/v1/campaigns/analytics?workspace_id=initech', OTHER_CLIENT_KEY)).body;
+    const initechKey = theirs.data[0]?.key;
+    expect(initechKey).toMatch(/^initech-seleqt:/);
+    const foreign: AnalyticsResponse = (await agency.call('campaign_analytics', { workspace_id: 'ALL', ids: [initechKey] })).structured;
+    expect(foreign.data).toEqual([]);
+    expect(foreign.totals.campaigns).toBe(0);
+    const health = await agency.call('connection_health');
+    const ids = (body: { data: { id: string }[] }): string[] => body.data.map((c) => c.id);
+    expect(ids(health.structured)).toEqual([...PROVIDER_IDS.map((p) => `acme-${p}`), ...PROVIDER_IDS.map((p) => `globex-${p}`)]);
+    expect(ids((await get('/v1/connections')).body)).toEqual(ids(health.structured));
   }, 60_000);
 
   test('invalid parameters are refused with the HTTP API\'s problem text', async () => {
@@ -255,7 +265,7 @@ describe('mcp subcommand', () => {
     const today = new Date().toISOString().slice(0, 10);
     const result = await agency.call('campaign_history', { workspace_id: 'ALL', interval: 'day', group_by: 'provider', start_date: today, end_date: today });
     expect(result.isError).toBe(false);
-    const body = result.structured as any;
+    const body: HistoryResponse = result.structured;
     expect(JSON.parse(result.text)).toEqual(body);
     expect(body.meta).toMatchObject({ workspaces: ['acme', 'globex'], interval: 'day', groupBy: 'provider', startDate: today, endDate: today });
     expect(body.periods).toEqual([{ period: today, end: today }]);
@@ -272,21 +282,51 @@ describe('mcp subcommand', () => {
       await agency.call('connection_health');
       await agency.call('campaign_analytics', { api_key: CLIENT_KEY, ids: [`../${CLIENT_KEY}`], cursor: CLIENT_KEY, workspace_id: CLIENT_KEY });
       await agency.call('campaign_analytics', { workspace_id: CLIENT_KEY });
-      await globexOnly.call('campaign_analytics', { workspace_id: 'acme', refresh: true });
+      await agency.call('campaign_analytics', { workspace_id: 'initech', refresh: true });
     } finally {
       sims.instantly.setFaults({ errorRate: 0 });
       sims.sendkit.setFaults({ malformedRate: 0 });
       sims.seleqt.setFaults({ down: false });
     }
-    const logs = [...agency.stderr, ...globexOnly.stderr].join('');
+    const logs = agency.stderr.join('');
     expect(logs).toMatch(/"tool call"|tool call/);
     expect(logs).toMatch(/upstream walk failed/);
-    const outputs = [...agency.outputs, ...globexOnly.outputs];
+    const outputs = agency.outputs;
     expect(outputs.join('\n')).toMatch(/"status":"error"/);
-    for (const secret of [...ALL_SECRETS, sha256(CLIENT_KEY), sha256(OTHER_CLIENT_KEY)]) {
+    for (const secret of [...ALL_SECRETS, INITECH_SELEQT_KEY, sha256(CLIENT_KEY), sha256(OTHER_CLIENT_KEY)]) {
       expect(logs).not.toContain(secret);
       for (const text of outputs) expect(text).not.toContain(secret);
     }
-    expect([...agency.errors, ...globexOnly.errors]).toEqual([]);
+    expect(agency.errors).toEqual([]);
   }, 60_000);
+});
+
+describe('mcp arguments', () => {
+  const io = (): { lines: string[]; out: (l: string) => void; err: (l: string) => void; env: NodeJS.ProcessEnv } => {
+    const lines: string[] = [];
+    return { lines, out: (l) => lines.push(l), err: (l) => lines.push(l), env: {} };
+  };
+
+  test('needs a config and a client that the config has', async () => {
+    const missing = io();
+    expect(await runCli(['mcp', '--client', 'agency'], missing)).toBe(2);
+    expect(missing.lines).toEqual(['mcp needs --config FILE (or OUTREACH_GATEWAY_CONFIG) and --client ID']);
+    expect(await runCli(['mcp', '--config', 'gateway.json'], io())).toBe(2);
+    const dir = mkdtempSync(join(tmpdir(), 'og-mcp-args-'));
+    const file = join(dir, 'gateway.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        clients: [{ id: 'agency', keySha256: sha256(CLIENT_KEY), workspaces: ['acme'] }],
+        workspaces: [{ id: 'acme', connections: [{ id: 'acme-seleqt', provider: 'seleqt', apiKey: VENDOR_KEYS.acme.seleqt, vendorWorkspaceId: '340' }] }],
+      }),
+    );
+    const unknown = io();
+    expect(await runCli(['mcp', '--config', file, '--client', 'nobody'], unknown)).toBe(1);
+    expect(unknown.lines).toEqual([`no client "nobody" in ${file}`]);
+    const badConfig = io();
+    expect(await runCli(['mcp', '--config', join(dir, 'nope.json'), '--client', 'agency'], badConfig)).toBe(1);
+    expect(badConfig.lines[0]).toMatch(/cannot read the file/);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
