@@ -18,6 +18,9 @@
  *                         [--expires 90d|2027-03-31] [--endpoint analytics|history] [--base-url URL]
  *                                              prints a signed read-only URL for that one query (no key
  *                                              header needed); its id and expiry on stderr
+ *   outreach-gateway mcp [--config FILE] --client ID
+ *                                              an MCP server on stdin/stdout for one client's workspaces
+ *                                              (tools: analytics, history, connection health); logs on stderr
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -33,6 +36,7 @@ import { formatProbes, probeAll } from './probe';
 import { HISTORY_ROUTE, parseHistoryQuery } from './gateway/history';
 import { ANALYTICS_ROUTE } from './server/hot-path';
 import { parseExpiry, queryObject, signLink, LINK_PARAMETERS, MAX_LINK_DAYS, type QueryPair } from './server/links';
+import { startMcp } from './mcp';
 
 const USAGE = `usage:
   outreach-gateway [serve] [--config FILE]
@@ -42,7 +46,8 @@ const USAGE = `usage:
   outreach-gateway probe --config FILE [--connection ID] [--yes-spend-credits]
   outreach-gateway fetch [--config FILE] [--client ID] [--query QUERYSTRING] [--format json|csv|ndjson] [--bom]
   outreach-gateway link [--config FILE] --client ID [--query QUERYSTRING] [--format csv|json|ndjson] [--expires 90d|DATE]
-                        [--endpoint analytics|history] [--base-url URL]`;
+                        [--endpoint analytics|history] [--base-url URL]
+  outreach-gateway mcp [--config FILE] --client ID`;
 
 export interface CliIo {
   out: (line: string) => void;
@@ -242,6 +247,31 @@ async function probe(path: string, connectionId: string | undefined, spendCredit
   return probes.some((p) => p.outcome === 'failed') ? 3 : 0;
 }
 
+/** `mcp`: serves MCP on stdin/stdout until stdin ends or a signal comes. */
+async function mcp(path: string, clientId: string, io: CliIo): Promise<number> {
+  const config = load(path, io);
+  if (!config) return 1;
+  const client = config.clients.find((c) => c.id === clientId);
+  if (!client) {
+    io.err(`no client "${clientId}" in ${path}`);
+    return 1;
+  }
+  const running = await startMcp(config, client);
+  const stopSignals = stopOnSignals((signal) => {
+    running.service.logger.info('mcp stopping', { signal });
+    return running.close();
+  }, running.service.logger);
+  // The client closing its end of stdin ends the session.
+  process.stdin.once('end', () => {
+    stopSignals();
+    void running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+  return -1;
+}
+
 /** Runs the CLI; resolves with an exit code, or -1 for a long-running server. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -325,6 +355,14 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
         { clientId: values.client, query: values.query ?? '', format: values.format, expires: values.expires, endpoint: values.endpoint, baseUrl: values['base-url'] },
         io,
       );
+    }
+    case 'mcp': {
+      const path = configPath(values.config, io.env);
+      if (path === undefined || values.client === undefined) {
+        io.err('mcp needs --config FILE (or OUTREACH_GATEWAY_CONFIG) and --client ID');
+        return 2;
+      }
+      return mcp(path, values.client, io);
     }
     default:
       io.err(`unknown command "${command}"\n${USAGE}`);

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors';
 import { METRIC_NAMES, type MetricName } from '../schema/campaign';
+import type { HistoryResponse } from '../schema/history';
 import type { HistoryStore } from '../store';
 import { HISTORY_GROUPS, HISTORY_INTERVALS, type HistoryResult } from '../store/history';
 import { StoreUnavailableError } from '../store';
@@ -130,6 +131,28 @@ export async function answerHistory(store: HistoryStore | undefined, workspaces:
     if (error instanceof StoreUnavailableError) throw new GatewayError(503, 'history_unavailable', 'the history store is unreachable; the main endpoint still answers from vendors and cache');
     throw error;
   }
+}
+
+/**
+ * The JSON answer of a history request: the body of `GET /v1/campaigns/history` and the result of
+ * the MCP history tool (one shape, built in one place).
+ */
+export function historyBody(result: HistoryResult, request: HistoryRequest, workspaces: readonly string[], requestId: string, now: number): HistoryResponse {
+  return {
+    data: result.series,
+    periods: result.periods,
+    warnings: result.warnings,
+    meta: {
+      requestId,
+      generatedAt: new Date(now).toISOString(),
+      workspaces: [...workspaces],
+      startDate: request.startDate,
+      endDate: request.endDate,
+      interval: request.interval,
+      groupBy: request.groupBy,
+      demo: result.demo,
+    },
+  };
 }
 
 const HISTORY_RATES = ['openRate', 'replyRate', 'bounceRate', 'interestedRate'] as const;

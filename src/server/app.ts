@@ -10,7 +10,7 @@ import type { GatewayConfig } from '../config';
 import { isGatewayError } from '../errors';
 import { answerChunks } from '../gateway/answer-cache';
 import type { Gateway } from '../gateway/gateway';
-import { HISTORY_ROUTE, answerHistory, historyColumns, historyRows, parseHistoryQuery } from '../gateway/history';
+import { HISTORY_ROUTE, answerHistory, historyBody, historyColumns, historyRows, parseHistoryQuery } from '../gateway/history';
 import { parseAnalyticsQuery } from '../gateway/request';
 import type { AlertEngine } from '../alerts';
 import type { Logger } from '../logger';
@@ -221,21 +221,7 @@ export function createApp(deps: AppDeps): express.Express {
       const lines = [columns.join(','), ...rows.map((row) => columns.map((column) => csvCell(row[column] ?? null)).join(','))];
       return void res.send(`${lines.join('\r\n')}\r\n`);
     }
-    res.json({
-      data: result.series,
-      periods: result.periods,
-      warnings: result.warnings,
-      meta: {
-        requestId,
-        generatedAt: new Date(now()).toISOString(),
-        workspaces,
-        startDate: request.startDate,
-        endDate: request.endDate,
-        interval: request.interval,
-        groupBy: request.groupBy,
-        demo: result.demo,
-      },
-    });
+    res.json(historyBody(result, request, workspaces, requestId, now()));
   });
 
   app.get('/v1/connections', route('/v1/connections'), authenticate, (_req, res) => {
