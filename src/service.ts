@@ -21,6 +21,7 @@ import { problemBody } from './server/problem';
 import { withHotPath } from './server/hot-path';
 import { SyncScheduler } from './scheduler';
 import { HistoryStore } from './store';
+import { StoreCallTally } from './store/call-tally';
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -90,7 +91,12 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
           config: config.sync,
           logger,
           registry: metrics.registry,
-          ...(scaleOut ? { lease: scaleOut.syncLease } : {}),
+          ...(scaleOut ? { lease: scaleOut.syncLease, shareBucket: scaleOut.syncShareBucket } : {}),
+          // Kakiyo's daily count: shared through Redis, kept in the store across restarts (scheduler/credit-budget.ts).
+          callTallies: [
+            ...(scaleOut ? [scaleOut.callTally] : []),
+            ...(store ? [new StoreCallTally(() => store.database(), config.storage.url ? 'shared' : 'local')] : []),
+          ],
           ...(options.now ? { now: options.now } : {}),
         })
       : undefined;
