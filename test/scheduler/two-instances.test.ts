@@ -138,7 +138,7 @@ end $$`);
   const urls = await Promise.all(services.map((s) => s.listen(0, '127.0.0.1')));
   expect(services.every((s) => s.store?.kind === 'postgres' && s.store.up)).toBe(true);
   await sleep(WINDOW_MS);
-  await Promise.all(services.map((s) => s.scheduler?.stop()));
+  await Promise.all(services.flatMap((s) => (s.scheduler ? [s.scheduler.stop()] : [])));
   const walks = recorder.stop();
   console.log(JSON.stringify(walks));
   const walkCount = PROVIDER_IDS.reduce((sum, p) => sum + walks[p].length, 0);
