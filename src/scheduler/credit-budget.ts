@@ -101,6 +101,11 @@ export class DailyCallBudget {
     return known;
   }
 
+  /** Reads today's count afresh (for metrics: `spent()` is then up to date). */
+  async refresh(): Promise<void> {
+    await this.readAll(this.today());
+  }
+
   /** Reads today's count afresh, then says whether `calls` more fit. */
   async check(calls: number): Promise<BudgetCheck> {
     const known = await this.readAll(this.today());

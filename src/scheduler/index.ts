@@ -326,7 +326,8 @@ export class SyncScheduler {
     return [...counts.values()];
   }
 
-  private budgetTotals(): { provider: ProviderId; used: number; limit: number }[] {
+  private async budgetTotals(): Promise<{ provider: ProviderId; used: number; limit: number }[]> {
+    await Promise.all([...this.gates.values()].flatMap((gate) => (gate.budget ? [gate.budget.refresh()] : [])));
     const totals = new Map<ProviderId, { provider: ProviderId; used: number; limit: number }>();
     for (const state of this.states.values()) {
       const { provider } = state.runtime.connection;
