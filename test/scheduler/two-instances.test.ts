@@ -140,7 +140,6 @@ end $$`);
   await sleep(WINDOW_MS);
   await Promise.all(services.flatMap((s) => (s.scheduler ? [s.scheduler.stop()] : [])));
   const walks = recorder.stop();
-  console.log(JSON.stringify(walks));
   const walkCount = PROVIDER_IDS.reduce((sum, p) => sum + walks[p].length, 0);
   // Every walk's snapshot is written (the writes run behind the walks).
   await until(
