@@ -24,6 +24,7 @@ import { SyncScheduler } from './scheduler';
 import { HistoryStore } from './store';
 import { AlertEngine } from './alerts';
 import { gatewayInputs } from './alerts/inputs';
+import { StoreCallTally } from './store/call-tally';
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -106,7 +107,12 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
           config: config.sync,
           logger,
           registry: metrics.registry,
-          ...(scaleOut ? { lease: scaleOut.syncLease } : {}),
+          ...(scaleOut ? { lease: scaleOut.syncLease, shareBucket: scaleOut.syncShareBucket } : {}),
+          // Kakiyo's daily count: shared through Redis, kept in the store across restarts (scheduler/credit-budget.ts).
+          callTallies: [
+            ...(scaleOut ? [scaleOut.callTally] : []),
+            ...(store ? [new StoreCallTally(() => store.database(), config.storage.url ? 'shared' : 'local')] : []),
+          ],
           ...(options.now ? { now: options.now } : {}),
           ...(alerts ? { onWalkDone: alerts.onWalkDone } : {}),
         })

@@ -1,13 +1,15 @@
 /**
  * Everything a gateway instance shares with the others through Redis, wired from `redis` in the
- * config: one connection, the shared cache tier (with cross-instance coalescing), and one shared
- * token bucket per vendor account. `createService` builds it when `redis.url` is set.
+ * config: one connection, the shared cache tier (with cross-instance coalescing), one shared
+ * token bucket per vendor account, and the scheduled sync's lease per connection, share bucket per
+ * account and daily call counts. `createService` builds it when `redis.url` is set.
  */
 import type { Registry } from 'prom-client';
 import type { RedisConfig, ResolvedConnection } from '../config';
 import type { Logger } from '../logger';
 import type { SharedBucket } from '../ratelimit/shared';
 import { RedisTokenBucket } from './shared-bucket';
+import { RedisCallTally } from './call-tally';
 import { createSyncLease, type SyncLease } from './lease';
 import { RedisConnection } from './redis';
 import { RedisSourceTier } from './redis-tier';
@@ -21,6 +23,13 @@ export interface ScaleOut {
   readonly bucketFor: (connection: ResolvedConnection) => SharedBucket;
   /** The scheduled sync's lease per connection (one instance walks each round). */
   readonly syncLease: SyncLease;
+  /**
+   * The scheduler's own bucket on a vendor account (its share of the rate), shared by every
+   * instance: `group` is the account's `rateLimitGroup`.
+   */
+  readonly syncShareBucket: (group: string, ratePerSecond: number, burst: number) => SharedBucket;
+  /** The scheduler's daily call counts per account (Kakiyo's credits), shared by every instance. */
+  readonly callTally: RedisCallTally;
   /**
    * For `/readyz`: undefined when Redis answers, else the problem. A problem degrades the instance
    * (local cache, per-instance limits) without stopping it, so it is reported, not failed.
@@ -52,6 +61,9 @@ export function createScaleOut(config: RedisConfig, deps: { logger: Logger; regi
         burst: connection.settings.burst,
       }),
     syncLease: createSyncLease(redis, config.keySecret),
+    // A group name of its own: the scheduler's share is a bucket beside the account's, not in it.
+    syncShareBucket: (group, ratePerSecond, burst) => new RedisTokenBucket(redis, { keySecret: config.keySecret, group: `sync-share\u0000${group}`, ratePerSecond, burst }),
+    callTally: new RedisCallTally(redis, config.keySecret),
     readiness: () => Promise.resolve(redis.problem()),
     start: () => redis.start(),
     close: () => redis.close(),

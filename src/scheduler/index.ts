@@ -4,7 +4,9 @@
  * coalesced, breaker, cache, snapshots), one at a time per connection, its calls passing the
  * account's `ShareGate` (a share of the account's rate; Kakiyo's daily credit budget) before the
  * account's limiter. A Kakiyo walk whose estimated calls would pass today's budget is skipped until
- * the next UTC day; an open breaker is waited out; failures back off (timing.ts). What holds a
+ * the next UTC day (and retried shortly while a shared count cannot be read); an open breaker is
+ * waited out; failures back off (timing.ts). With Redis the share and the daily count are shared
+ * by every instance, and with a store the count survives a restart (credit-budget.ts). What holds a
  * connection back shows in `/v1/connections` (`sync`) and in metrics. The gateway knows nothing of
  * the scheduler beyond the `syncStatus` hook it reads.
  */
@@ -13,9 +15,10 @@ import type { SyncConfig } from '../config';
 import { DEFAULT_QUERY, type ConnectionRuntime } from '../gateway/connection';
 import type { Gateway } from '../gateway/gateway';
 import type { Logger } from '../logger';
+import type { SharedBucket } from '../ratelimit/shared';
 import { PROVIDER_IDS, type ProviderId } from '../schema/campaign';
 import type { ConnectionSync } from '../schema/envelope';
-import { DailyCallBudget, nextUtcMidnight } from './credit-budget';
+import { DailyCallBudget, nextUtcMidnight, type CallTally } from './credit-budget';
 import { createSyncMetrics, type LimitReason, type SyncMetrics, type SyncOutcome } from './metrics';
 import { ShareGate } from './share-gate';
 import { backoffMs, nextAfterSuccess, periodMs } from './timing';
@@ -31,6 +34,8 @@ const MAX_TIMER_MS = 60_000;
 const START_SPREAD_MS = 1000;
 /** A walk's bound is at least this much longer than its calls take at the scheduler's rate. */
 const WALK_BOUND_MARGIN_MS = 60_000;
+/** While a shared daily count cannot be read, a budgeted connection looks again after this long (at most). */
+const UNKNOWN_BUDGET_RETRY_MS = 15_000;
 
 export interface SchedulerOptions {
   gateway: Gateway;
@@ -46,6 +51,13 @@ export interface SchedulerOptions {
   lease?: ((connectionId: string, ttlMs: number) => Promise<boolean>) | undefined;
   /** Told after each scheduled walk (or skip) of a connection, once its state is updated: alerts are evaluated then. */
   onWalkDone?: ((connectionId: string, outcome: SyncOutcome) => void) | undefined;
+  /**
+   * With several instances: the share's bucket of a vendor account (`group` = its
+   * `rateLimitGroup`), shared by every instance. Without it each instance keeps its own share.
+   */
+  shareBucket?: ((group: string, ratePerSecond: number, burst: number) => SharedBucket) | undefined;
+  /** Where the daily call counts are kept besides memory (Redis, the store), in the order they decide. */
+  callTallies?: readonly CallTally[] | undefined;
 }
 
 interface ConnectionState {
@@ -59,6 +71,8 @@ interface ConnectionState {
   lastOutcome: ConnectionSync['lastOutcome'];
   lastErrorCode: string | null;
   limitedBy: LimitReason | null;
+  /** Why the budget holds it back, while `limitedBy` is `credit_budget`. */
+  budgetHold: 'over' | 'unknown' | undefined;
   failures: number;
   lastWalkMs: number;
   running: Promise<void> | undefined;
@@ -87,13 +101,16 @@ export class SyncScheduler {
       if (!account) continue;
       if (!gate) {
         const budget = BUDGETS[connection.provider];
+        const group = connection.rateLimitGroup;
+        const { requestsPerSecond, burst } = connection.settings;
         gate = new ShareGate({
           provider: connection.provider,
           account,
-          requestsPerSecond: connection.settings.requestsPerSecond,
-          burst: connection.settings.burst,
+          requestsPerSecond,
+          burst,
           share: config.share,
-          budget: budget ? new DailyCallBudget(budget(config), this.now) : undefined,
+          budget: budget ? new DailyCallBudget(budget(config), group, options.callTallies ?? [], this.now) : undefined,
+          shared: options.shareBucket?.(group, requestsPerSecond * config.share, ShareGate.shareBurst(burst, config.share)),
           now: this.now,
         });
         this.gates.set(connection.rateLimitGroup, gate);
@@ -108,6 +125,7 @@ export class SyncScheduler {
         lastOutcome: null,
         lastErrorCode: null,
         limitedBy: null,
+        budgetHold: undefined,
         failures: 0,
         lastWalkMs: 0,
         running: undefined,
@@ -213,39 +231,45 @@ export class SyncScheduler {
       return;
     }
     const estimate = runtime.estimateCalls(DEFAULT_QUERY);
-    if (gate.budget && !gate.budget.fits(estimate)) {
-      this.overBudget(state, now, estimate);
-      return;
-    }
     const timeoutMs = Math.ceil((estimate / gate.ratePerSecond) * 1000) + WALK_BOUND_MARGIN_MS;
-    state.running = this.walk(state, timeoutMs).finally(() => {
+    state.running = this.walk(state, estimate, timeoutMs).finally(() => {
       state.running = undefined;
       this.arm();
     });
   }
 
-  private overBudget(state: ConnectionState, now: number, estimate: number): void {
+  /**
+   * The daily budget holds the connection back: `over` until the next UTC day; `unknown` (a shared
+   * count that cannot be read) for a little while.
+   */
+  private heldByBudget(state: ConnectionState, now: number, estimate: number, why: 'over' | 'unknown'): void {
     const { connection } = state.runtime;
     const budget = state.gate.budget;
-    if (state.limitedBy !== 'credit_budget') {
-      this.options.logger.info('scheduled refresh skipped: it would pass the daily call budget', {
-        connection: connection.id,
-        provider: connection.provider,
-        estimatedCalls: estimate,
-        usedToday: budget?.spent(),
-        budget: budget?.limit,
-      });
+    if (state.limitedBy !== 'credit_budget' || state.budgetHold !== why) {
+      const message =
+        why === 'over'
+          ? 'scheduled refresh skipped: it would pass the daily call budget'
+          : 'scheduled refresh held: the shared daily call count cannot be read, so no budgeted call goes out';
+      this.options.logger.info(message, { connection: connection.id, provider: connection.provider, estimatedCalls: estimate, usedToday: budget?.spent(), budget: budget?.limit });
     }
+    state.budgetHold = why;
     state.lastAt = now;
     state.lastOutcome = 'skipped';
     state.limitedBy = 'credit_budget';
-    state.nextAt = nextUtcMidnight(now) + this.random() * START_SPREAD_MS;
+    state.nextAt = why === 'over' ? nextUtcMidnight(now) + this.random() * START_SPREAD_MS : now + Math.min(UNKNOWN_BUDGET_RETRY_MS, state.periodMs ?? UNKNOWN_BUDGET_RETRY_MS);
     this.count(state, 'skipped_credit_budget');
   }
 
-  private async walk(state: ConnectionState, timeoutMs: number): Promise<void> {
+  private async walk(state: ConnectionState, estimate: number, timeoutMs: number): Promise<void> {
     const { runtime, gate } = state;
     const started = this.now();
+    if (gate.budget) {
+      const fits = await gate.budget.check(estimate);
+      if (fits !== 'fits') {
+        this.heldByBudget(state, this.now(), estimate, fits);
+        return;
+      }
+    }
     // Another instance holds this round's lease: it walks, and its result reaches this instance
     // through the shared cache tier. Look again in a period.
     if (this.options.lease && !(await this.options.lease(runtime.connection.id, (state.periodMs ?? 0) / 2))) {
@@ -272,10 +296,12 @@ export class SyncScheduler {
       this.count(state, 'ok');
       return;
     }
-    if (gate.budget && !gate.budget.fits(1)) {
-      // The budget ran out mid-walk (more campaigns than estimated): wait for the next day.
+    const fits = gate.budget ? await gate.budget.check(1) : 'fits';
+    if (fits !== 'fits') {
+      // The budget ran out mid-walk (more campaigns than estimated, or another instance's calls):
+      // wait for the next day (or for the shared count to be readable again).
       state.lastErrorCode = error.code;
-      this.overBudget(state, now, 1);
+      this.heldByBudget(state, now, 1, fits);
       return;
     }
     state.failures += 1;
@@ -303,7 +329,8 @@ export class SyncScheduler {
     return [...counts.values()];
   }
 
-  private budgetTotals(): { provider: ProviderId; used: number; limit: number }[] {
+  private async budgetTotals(): Promise<{ provider: ProviderId; used: number; limit: number }[]> {
+    await Promise.all([...this.gates.values()].flatMap((gate) => (gate.budget ? [gate.budget.refresh()] : [])));
     const totals = new Map<ProviderId, { provider: ProviderId; used: number; limit: number }>();
     for (const state of this.states.values()) {
       const { provider } = state.runtime.connection;

@@ -12,8 +12,8 @@ export type LimitReason = 'credit_budget' | 'breaker';
 export interface SyncMetricsSource {
   /** Connections held back now, by provider and reason. */
   limited(): { provider: ProviderId; reason: LimitReason; count: number }[];
-  /** Budgeted calls counted today and the budget, summed over each provider's accounts. */
-  budgets(): { provider: ProviderId; used: number; limit: number }[];
+  /** Budgeted calls counted today (read afresh: other instances count too) and the budget, summed over each provider's accounts. */
+  budgets(): Promise<{ provider: ProviderId; used: number; limit: number }[]>;
 }
 
 export interface SyncMetrics {
@@ -37,9 +37,10 @@ export function createSyncMetrics(registry: Registry, source: SyncMetricsSource)
     help: "Calls the scheduler made today (UTC) against its daily call budgets (Kakiyo's credits), by provider",
     labelNames: ['provider'],
     registers,
-    collect() {
+    async collect() {
+      const budgets = await source.budgets();
       this.reset();
-      for (const { provider, used } of source.budgets()) this.set({ provider }, used);
+      for (const { provider, used } of budgets) this.set({ provider }, used);
     },
   });
   new Gauge({
@@ -47,9 +48,10 @@ export function createSyncMetrics(registry: Registry, source: SyncMetricsSource)
     help: "The scheduler's daily call budgets, summed over each provider's accounts",
     labelNames: ['provider'],
     registers,
-    collect() {
+    async collect() {
+      const budgets = await source.budgets();
       this.reset();
-      for (const { provider, limit } of source.budgets()) this.set({ provider }, limit);
+      for (const { provider, limit } of budgets) this.set({ provider }, limit);
     },
   });
   return {

@@ -2,15 +2,19 @@
  * The scheduler's gate in front of one vendor account's limiter: each call of a scheduled walk
  * first takes a token from a bucket of its own at `share × requestsPerSecond` (burst `share ×
  * burst`), then a permit from the account's limiter like any call. The scheduler's calls thus never
- * pass that share of the account's rate, and callers (`refresh=true`, misses) keep the rest. On an
- * account with a daily call budget (Kakiyo's credits) each call is counted before it goes out, and
- * refused once the day's budget is spent. `stop()` ends every wait at once (the service closing).
+ * pass that share of the account's rate, and callers (`refresh=true`, misses) keep the rest. With
+ * Redis the share's bucket is shared by every instance (`shared`: its answer wins, the local bucket
+ * is charged too and takes over while Redis is away, as in the account limiter), so N instances
+ * together keep to one share. On an account with a daily call budget (Kakiyo's credits) each call
+ * is counted before it goes out, and refused once the day's budget is spent or while the shared
+ * count cannot be read. `stop()` ends every wait at once (the service closing).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { ProviderError } from '../errors';
 import type { RequestGate } from '../http/client';
 import type { AccountLimiter } from '../ratelimit/limiter';
 import { TokenBucket } from '../ratelimit/token-bucket';
+import type { SharedBucket } from '../ratelimit/shared';
 import type { ProviderId } from '../schema/campaign';
 import type { DailyCallBudget } from './credit-budget';
 
@@ -23,6 +27,8 @@ export interface ShareGateOptions {
   /** The scheduler's share of them (0 < share ≤ 1). */
   share: number;
   budget?: DailyCallBudget | undefined;
+  /** The share's bucket shared by every instance (Redis), at the same rate and burst as the local one. */
+  shared?: SharedBucket | undefined;
   now?: () => number;
 }
 
@@ -41,6 +47,11 @@ export class ShareGate implements RequestGate {
   /** Settles when the call before has waited for its token, so tokens are reserved one at a time. */
   private turn: Promise<void> = Promise.resolve();
 
+  /** The share's burst: `share × burst`, at least 1. */
+  static shareBurst(burst: number, share: number): number {
+    return Math.max(1, Math.floor(burst * share));
+  }
+
   constructor(private readonly options: ShareGateOptions) {
     this.now = options.now ?? Date.now;
     this.budget = options.budget;
@@ -48,7 +59,7 @@ export class ShareGate implements RequestGate {
     this.ratePerSecond = options.requestsPerSecond * options.share;
     this.bucket = new TokenBucket({
       ratePerSecond: this.ratePerSecond,
-      burst: Math.max(1, Math.floor(options.burst * options.share)),
+      burst: ShareGate.shareBurst(options.burst, options.share),
       now: this.now,
     });
   }
@@ -57,14 +68,25 @@ export class ShareGate implements RequestGate {
     const { provider } = this.options;
     const cancel = signal ? AbortSignal.any([signal, this.stopping.signal]) : this.stopping.signal;
     if (cancel.aborted) throw aborted(provider);
-    if (this.budget && !this.budget.take()) throw aborted(provider, "the scheduler's daily call budget for this vendor account is spent");
+    const counted = this.budget ? await this.budget.take() : 'taken';
+    if (counted === 'spent') throw aborted(provider, "the scheduler's daily call budget for this vendor account is spent");
+    if (counted === 'unknown') throw aborted(provider, "the scheduler's shared daily call count for this vendor account cannot be read");
     try {
       await this.inTurn(cancel, deadlineMs);
       return await this.options.account.acquire(cancel, deadlineMs);
     } catch (error) {
-      this.budget?.refund();
+      await this.budget?.refund();
       throw error;
     }
+  }
+
+  /** A token of the share: from the shared bucket when there is one and Redis answers, else the local one. */
+  private async reserve(maxWaitMs: number): Promise<number | undefined> {
+    const shared = this.options.shared ? await this.options.shared.reserve(maxWaitMs) : undefined;
+    if (shared === undefined) return this.bucket.reserve(maxWaitMs);
+    if (shared.waitMs === undefined) return undefined;
+    this.bucket.reserve();
+    return shared.waitMs;
   }
 
   /**
@@ -75,7 +97,7 @@ export class ShareGate implements RequestGate {
     const { provider } = this.options;
     const mine = this.turn.then(async () => {
       if (cancel.aborted) throw aborted(provider);
-      const waitMs = this.bucket.reserve(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now());
+      const waitMs = await this.reserve(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now());
       if (waitMs === undefined) {
         throw new ProviderError({ provider, code: 'rate_limited', message: "the scheduler's share of this vendor account's rate would delay the call past the walk's bound" });
       }

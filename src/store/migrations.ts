@@ -59,6 +59,18 @@ create table vendor_daily (
 create index vendor_daily_day on vendor_daily (day);`,
   },
   {
+    version: 3,
+    name: "the scheduler's daily call counts per vendor account",
+    sql: `
+create table sync_call_counts (
+  account text not null,
+  day date not null,
+  used integer not null,
+  updated_at timestamptz not null default now(),
+  primary key (account, day)
+);`,
+  },
+  {
     version: 4,
     name: 'active alerts and the outbox of undelivered notifications',
     sql: `

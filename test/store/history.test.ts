@@ -84,6 +84,7 @@ describe('periods', () => {
 describe('migrations', () => {
   test('are versioned and applied once', async () => {
     const sql = store.database();
+    // The highest version (numbers may have gaps).
     expect(await migrate(sql)).toBe(Math.max(...MIGRATIONS.map((m) => m.version)));
     const rows = await sql.query<{ version: number }>('select version from schema_migrations order by version');
     expect(rows.map((r) => Number(r.version))).toEqual(MIGRATIONS.map((m) => m.version));
