@@ -100,7 +100,7 @@ afterAll(async () => {
 async function readFrom(origin: string, url: string, key: string | undefined): Promise<Outcome> {
   await page.goto(`${origin}/`);
   await page.locator('#out', { hasText: 'ready' }).waitFor();
-  return page.evaluate(([target, clientKey]) => (window as unknown as { readGateway: (u: string, k?: string) => Promise<Outcome> }).readGateway(target, clientKey), [url, key] as const);
+  return page.evaluate(([target, clientKey]) => (globalThis as unknown as { readGateway: (u: string, k?: string) => Promise<Outcome> }).readGateway(target, clientKey), [url, key] as const);
 }
 
 /** The request log lines the gateway wrote for a method, from the given offset in the log. */
