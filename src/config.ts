@@ -118,6 +118,43 @@ const baseUrlSchema = z.string({ error: expecting(ORIGIN_EXPECTED) }).superRefin
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+const BROWSER_ORIGIN_EXPECTED = 'expected a browser origin such as https://lookerstudio.google.com';
+
+/**
+ * What is wrong with an origin allowed to read the API from a browser page (`server.cors.origins`),
+ * in words that never repeat its text. It must be exactly what a browser sends in `Origin`
+ * (scheme://host[:port], lower case, no default port, no trailing slash), since origins are compared
+ * as strings. `*` is refused: client keys are typed into browser pages, and a list of the tools'
+ * origins keeps the set of pages that can read answers with such a key reviewable.
+ */
+export function browserOriginProblem(text: string): string | undefined {
+  if (text.includes('*')) return 'must be one exact origin; wildcards (*) are not accepted: list each tool\'s origin';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return BROWSER_ORIGIN_EXPECTED;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return BROWSER_ORIGIN_EXPECTED;
+  if (url.origin !== text) {
+    return 'must be written as a browser sends it in Origin: scheme://host[:port], lower case, no default port, no path, trailing slash, query or user name';
+  }
+  return undefined;
+}
+
+const browserOriginSchema = z.string({ error: expecting(BROWSER_ORIGIN_EXPECTED) }).superRefine((text, ctx) => {
+  const problem = browserOriginProblem(text);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** Browser pages on other origins allowed to read the API (README "CORS"); none when absent. */
+export const CorsConfigSchema = z
+  .object({
+    /** Exact origins (`https://lookerstudio.google.com`); no wildcard. */
+    origins: z.array(browserOriginSchema),
+  })
+  .strict();
+
 /** Settings every provider has; each has a per-vendor default and may be overridden per connection. */
 export const ProviderSettingsSchema = z
   .object({
@@ -501,6 +538,8 @@ export const ConfigFileSchema = z
         deadlineMs: bounded('server.deadlineMs').default(15_000),
         /** Largest number of upstream calls one request may plan (e.g. include=steps over many campaigns). @default 2000 */
         maxUpstreamCalls: bounded('server.maxUpstreamCalls').default(2000),
+        /** Origins of browser pages allowed to read the API (CORS). @default none */
+        cors: CorsConfigSchema.optional(),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, deadlineMs: 15_000, maxUpstreamCalls: 2000 }),

@@ -20,6 +20,7 @@ import { ClientDirectory, QUERY_KEY_NAMES, presentedKey } from './auth';
 import { ANALYTICS_ROUTE, HotAnswers, MAX_URL_LENGTH, REQUEST_ID, attachHotPath } from './hot-path';
 import { InboundLimiter, setRateLimitHeaders } from './inbound-limit';
 import { contextOf, setContext } from './context';
+import { corsHandler } from './cors';
 import { createDashboard } from './dashboard';
 import { LinkVerifier, isSignedLink } from './links';
 import { MEDIA_TYPES, csvCell, formatFromAccept, sendAnswer, setAnswerHeaders } from './formats';
@@ -89,6 +90,12 @@ export function createApp(deps: AppDeps): express.Express {
     });
     next();
   });
+
+  // CORS on the API routes (cors.ts), before the read-only check that answers any other OPTIONS 405.
+  for (const apiRoute of [ANALYTICS_ROUTE, HISTORY_ROUTE, '/v1/connections']) {
+    const cors = corsHandler(config.server.cors?.origins, apiRoute);
+    if (cors) app.all(apiRoute, cors);
+  }
 
   app.use((req, res, next) => {
     if (req.originalUrl.length > MAX_URL_LENGTH) return sendProblem(res, 414, 'invalid_query', 'the URL is too long');
@@ -185,7 +192,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('ETag', answer.etag);
     res.setHeader('Cache-Control', `private, max-age=${answer.maxAgeSeconds}`);
     res.setHeader('X-Gateway-Complete', String(answer.complete));
-    res.setHeader('Vary', 'Authorization, X-API-Key, Accept');
+    res.vary('Authorization, X-API-Key, Accept'); // appended to cors.ts's Origin
     setAnswerHeaders({ path: req.path, query }, res, answer.body);
     if (answer.status === 200 && req.get('if-none-match') === answer.etag) {
       res.status(304).end();
@@ -212,7 +219,7 @@ export function createApp(deps: AppDeps): express.Express {
     const workspaces = gateway.resolveWorkspaces(client, request.workspaceId);
     const result = await answerHistory(deps.store, workspaces, request);
     res.setHeader('Cache-Control', 'private, max-age=0');
-    res.setHeader('Vary', 'Authorization, X-API-Key, Accept');
+    res.vary('Authorization, X-API-Key, Accept'); // appended to cors.ts's Origin
     if (request.format === 'csv' || request.format === 'ndjson') {
       const rows = historyRows(result, request.metrics);
       res.setHeader('Content-Type', MEDIA_TYPES[request.format]);

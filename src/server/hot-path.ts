@@ -15,7 +15,7 @@
  * and the request log line) exactly as the pipeline makes them.
  *
  * Anything else falls through to the full pipeline, unchanged: another method or path, a body,
- * conditional or `Cache-Control` requests, an unknown or refused key, a request over its limit
+ * conditional or `Cache-Control` requests, a request with an `Origin` (CORS), an unknown or refused key, a request over its limit
  * (the limiter takes nothing from a refused request, so the pipeline decides the same way), an
  * entry past its sources' freshness, or one whose cache entries changed (a refresh, a
  * revalidation, an eviction, the shared tier). Entries are never made from an answer with a
@@ -98,6 +98,7 @@ export class HotAnswers {
     const length = headers['content-length'];
     if ((length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined) return false;
     if (headers['if-none-match'] !== undefined || headers['cache-control'] !== undefined) return false;
+    if (headers.origin !== undefined) return false; // CORS headers are per origin (cors.ts)
     const started = process.hrtime.bigint();
     const client = this.deps.directory.authenticate(presentedKey(headers));
     if (!client) return false;
@@ -171,6 +172,7 @@ export class HotAnswers {
   remember(req: IncomingMessage, res: ServerResponse, client: ResolvedClient, answer: AnalyticsAnswer, refresh: boolean): void {
     if (refresh || req.method !== 'GET' || answer.status !== 200 || !answer.complete || !answer.json) return;
     if (req.headers['if-none-match'] !== undefined || req.headers['cache-control'] !== undefined) return;
+    if (req.headers.origin !== undefined) return; // its CORS headers must not be replayed to another origin
     const reuse = answer.reuse();
     if (!reuse || this.deps.answers.get(answer.etag) === undefined) return;
     const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;

@@ -13,6 +13,7 @@ import { CampaignAnalyticsSchema } from '../schema/campaign';
 import { HistoryResponseSchema } from '../schema/history';
 import { AnalyticsResponseSchema, ConnectionsResponseSchema, ProblemSchema } from '../schema/envelope';
 import { AlertsResponseSchema } from '../alerts/schema';
+import { CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from './cors';
 import { DASHBOARD_ASSETS } from './dashboard';
 import { MAX_URL_LENGTH, REQUEST_ID } from './hot-path';
 
@@ -41,7 +42,7 @@ const HEADERS: Readonly<Record<string, Json>> = {
     schema: { type: 'string', maxLength: 64, pattern: '^"per-(key|address)";q=\\d+;w=60$' },
   },
   'Content-Disposition': { description: 'With CSV: `attachment; filename="campaign-analytics.csv"`', schema: { type: 'string', enum: ['attachment; filename="campaign-analytics.csv"'] } },
-  Vary: { description: 'The request headers the answer depends on', schema: { type: 'string', maxLength: 256, pattern: '^[A-Za-z-]+(, [A-Za-z-]+)*$' } },
+  Vary: { description: 'The request headers the answer depends on: `Origin` on the API paths when CORS origins are configured; the analytics and history answers also name Authorization, X-API-Key and Accept', schema: { type: 'string', maxLength: 256, pattern: '^[A-Za-z-]+(, [A-Za-z-]+)*$' } },
   'Retry-After': { description: 'Seconds to wait before the next request is allowed', required: true, schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 86_400 } },
   ETag: {
     description: 'Strong validator of this representation (content, format and shape); send it back as If-None-Match',
@@ -58,6 +59,15 @@ const HEADERS: Readonly<Record<string, Json>> = {
   Link: { description: 'With `limit`, when there is a next page: `<url>; rel="next"`', schema: { type: 'string', maxLength: 16_384, pattern: '^<[^>]+>; rel="next"$' } },
   'WWW-Authenticate': { description: 'The scheme a key is sent with', schema: { type: 'string', enum: ['Bearer realm="outreach-gateway"'] } },
   Allow: { description: 'GET, HEAD', required: true, schema: { type: 'string', enum: ['GET, HEAD'] } },
+  // CORS (API paths only, when server.cors.origins lists origins).
+  'Access-Control-Allow-Origin': {
+    description: "The request's Origin, when it is one of server.cors.origins (never `*`; never with Access-Control-Allow-Credentials)",
+    schema: { type: 'string', maxLength: 2048, pattern: '^https?://[^/\\s]+$' },
+  },
+  'Access-Control-Expose-Headers': { description: `With Access-Control-Allow-Origin: ${CORS_EXPOSED_HEADERS.join(', ')}`, schema: { type: 'string', const: CORS_EXPOSED_HEADERS.join(', ') } },
+  'Access-Control-Allow-Methods': { description: 'The methods the API answers', required: true, schema: { type: 'string', const: CORS_ALLOWED_METHODS.join(', ') } },
+  'Access-Control-Allow-Headers': { description: 'The request headers the API reads', required: true, schema: { type: 'string', const: CORS_ALLOWED_HEADERS.join(', ') } },
+  'Access-Control-Max-Age': { description: 'Seconds a browser may reuse this preflight answer', required: true, schema: { type: 'integer', const: CORS_MAX_AGE_SECONDS } },
 };
 type HeaderName = keyof typeof HEADERS;
 
@@ -70,8 +80,12 @@ const problemContent = { 'application/problem+json': { schema: ref('schemas', 'P
 const problem = (description: string, ...names: HeaderName[]): Json => ({ description, headers: headers('X-Request-Id', ...names), content: problemContent });
 const RATE_LIMIT: HeaderName[] = ['RateLimit', 'RateLimit-Policy'];
 
+/** Headers of any answer on an API path to a request from an allowed origin (cors.ts), and of a preflight. */
+const CORS_ANSWER: HeaderName[] = ['Access-Control-Allow-Origin', 'Access-Control-Expose-Headers', 'Vary'];
+const CORS_PREFLIGHT: HeaderName[] = ['X-Request-Id', 'Access-Control-Allow-Origin', 'Access-Control-Allow-Methods', 'Access-Control-Allow-Headers', 'Access-Control-Max-Age', 'Vary'];
+
 /** Answers every route can give (component responses). */
-const RESPONSES: Readonly<Record<string, Json>> = {
+const BASE_RESPONSES: Readonly<Record<string, Json>> = {
   BadRequestBody: problem('A GET request carrying a body, or a request the server could not read'),
   NotFound: problem('No such route (any path this document does not list)'),
   MethodNotAllowed: problem('This API is read-only: any method but GET and HEAD', 'Allow'),
@@ -87,6 +101,32 @@ const RESPONSES: Readonly<Record<string, Json>> = {
   ),
   TooManyRequests: problem("Too many requests for this key: over its requestsPerMinute", 'Retry-After', ...RATE_LIMIT),
 };
+
+/** A response with the CORS answer headers added (HeadersTooLarge is answered before the app: none). */
+function withCorsHeaders(response: Json): Json {
+  return { ...response, headers: { ...(response.headers as Json | undefined), ...headers(...CORS_ANSWER) } };
+}
+
+/** Each component response, and `Cors<name>`: the same on an API path, where it can carry the CORS headers. */
+const RESPONSES: Readonly<Record<string, Json>> = {
+  ...BASE_RESPONSES,
+  ...Object.fromEntries(
+    Object.entries(BASE_RESPONSES)
+      .filter(([name]) => name !== 'HeadersTooLarge')
+      .map(([name, response]) => [`Cors${name}`, withCorsHeaders(response)]),
+  ),
+};
+
+/** An API path's responses: each can carry the CORS headers (a component reference becomes its `Cors` variant). */
+function corsResponses(responses: Json): Json {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) => {
+      const target = (response as { $ref?: string }).$ref?.replace('#/components/responses/', '');
+      if (target === undefined) return [status, withCorsHeaders(response as Json)];
+      return [status, target === 'HeadersTooLarge' ? response : ref('responses', `Cors${target}`)];
+    }),
+  );
+}
 
 /** The statuses any GET answers besides its own: a body (400), a long URL (414) or headers (431), an unexpected error (500). */
 const ANY_GET = {
@@ -157,6 +197,38 @@ const LINK_PARAMETERS: Readonly<Record<string, Json>> = {
 };
 const linkParameters = (): Json[] => Object.keys(LINK_PARAMETERS).map((name) => ref('parameters', name));
 
+/**
+ * An API path: every answer can carry the CORS headers, and OPTIONS is a CORS preflight, answered
+ * 204 from an allowed origin and 405 otherwise (cors.ts).
+ */
+function apiPath(get: Json & { operationId: string; responses: Json }): Json {
+  const refused = Object.fromEntries(
+    Object.entries(refusedMethods(get.operationId)).map(([method, operation]) => [method, { ...(operation as Json), responses: { '405': ref('responses', 'CorsMethodNotAllowed') } }]),
+  );
+  return {
+    get: { ...get, responses: corsResponses(get.responses) },
+    ...refused,
+    options: {
+      operationId: `${get.operationId}_preflight`,
+      tags: ['cors'],
+      summary: 'CORS preflight from a browser page on another origin',
+      description:
+        'With an Origin listed in server.cors.origins and Access-Control-Request-Method: 204 with the methods and request headers the API accepts. ' +
+        'Any other OPTIONS (an origin not listed, none configured, or no preflight headers): 405 as any other method.',
+      security: [],
+      parameters: [
+        { name: 'Origin', in: 'header', required: false, description: "The page's origin", schema: { type: 'string' } },
+        { name: 'Access-Control-Request-Method', in: 'header', required: false, schema: { type: 'string' } },
+        { name: 'Access-Control-Request-Headers', in: 'header', required: false, schema: { type: 'string' } },
+      ],
+      responses: {
+        '204': { description: 'Preflight accepted: the page may send GET or HEAD with these headers', headers: headers(...CORS_PREFLIGHT) },
+        '405': ref('responses', 'CorsMethodNotAllowed'),
+      },
+    },
+  };
+}
+
 const rowsDescription =
   'CSV (RFC 4180, UTF-8, CRLF, header row; columns workspace, provider, connection, key, id, name, status, vendorStatus, createdAt, every metric, averageReplySeconds, every rate; null = empty cell; text cells starting with = + - @ tab CR prefixed with \') or NDJSON (one campaign per line). Completeness is in the X-Gateway-Complete and X-Gateway-Sources headers.';
 
@@ -173,7 +245,7 @@ function queryParameters(table: Readonly<Record<string, QueryParameter>> = QUERY
   }));
 }
 
-function analyticsOperation(): Json & { operationId: string } {
+function analyticsOperation(): Json & { operationId: string; responses: Json } {
   const answerHeaders = headers('X-Request-Id', 'ETag', 'Cache-Control', 'Vary', 'Content-Disposition', 'X-Gateway-Complete', 'X-Gateway-Sources', 'X-Gateway-Next-Cursor', 'Link', ...RATE_LIMIT);
   const answerContent = {
     'application/json': { schema: ref('schemas', 'AnalyticsResponse') },
@@ -212,7 +284,7 @@ function analyticsOperation(): Json & { operationId: string } {
   };
 }
 
-function historyOperation(): Json & { operationId: string } {
+function historyOperation(): Json & { operationId: string; responses: Json } {
   const rows = 'One row per series and period: campaign, name, provider, workspace, period, end, source, campaigns, the metrics asked for, openRate, replyRate, bounceRate, interestedRate.';
   return {
     operationId: 'getCampaignHistory',
@@ -282,7 +354,8 @@ export function buildOpenApi(version: string): Json {
       description:
         'Campaign analytics from Instantly, SendKit, Kakiyo and Seleqt in one normalized schema, cached and rate limited.\n\n' +
         'Every answer carries X-Request-Id; errors are RFC 9457 problem+json. Every listed path answers 405 to a method other than GET and HEAD (listed as refused operations), ' +
-        `400 to a GET carrying a body, 414 to a URL over ${MAX_URL_LENGTH} characters and 431 to a request line or headers too large to read. Any other path answers 404 (components.responses.NotFound).`,
+        `400 to a GET carrying a body, 414 to a URL over ${MAX_URL_LENGTH} characters and 431 to a request line or headers too large to read. Any other path answers 404 (components.responses.NotFound).\n\n` +
+        'CORS: on the /v1 paths, OPTIONS is also a CORS preflight (204 when the Origin is one of server.cors.origins; none by default), and every answer to a request from such an origin carries Access-Control-Allow-Origin (that origin) and Access-Control-Expose-Headers. Credentials are never cookies: send the key in X-API-Key or Authorization.',
     },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }, { bearer: [] }],
@@ -291,11 +364,12 @@ export function buildOpenApi(version: string): Json {
       { name: 'operations', description: 'Health, readiness, metrics and this document (public)' },
       { name: 'dashboard', description: 'The browser dashboard (public files; its data comes from the API with the key typed in)' },
       { name: 'refused', description: 'Methods the read-only API refuses with 405' },
+      { name: 'cors', description: 'CORS preflights on the API paths (origins allowed in server.cors.origins; none by default)' },
     ],
     paths: {
-      '/v1/campaigns/analytics': path({ ...analyticsOperation(), tags: ['analytics'] }),
-      [HISTORY_ROUTE]: path(historyOperation()),
-      '/v1/connections': path({
+      '/v1/campaigns/analytics': apiPath({ ...analyticsOperation(), tags: ['analytics'] }),
+      [HISTORY_ROUTE]: apiPath(historyOperation()),
+      '/v1/connections': apiPath({
         operationId: 'listConnections',
         tags: ['analytics'],
         summary: "The caller's connections and their health (never a secret)",
