@@ -19,6 +19,9 @@ import { MAX_URL_LENGTH, REQUEST_ID } from './hot-path';
 
 type Json = Record<string, unknown>;
 
+/** Node's limit on a request's headers (16 KB); a longer header is a 431 before the app sees it. */
+const HEADER_MAX_LENGTH = 16_384;
+
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Json {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
   return rest;
@@ -67,7 +70,11 @@ const HEADERS: Readonly<Record<string, Json>> = {
   'Access-Control-Expose-Headers': { description: `With Access-Control-Allow-Origin: ${CORS_EXPOSED_HEADERS.join(', ')}`, schema: { type: 'string', const: CORS_EXPOSED_HEADERS.join(', ') } },
   'Access-Control-Allow-Methods': { description: 'The methods the API answers', required: true, schema: { type: 'string', const: CORS_ALLOWED_METHODS.join(', ') } },
   'Access-Control-Allow-Headers': { description: 'The request headers the API reads', required: true, schema: { type: 'string', const: CORS_ALLOWED_HEADERS.join(', ') } },
-  'Access-Control-Max-Age': { description: 'Seconds a browser may reuse this preflight answer', required: true, schema: { type: 'integer', const: CORS_MAX_AGE_SECONDS } },
+  'Access-Control-Max-Age': {
+    description: 'Seconds a browser may reuse this preflight answer',
+    required: true,
+    schema: { type: 'integer', format: 'int32', const: CORS_MAX_AGE_SECONDS, minimum: CORS_MAX_AGE_SECONDS, maximum: CORS_MAX_AGE_SECONDS },
+  },
 };
 type HeaderName = keyof typeof HEADERS;
 
@@ -147,6 +154,7 @@ function refusedMethods(operationId: string): Json {
         operationId: `${operationId}_${method}`,
         tags: ['refused'],
         summary: 'Refused: this API is read-only',
+        description: 'Answers 405 with Allow: GET, HEAD to anyone, before any key is read: nothing is written, so no key is asked for.',
         security: [],
         responses: { '405': ref('responses', 'MethodNotAllowed') },
       },
@@ -169,21 +177,22 @@ const LINK_PARAMETERS: Readonly<Record<string, Json>> = {
     in: 'query',
     required: false,
     description: 'Signed links only (`outreach-gateway link`): the client whose workspaces and requestsPerMinute the link uses. Signed with the rest of the query.',
-    schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+    schema: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
   },
   LinkExpires: {
     name: 'expires',
     in: 'query',
     required: false,
     description: 'Signed links only: when the link stops answering (Unix seconds); after it, 401. Signed.',
-    schema: { type: 'integer', minimum: 1 },
+    // Up to the year 9999 (the CLI signs at most 3650 days ahead; any other value fails the signature).
+    schema: { type: 'integer', format: 'int64', minimum: 1, maximum: 253_402_300_799 },
   },
   LinkId: {
     name: 'link_id',
     in: 'query',
     required: false,
     description: "Signed links only: the link's id; listed in links.revoked, the link answers 401. Signed.",
-    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{6,64}$' },
+    schema: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9_-]{6,64}$' },
   },
   LinkSignature: {
     name: 'sig',
@@ -192,7 +201,7 @@ const LINK_PARAMETERS: Readonly<Record<string, Json>> = {
     description:
       'Signed links only, always the last parameter: HMAC-SHA256 (base64url) under links.secret of the route and every parameter before it, in order (the query with its format, client, expires, link_id). ' +
       'Any other parameter, value or order, another format, an expired or revoked link, or a rotated secret: 401. A credential: never logged.',
-    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
+    schema: { type: 'string', maxLength: 43, pattern: '^[A-Za-z0-9_-]{43}$' },
   },
 };
 const linkParameters = (): Json[] => Object.keys(LINK_PARAMETERS).map((name) => ref('parameters', name));
@@ -217,9 +226,15 @@ function apiPath(get: Json & { operationId: string; responses: Json }): Json {
         'Any other OPTIONS (an origin not listed, none configured, or no preflight headers): 405 as any other method.',
       security: [],
       parameters: [
-        { name: 'Origin', in: 'header', required: false, description: "The page's origin", schema: { type: 'string' } },
-        { name: 'Access-Control-Request-Method', in: 'header', required: false, schema: { type: 'string' } },
-        { name: 'Access-Control-Request-Headers', in: 'header', required: false, schema: { type: 'string' } },
+        { name: 'Origin', in: 'header', required: false, description: "The page's origin", schema: { type: 'string', maxLength: 2048, pattern: '^[a-z][a-z0-9+.-]*://[^/\\s]+$|^null$' } },
+        { name: 'Access-Control-Request-Method', in: 'header', required: false, description: 'The method the page wants to send', schema: { type: 'string', maxLength: 16, pattern: '^[A-Za-z]+$' } },
+        {
+          name: 'Access-Control-Request-Headers',
+          in: 'header',
+          required: false,
+          description: 'The request headers the page wants to send (comma-separated)',
+          schema: { type: 'string', maxLength: HEADER_MAX_LENGTH, pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~, -]*$' },
+        },
       ],
       responses: {
         '204': { description: 'Preflight accepted: the page may send GET or HEAD with these headers', headers: headers(...CORS_PREFLIGHT) },
@@ -258,8 +273,8 @@ function analyticsOperation(): Json & { operationId: string; responses: Json } {
     description: `Rules across parameters:\n\n${QUERY_RULES.map((rule) => `- ${rule}`).join('\n')}`,
     parameters: [
       ...queryParameters(),
-      { name: 'If-None-Match', in: 'header', required: false, description: 'An ETag of a previous answer: 304 when it still matches', schema: { type: 'string' } },
-      { name: 'Cache-Control', in: 'header', required: false, description: '`no-cache` does what refresh=true does', schema: { type: 'string' } },
+      { name: 'If-None-Match', in: 'header', required: false, description: 'An ETag of a previous answer: 304 when it still matches', schema: { type: 'string', maxLength: HEADER_MAX_LENGTH, pattern: '^[^\\r\\n]*$' } },
+      { name: 'Cache-Control', in: 'header', required: false, description: '`no-cache` does what refresh=true does', schema: { type: 'string', maxLength: HEADER_MAX_LENGTH, pattern: '^[^\\r\\n]*$' } },
       ref('parameters', 'RequestId'),
       ...linkParameters(),
     ],
@@ -322,6 +337,7 @@ function publicGet(operationId: string, tag: string, summary: string, ok: Json, 
     tags: [tag],
     security: [],
     summary,
+    description: `${summary}. Public (no key): answered to anyone, not counted against a key's quota.`,
     parameters: [ref('parameters', 'RequestId')],
     responses: { '200': { headers: headers('X-Request-Id'), ...ok }, ...more, ...ANY_GET },
   };
@@ -357,7 +373,8 @@ export function buildOpenApi(version: string): Json {
         `400 to a GET carrying a body, 414 to a URL over ${MAX_URL_LENGTH} characters and 431 to a request line or headers too large to read. Any other path answers 404 (components.responses.NotFound).\n\n` +
         'CORS: on the /v1 paths, OPTIONS is also a CORS preflight (204 when the Origin is one of server.cors.origins; none by default), and every answer to a request from such an origin carries Access-Control-Allow-Origin (that origin) and Access-Control-Expose-Headers. Credentials are never cookies: send the key in X-API-Key or Authorization.',
     },
-    servers: [{ url: '/' }],
+    // x-internal false: the API is meant to be reached by the agency's tools (OWASP API9 inventory).
+    servers: [{ url: '/', description: 'This gateway, wherever it runs (local, staging or production)', 'x-internal': false }],
     security: [{ apiKey: [] }, { bearer: [] }],
     tags: [
       { name: 'analytics', description: 'The API (a client key is required)' },
@@ -373,6 +390,7 @@ export function buildOpenApi(version: string): Json {
         operationId: 'listConnections',
         tags: ['analytics'],
         summary: "The caller's connections and their health (never a secret)",
+        description: 'Per connection: provider, workspace, breaker state, last walk, cache age, the scheduled sync and budget state. Never a key, a URL credential or a secret.',
         parameters: [ref('parameters', 'RequestId')],
         responses: {
           '200': { description: 'Connections', headers: headers('X-Request-Id', ...RATE_LIMIT), content: { 'application/json': { schema: ref('schemas', 'ConnectionsResponse') } } },
@@ -385,8 +403,9 @@ export function buildOpenApi(version: string): Json {
         operationId: 'listAlerts',
         tags: ['analytics'],
         summary: "The active alerts of the caller's workspaces (alert rules in the config; README \"Alerts\")",
+        description: 'Alerts that are firing now, per rule and subject, for the workspaces of the key (or the one asked for).',
         parameters: [
-          { name: 'workspace_id', in: 'query', required: false, description: 'One of your workspaces, or ALL (the default: every workspace of the key)', schema: { type: 'string', minLength: 1 } },
+          { name: 'workspace_id', in: 'query', required: false, description: 'One of your workspaces, or ALL (the default: every workspace of the key)', schema: jsonSchema(QUERY_PARAMETERS.workspace_id.schema, 'input') },
           ref('parameters', 'RequestId'),
         ],
         responses: {
@@ -406,7 +425,7 @@ export function buildOpenApi(version: string): Json {
             'application/json': {
               schema: {
                 type: 'object',
-                properties: { status: { enum: ['ready', 'degraded'] }, problem: { type: 'string' }, connections: { type: 'integer', minimum: 0 } },
+                properties: { status: { enum: ['ready', 'degraded'] }, problem: { type: 'string' }, connections: { type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647 } },
                 required: ['status', 'connections'],
               },
             },
@@ -423,7 +442,13 @@ export function buildOpenApi(version: string): Json {
         bearer: { type: 'http', scheme: 'bearer' },
       },
       parameters: {
-        RequestId: { name: 'X-Request-Id', in: 'header', required: false, description: 'Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); another value is replaced by a new one', schema: { type: 'string' } },
+        RequestId: {
+          name: 'X-Request-Id',
+          in: 'header',
+          required: false,
+          description: 'Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); another value is replaced by a new one',
+          schema: { type: 'string', maxLength: HEADER_MAX_LENGTH, pattern: '^[^\\r\\n]*$' },
+        },
         ...LINK_PARAMETERS,
       },
       headers: HEADERS,

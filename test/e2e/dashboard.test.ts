@@ -174,7 +174,7 @@ beforeAll(async () => {
   page.on('pageerror', (error) => browserErrors.push(`pageerror: ${error.message}`));
   // Every answer the page gets from the gateway is checked against /openapi.json.
   contract = watchPage(page, demo.url);
-});
+}, 180_000); // the demo back-fills 60 days of history before it listens
 
 afterAll(async () => {
   await context?.close();

@@ -53,7 +53,7 @@ describe('/openapi.json states the rules', () => {
     }
     expect(schema('limit')).toEqual({ type: 'integer', format: 'int32', minimum: 1, maximum: 1000 });
     expect(schema('start_date')).toMatchObject({ type: 'string', format: 'date' });
-    expect(schema('providers')).toEqual({ type: 'array', minItems: 1, items: { type: 'string', enum: [...PROVIDER_IDS] } });
+    expect(schema('providers')).toEqual({ type: 'array', minItems: 1, maxItems: PROVIDER_IDS.length, items: { type: 'string', enum: [...PROVIDER_IDS] } });
     expect(parameters.get('providers')).toMatchObject({ style: 'form', explode: false });
     expect(schema('ids')).toMatchObject({ type: 'array', minItems: 1, maxItems: 100, items: { pattern: expect.any(String) } });
     expect(schema('cursor')).toMatchObject({ minLength: 1, maxLength: 7168, pattern: '^[A-Za-z0-9_-]+$' });

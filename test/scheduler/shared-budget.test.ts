@@ -155,6 +155,7 @@ test('two instances with one Redis spend one daily credit budget between them, a
 }, 30_000);
 
 test("two instances with one Redis keep together to one share of a Kakiyo account's rate", async () => {
+  const WINDOW_S = 5;
   redis = await startRedis();
   const simulators = await startScaleoutSims(30);
   sims = simulators;
@@ -171,15 +172,15 @@ test("two instances with one Redis keep together to one share of a Kakiyo accoun
   await sleep(500);
   const before = await Promise.all(pair.map(upstreamCalls));
   const atStart = simulators.kakiyo.stats().total;
-  await sleep(4000);
+  await sleep(WINDOW_S * 1000);
   const calls = simulators.kakiyo.stats().total - atStart;
   const after = await Promise.all(pair.map(upstreamCalls));
-  // Both walked in the window...
-  after.forEach((count, i) => expect({ instance: i, calls: count - (before[i] ?? 0) >= 2 }).toEqual({ instance: i, calls: true }));
+  // Both walked in the window (the lower bounds are loose: a loaded machine makes fewer calls, never more)...
+  after.forEach((count, i) => expect({ instance: i, walked: count - (before[i] ?? 0) >= 1 }).toEqual({ instance: i, walked: true }));
+  expect(calls).toBeGreaterThanOrEqual(3);
   // ...and together made at most the share's burst plus 2/s: each keeping its own share made twice that.
-  expect(calls).toBeGreaterThanOrEqual(6);
-  expect(calls).toBeLessThanOrEqual(2 + 2 * 4 + 1);
-}, 30_000);
+  expect(calls).toBeLessThanOrEqual(2 + 2 * WINDOW_S + 1);
+}, 40_000);
 
 test("a restart on the embedded store starts from the day's count, not from zero", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'og-budget-'));
