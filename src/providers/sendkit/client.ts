@@ -59,7 +59,6 @@ import {
   SendkitListEnvelopeSchema,
   SendkitListItemSchema,
   SendkitStepRowSchema,
-  sendkitIdText,
   type SendkitDailyRow,
   type SendkitListEnvelope,
   type SendkitListItem,
@@ -110,7 +109,7 @@ function asCursor(value: string | number | null | undefined): string | undefined
 
 function lastItemCursor(items: readonly unknown[]): string | undefined {
   const parsed = SendkitCursorItemSchema.safeParse(items[items.length - 1]);
-  return parsed.success ? sendkitIdText(parsed.data._id) : undefined;
+  return parsed.success ? parsed.data._id : undefined;
 }
 
 function noCursor(reason: string): ProviderError {
@@ -165,8 +164,6 @@ interface CallContext {
 }
 
 interface ListedCampaign {
-  /** Its `_id` as text. */
-  id: string;
   item: SendkitListItem;
   /** The list item as it came; kept only for `include=raw` (a whole list page's items held across
    * thousands of analytics calls cost more in GC than the parsing itself). */
@@ -193,13 +190,13 @@ async function listSendkitCampaigns(ctx: CallContext, validator: RecordValidator
     for (let index = 0; index < envelope.data.length; index += 1) {
       const raw = envelope.data[index];
       const item = validator.parse(SendkitListItemSchema, raw, where, index);
-      if (item) items.push({ id: sendkitIdText(item._id), item, raw: ctx.query.include.raw ? raw : undefined });
+      if (item) items.push({ item, raw: ctx.query.include.raw ? raw : undefined });
     }
     return { items, next: nextSendkitListToken(envelope) };
   });
   // A campaign that moves while the walk runs can show up on two pages: keep it once.
   const byId = new Map<string, ListedCampaign>();
-  for (const campaign of listed) if (!byId.has(campaign.id)) byId.set(campaign.id, campaign);
+  for (const campaign of listed) if (!byId.has(campaign.item._id)) byId.set(campaign.item._id, campaign);
   return [...byId.values()];
 }
 
@@ -290,6 +287,11 @@ function loadSendkitCampaign(
     );
 }
 
+/** Where a campaign's analytics record sits, for warnings (built only when one is written). */
+function analyticsPath(id: string): string {
+  return `analytics.${id}.data`;
+}
+
 /** One campaign's analytics reply, validated and mapped; the daily series is fetched first when asked for. */
 function sendkitCampaignFromReply(
   ctx: CallContext,
@@ -300,16 +302,14 @@ function sendkitCampaignFromReply(
   // The envelope's one rule (`data` is an object) checked directly, once per campaign; zod only
   // runs to word the failure (5,000 of these in a big tenant's walk).
   const body = isAnalyticsEnvelope(data) ? data.data : parseEnvelope('sendkit', SendkitAnalyticsEnvelopeSchema, data, `analytics reply for campaign ${id}`).data;
-  // The record's path, only built where it is used (a failure, or its step rows).
-  const where = (): string => `analytics.${id}.data`;
   const parsed = SendkitAnalyticsSchema.safeParse(body);
-  if (!parsed.success) return { kind: 'invalid', path: pathIn(where(), parsed.error) };
+  if (!parsed.success) return { kind: 'invalid', path: pathIn(analyticsPath(id), parsed.error) };
   const analytics = parsed.data;
   const name = sendkitCampaignName(listed?.item, analytics);
-  if (name === undefined) return { kind: 'invalid', path: `${where()}.campaign.name` };
+  if (name === undefined) return { kind: 'invalid', path: `${analyticsPath(id)}.campaign.name` };
   // Step rows are read only when steps are asked for (about half of a reply's validation work).
   const rejected: string[] = [];
-  const steps = ctx.query.include.steps ? sendkitStepRows(analytics.stepStats, where(), ctx, rejected) : null;
+  const steps = ctx.query.include.steps ? sendkitStepRows(analytics.stepStats, analyticsPath(id), ctx, rejected) : null;
 
   // The replies as they came, only when `include=raw` asks for them (two objects less per campaign).
   const raw: Record<string, unknown> | undefined = ctx.query.include.raw ? { analytics: body } : undefined;
@@ -355,7 +355,7 @@ async function fetchUnredacted(connection: ProviderConnection, query: AnalyticsQ
   const abort = (): void => stop.abort();
   const outcomes = query.campaignIds
     ? await mapBounded([...new Set(query.campaignIds)], concurrency, (id) => loadSendkitCampaign(ctx, id, undefined, true), abort)
-    : await mapBounded(await listSendkitCampaigns(ctx, validator, { calls: 0 }), concurrency, (listed) => loadSendkitCampaign(ctx, listed.id, listed, false), abort);
+    : await mapBounded(await listSendkitCampaigns(ctx, validator, { calls: 0 }), concurrency, (listed) => loadSendkitCampaign(ctx, listed.item._id, listed, false), abort);
 
   // Counted in campaign order after the fan-out, so the first failing path does not depend on timing.
   const records: CampaignAnalytics[] = [];

@@ -38,16 +38,8 @@ const vendorValue = z.unknown().optional();
 /** A count inside the paging metadata (read by the client's paging rule, not mapped). */
 const pageCount = z.union([z.number(), z.string(), z.null()]).optional();
 
-/**
- * A Mongo ObjectId (24 hex) in practice; a number is tolerated and read as text with
- * `sendkitIdText` (no zod `.transform`: a pipe per item costs more than the item's other checks).
- */
-const vendorId = z.union([z.string().min(1), z.number()]);
-
-/** A vendor id as the gateway writes it: the string, or a number's digits. */
-export function sendkitIdText(id: string | number): string {
-  return typeof id === 'string' ? id : String(id);
-}
+/** A Mongo ObjectId (24 hex) in practice; numbers are accepted and become strings. */
+const vendorId = z.union([z.string().min(1), z.number()]).transform((value) => String(value));
 
 /**
  * One item of `GET /v1/campaigns`. Items use `_id` (not `id`). `stats` holds the lead counts the
