@@ -185,6 +185,15 @@ export function readCount(value: unknown, path: string, issues: FieldIssues): nu
   return null;
 }
 
+/**
+ * `readCount` of the value at `<prefix>.<field>`: the path is only written out when the value is
+ * noted (a count-by-name walk over 5,000 campaigns builds no string for a readable count).
+ */
+export function readCountAt(value: unknown, prefix: string, field: string, issues: FieldIssues): number | null {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  return readCount(value, `${prefix}.${field}`, issues);
+}
+
 /** A vendor timestamp normalized to ISO; absent/null/'' is null, a value that is not a date is null and noted. */
 export function readIso(value: unknown, path: string, issues: FieldIssues): string | null {
   if (value === null || value === undefined || value === '') return null;
