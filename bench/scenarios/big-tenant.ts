@@ -4,7 +4,8 @@
  * analytics replies). The real provider walks the simulator once over HTTP while every reply's
  * text is recorded; then, in a fresh process per provider, the provider's parse + validate + map
  * (`fetchAnalytics` on the recorded replies, the HTTP client's JSON.parse included) is timed
- * against `JSON.parse` of the same text, each pass after a minor GC. Target ≤ 3×. The same
+ * against `JSON.parse` of the same text, each pass after a minor GC, in 15 rounds whose pair order
+ * alternates; the row is the median of the per-round ratios. Target ≤ 3×. The same
  * rounds after a forced full GC, and the process's peak RSS, are reported beside it (why two GC
  * kinds: see ../workers/big-tenant.ts).
  */
@@ -75,7 +76,7 @@ export async function bigTenant(context: BenchContext): Promise<ScenarioOutcome>
         { provider: 'instantly', campaigns: 20_000 },
         { provider: 'sendkit', campaigns: 5_000 },
       ];
-  const rounds = context.smoke ? 1 : 7;
+  const rounds = context.smoke ? 1 : 15;
   const dir = mkdtempSync(join(tmpdir(), 'outreach-bench-'));
   const rows: Row[] = [];
   const details: Record<string, unknown> = {};

@@ -5,8 +5,9 @@
  * warmed with one request; then autocannon (its own process) hits the same warm request, and in
  * the same rounds the same number of connections hit two baselines, each in its own process too,
  * sending a warm gateway answer as captured (the same headers and body bytes): a bare Express 5
- * app and raw `node:http`.
- * Rounds alternate the three targets (the order rotates each round) and each ratio is taken within
+ * app and raw `node:http`. A third baseline is a bare Express 5 app with its defaults (ETag on,
+ * its own headers only) sending the same body bytes: what a plain Express service would do.
+ * Rounds alternate the four targets (the order rotates each round) and each ratio is taken within
  * one round, so machine noise and thermal drift cancel; the table shows the median over rounds.
  * The gateway's RSS is sampled twice a second while it is under load.
  */
@@ -22,8 +23,8 @@ const CONNECTIONS = 10;
 const NODE_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 export const RSS_TARGET_BYTES = 256 * 1024 * 1024;
 
-type Target = 'gateway' | 'express' | 'raw';
-const TARGETS: readonly Target[] = ['gateway', 'express', 'raw'];
+type Target = 'gateway' | 'express' | 'expressDefaults' | 'raw';
+const TARGETS: readonly Target[] = ['gateway', 'express', 'expressDefaults', 'raw'];
 
 interface Measured extends LoadResult {
   /** Server CPU (user + system) per 2xx answer, in µs. */
@@ -78,17 +79,19 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
     }
     const bytes = { bodyBase64: warm.body.toString('base64'), headers };
     const expressWorker = startWorker('server');
+    const expressDefaultsWorker = startWorker('server');
     const rawWorker = startWorker('server');
-    workers.push(expressWorker, rawWorker);
+    workers.push(expressWorker, expressDefaultsWorker, rawWorker);
     const urls: Record<Target, string> = {
       gateway: `${gatewayUrl}${path}`,
       express: `${(await expressWorker.call<{ url: string }>('express', bytes)).url}${path}`,
+      expressDefaults: `${(await expressDefaultsWorker.call<{ url: string }>('expressDefaults', bytes)).url}${path}`,
       raw: `${(await rawWorker.call<{ url: string }>('raw', bytes)).url}${path}`,
     };
     const requestHeaders = { 'X-API-Key': BENCH_CLIENT_KEY };
     const upstreamBefore = upstream.calls();
 
-    const servers: Record<Target, Worker> = { gateway: gatewayWorker, express: expressWorker, raw: rawWorker };
+    const servers: Record<Target, Worker> = { gateway: gatewayWorker, express: expressWorker, expressDefaults: expressDefaultsWorker, raw: rawWorker };
     const runOne = async (target: Target, durationSeconds: number): Promise<Measured> => {
       const before = await servers[target].call<ServerStats>('stats');
       const result = await context.load.call<LoadResult>('run', { url: urls[target], connections: CONNECTIONS, durationSeconds, headers: requestHeaders });
@@ -111,11 +114,11 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
         stop.done = true;
         await sampling;
       }
-      const { gateway, express, raw } = results;
-      if (!gateway || !express || !raw) throw new Error('a round did not run every target');
-      list.push({ round, results: { gateway, express, raw } });
+      const { gateway, express, expressDefaults, raw } = results;
+      if (!gateway || !express || !expressDefaults || !raw) throw new Error('a round did not run every target');
+      list.push({ round, results: { gateway, express, expressDefaults, raw } });
       const show = (m: Measured): string => `${fmt.rps(m.requestsPerSecond)} (${Math.round(m.cpuMicrosPerRequest)} µs CPU/req)`;
-      context.log(`  round ${round + 1}: gateway ${show(gateway)}, express ${show(express)}, raw ${show(raw)}`);
+      context.log(`  round ${round + 1}: gateway ${show(gateway)}, express ${show(express)}, express defaults ${show(expressDefaults)}, raw ${show(raw)}`);
     }
     const upstreamDuring = upstream.calls() - upstreamBefore;
     const failures = list.reduce((sum, r) => sum + r.results.gateway.non2xx + r.results.gateway.errors, 0);
@@ -123,6 +126,7 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
     const rps = (target: Target): number => median(list.map((r) => r.results[target].requestsPerSecond));
     const p = (target: Target, key: 'latencyP50Ms' | 'latencyP99Ms'): number => median(list.map((r) => r.results[target][key]));
     const vsExpress = median(list.map((r) => r.results.gateway.requestsPerSecond / r.results.express.requestsPerSecond));
+    const vsExpressDefaults = median(list.map((r) => r.results.gateway.requestsPerSecond / r.results.expressDefaults.requestsPerSecond));
     const vsRaw = median(list.map((r) => r.results.gateway.requestsPerSecond / r.results.raw.requestsPerSecond));
     const latency = (target: Target): string => `p50 ${fmt.ms(p(target, 'latencyP50Ms'))} / p99 ${fmt.ms(p(target, 'latencyP99Ms'))}`;
     // RSS once the process is in its steady state: the samples after the first round's.
@@ -138,6 +142,15 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
         ratio: vsExpress,
         target: '≥ 0.90',
         pass: vsExpress >= 0.9 && failures === 0 && upstreamDuring === 0,
+      },
+      {
+        id: '1d',
+        scenario: `cache hit vs bare Express defaults (ETag on, its own headers only; the same ${(warm.body.length / 1024).toFixed(0)} KB body)`,
+        measured: fmt.rps(rps('gateway')),
+        baseline: fmt.rps(rps('expressDefaults')),
+        ratio: vsExpressDefaults,
+        target: '≥ 0.90',
+        pass: vsExpressDefaults >= 0.9 && failures === 0 && upstreamDuring === 0,
       },
       {
         id: '1b',
@@ -179,6 +192,7 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
         upstreamCallsDuringLoad: upstreamDuring,
         rssSamplesBytes: rss,
         raw: { latency: latency('raw') },
+        expressDefaults: { latency: latency('expressDefaults') },
       },
     };
   } finally {

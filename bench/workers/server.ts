@@ -1,7 +1,8 @@
 /**
  * A server under test, in its own process: the gateway (the real `createService`, logging one JSON
  * line per request to stdout as in production), or one of the two baselines serving fixed bytes:
- * a bare Express 5 app, and raw `node:http`. The first command decides which one this process is.
+ * a bare Express 5 app (as the gateway answers, or with Express's defaults), and raw `node:http`.
+ * The first command decides which one this process is.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -66,6 +67,23 @@ serveCommands({
     app.set('etag', false);
     app.get('/v1/campaigns/analytics', (_req, res) => {
       res.set(headers).send(body);
+    });
+    server = createServer(app);
+    return { url: await listen(server) };
+  },
+
+  /**
+   * A bare Express 5 app with its defaults serving the captured answer's body bytes: its own
+   * headers only (X-Powered-By, a weak ETag computed per response, Content-Length, Content-Type
+   * set with its own `res.type('json')`), none of the gateway's.
+   */
+  async expressDefaults(payload) {
+    claim();
+    const { bodyBase64 } = BytesPayloadSchema.parse(payload);
+    const body = Buffer.from(bodyBase64, 'base64');
+    const app = express();
+    app.get('/v1/campaigns/analytics', (_req, res) => {
+      res.type('json').send(body);
     });
     server = createServer(app);
     return { url: await listen(server) };

@@ -44,14 +44,18 @@ export class RecordValidator {
   private invalid = 0;
   private firstPath: string | undefined;
 
-  /** `where` names the record in the reply, e.g. `campaigns.3`; the warning path extends it. */
-  parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> | undefined {
+  /**
+   * `where` names the record in the reply, e.g. `campaigns.3`, or with `index` its list and position
+   * (`campaigns`, 3: the name is only built for a record that fails); the warning path extends it.
+   */
+  parse<S extends z.ZodType>(schema: S, value: unknown, where: string, index?: number): z.infer<S> | undefined {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
     this.invalid += 1;
     if (this.firstPath === undefined) {
+      const record = index === undefined ? where : `${where}.${index}`;
       const inner = issuePath(parsed.error);
-      this.firstPath = inner === '(root)' ? where : `${where}.${inner}`;
+      this.firstPath = inner === '(root)' ? record : `${record}.${inner}`;
     }
     return undefined;
   }
@@ -179,6 +183,15 @@ export function readCount(value: unknown, path: string, issues: FieldIssues): nu
   }
   issues.note(path);
   return null;
+}
+
+/**
+ * `readCount` of the value at `<prefix>.<field>`: the path is only written out when the value is
+ * noted (a count-by-name walk over 5,000 campaigns builds no string for a readable count).
+ */
+export function readCountAt(value: unknown, prefix: string, field: string, issues: FieldIssues): number | null {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  return readCount(value, `${prefix}.${field}`, issues);
 }
 
 /** A vendor timestamp normalized to ISO; absent/null/'' is null, a value that is not a date is null and noted. */

@@ -1,7 +1,8 @@
 /**
  * Shortcuts taken for big tenants (issue 6) give exactly what the general path gives.
  */
-import { mapBounded, toIsoOrNull } from '../../src/providers/shared';
+import { z } from 'zod';
+import { FieldIssues, RecordValidator, mapBounded, readCount, readCountAt, toIsoOrNull } from '../../src/providers/shared';
 
 function throughDate(value: string | number): string | null {
   const date = new Date(value);
@@ -61,5 +62,34 @@ describe('mapBounded onFailure', () => {
 
   it('takes plain values as well as promises', async () => {
     await expect(mapBounded([1, 2, 3], 2, (n) => n * 2)).resolves.toEqual([2, 4, 6]);
+  });
+});
+
+describe('readCountAt', () => {
+  const values: unknown[] = [0, 7, 2.5, -1, Number.NaN, Number.POSITIVE_INFINITY, '42', ' 3 ', '', 'lots', '1e400', null, undefined, true, {}, []];
+  it.each(values.map((value) => [value]))('reads %p as readCount does, noting the same path', (value) => {
+    const general = new FieldIssues();
+    const shortcut = new FieldIssues();
+    expect(readCountAt(value, 'analytics.stats', 'sent', shortcut)).toEqual(readCount(value, 'analytics.stats.sent', general));
+    expect(shortcut.fields()).toEqual(general.fields());
+  });
+});
+
+describe('RecordValidator.parse with an index', () => {
+  const Schema = z.object({ id: z.string() });
+  it('names a failing record as the general path does', () => {
+    const general = new RecordValidator();
+    const shortcut = new RecordValidator();
+    const items: unknown[] = [{ id: 'a' }, { id: 2 }, 'not an object'];
+    items.forEach((item, index) => {
+      expect(shortcut.parse(Schema, item, 'analytics', index)).toEqual(general.parse(Schema, item, `analytics.${index}`));
+    });
+    expect(shortcut.warnings()).toEqual(general.warnings());
+    expect(shortcut.warnings()[0]?.path).toBe('analytics.1.id');
+  });
+  it('uses the record path alone when the record is the wrong type', () => {
+    const validator = new RecordValidator();
+    validator.parse(Schema, 'x', 'campaigns', 4);
+    expect(validator.warnings()[0]?.path).toBe('campaigns.4');
   });
 });

@@ -50,10 +50,10 @@ import { DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, FieldIssues, RecordValidator, i
 import type { AnalyticsQuery, ProbeResult, ProviderConnection, ProviderResult, SourceWarning } from '../types';
 import {
   instantlyFetchStepBase,
+  instantlyIdText,
   instantlyStepBase,
   instantlyStepBaseEvidence,
   mapInstantlyCampaign,
-  type InstantlyCampaignIdentity,
   type InstantlyCampaignSource,
   type StepBase,
 } from './map';
@@ -154,6 +154,8 @@ export function instantlySequenceSteps(item: unknown): number | null {
 }
 
 interface ListedCampaign {
+  /** Its id as text (`instantlyIdText`). */
+  id: string;
   campaign: InstantlyCampaign;
   /** Steps in its sequence (read only when steps are asked for), else null. */
   sequenceSteps: number | null;
@@ -189,10 +191,15 @@ async function walkCampaignList(ctx: CallContext, options: WalkOptions, validato
     const next = cursorValue === null || cursorValue === undefined || cursorValue === '' ? undefined : String(cursorValue);
     const items: ListedCampaign[] = [];
     for (const item of page.items) {
-      const campaign = validator.parse(InstantlyCampaignSchema, item, `campaigns.${seen}`);
+      const campaign = validator.parse(InstantlyCampaignSchema, item, 'campaigns', seen);
       seen += 1;
       if (campaign) {
-        items.push({ campaign, sequenceSteps: options.readSequence ? instantlySequenceSteps(item) : null, raw: options.keepRaw ? item : undefined });
+        items.push({
+          id: instantlyIdText(campaign.id),
+          campaign,
+          sequenceSteps: options.readSequence ? instantlySequenceSteps(item) : null,
+          raw: options.keepRaw ? item : undefined,
+        });
       }
     }
     // An empty page ends the walk even when it carries a cursor (Instantly's documented last page).
@@ -203,7 +210,7 @@ async function walkCampaignList(ctx: CallContext, options: WalkOptions, validato
 /** The listed campaigns by id; a campaign created during the walk can show up on two pages: the first sighting is kept. */
 function byId(items: readonly ListedCampaign[]): Map<string, ListedCampaign> {
   const listed = new Map<string, ListedCampaign>();
-  for (const item of items) if (!listed.has(item.campaign.id)) listed.set(item.campaign.id, item);
+  for (const item of items) if (!listed.has(item.id)) listed.set(item.id, item);
   return listed;
 }
 
@@ -226,13 +233,16 @@ async function fetchCampaignRows(ctx: CallContext, path: string, campaignId: str
   return parseEnvelope('instantly', InstantlyRowsEnvelopeSchema, data, `${what} reply for campaign ${campaignId}`);
 }
 
-interface Entry {
+/**
+ * One campaign of the fetch: what its mapping needs (`InstantlyCampaignSource`, its steps and daily
+ * filled in once their replies are validated), its id as text, and its sequence's length. One
+ * object per campaign, handed to the mapper as it is.
+ */
+type Entry = InstantlyCampaignSource & {
   id: string;
-  identity: InstantlyCampaignIdentity;
   /** Steps in its sequence, from its list item; null when unknown. */
   sequenceSteps: number | null;
-  raw: unknown;
-}
+};
 
 type DetailKind = 'steps' | 'daily';
 
@@ -297,6 +307,43 @@ export async function fetchInstantlyAnalytics(connection: ProviderConnection, qu
   }
 }
 
+/**
+ * The fetch's campaigns: every valid analytics record (in reply order, joined with its list item),
+ * then the listed campaigns without one (not sent yet), which keep every metric null. A second
+ * record for one campaign is rejected (`analytics.<n>.campaign_id`): two cannot both be right, and
+ * keys must stay unique. `raw` is kept only when asked for, so the parsed reply is not held after
+ * this.
+ */
+function joinEntries(
+  analyticsItems: readonly unknown[],
+  listed: ReadonlyMap<string, ListedCampaign>,
+  wantedIds: readonly string[] | undefined,
+  validator: RecordValidator,
+  keepRaw: boolean,
+): { entries: Entry[]; inAnalytics: Set<string> } {
+  const wanted = wantedIds ? new Set(wantedIds) : undefined;
+  const entries: Entry[] = [];
+  const inAnalytics = new Set<string>();
+  for (let index = 0; index < analyticsItems.length; index += 1) {
+    const item = analyticsItems[index];
+    const record = validator.parse(InstantlyCampaignAnalyticsSchema, item, 'analytics', index);
+    if (!record) continue;
+    const id = instantlyIdText(record.campaign_id);
+    if (wanted && !wanted.has(id)) continue;
+    if (inAnalytics.has(id)) {
+      validator.reject(`analytics.${index}.campaign_id`);
+      continue;
+    }
+    inAnalytics.add(id);
+    const found = listed.get(id);
+    entries.push({ analytics: record, listed: found?.campaign ?? null, steps: null, daily: null, raw: keepRaw ? item : undefined, id, sequenceSteps: found?.sequenceSteps ?? null });
+  }
+  for (const [id, item] of listed) {
+    if (!inAnalytics.has(id)) entries.push({ analytics: null, listed: item.campaign, steps: null, daily: null, raw: item.raw, id, sequenceSteps: item.sequenceSteps });
+  }
+  return { entries, inAnalytics };
+}
+
 async function fetchAll(connection: ProviderConnection, query: AnalyticsQuery, ctx: CallContext, wantedIds: readonly string[] | undefined): Promise<ProviderResult> {
   // The list is validated during its walk, before the analytics records below, so the first
   // failing path a warning names does not depend on which call answered first.
@@ -308,36 +355,12 @@ async function fetchAll(connection: ProviderConnection, query: AnalyticsQuery, c
     wantedIds === undefined ? walkCampaignList(ctx, walk, validator, { calls: 0 }) : Promise.resolve([]),
   ]);
   const listed = byId(listItems);
-
-  const wanted = wantedIds ? new Set(wantedIds) : undefined;
-  const entries: Entry[] = [];
-  const inAnalytics = new Set<string>();
-  for (const [index, item] of analyticsItems.entries()) {
-    const record = validator.parse(InstantlyCampaignAnalyticsSchema, item, `analytics.${index}`);
-    if (!record) continue;
-    if (wanted && !wanted.has(record.campaign_id)) continue;
-    if (inAnalytics.has(record.campaign_id)) {
-      // Two records for one campaign cannot both be right, and keys must stay unique.
-      validator.reject(`analytics.${index}.campaign_id`);
-      continue;
-    }
-    inAnalytics.add(record.campaign_id);
-    const found = listed.get(record.campaign_id);
-    entries.push({
-      id: record.campaign_id,
-      identity: { analytics: record, listed: found?.campaign ?? null },
-      sequenceSteps: found?.sequenceSteps ?? null,
-      raw: item,
-    });
-  }
-  // Campaigns without an analytics record (not sent yet) are still listed, with every metric null.
-  for (const [id, item] of listed) {
-    if (!inAnalytics.has(id)) entries.push({ id, identity: { analytics: null, listed: item.campaign }, sequenceSteps: item.sequenceSteps, raw: item.raw });
-  }
+  const { entries, inAnalytics } = joinEntries(analyticsItems, listed, wantedIds, validator, query.include.raw);
 
   const details = await fetchDetails(connection, query, ctx, entries);
 
-  // Rows are validated in campaign order (not completion order) so the warning path is stable.
+  // Rows are validated in campaign order (not completion order), every steps reply before every
+  // daily reply, so the warning path is stable.
   let missingDetails = 0;
   function rowsOf<T>(byEntry: ReadonlyMap<string, unknown[] | null>, id: string, schema: z.ZodType<T>, where: string): T[] | null {
     const rows = byEntry.get(id);
@@ -348,27 +371,25 @@ async function fetchAll(connection: ProviderConnection, query: AnalyticsQuery, c
     }
     return parseRows(validator, schema, rows, `${where}.${id}`);
   }
-  const stepRows = entries.map((entry) => rowsOf<InstantlyStepRow>(details.steps, entry.id, InstantlyStepRowSchema, 'steps'));
-  const dailyRows = entries.map((entry) => rowsOf<InstantlyDailyRow>(details.daily, entry.id, InstantlyDailyRowSchema, 'daily'));
+  if (query.include.steps) {
+    const stepRows = entries.map((entry) => rowsOf<InstantlyStepRow>(details.steps, entry.id, InstantlyStepRowSchema, 'steps'));
+    // The step base: each campaign's own evidence (its rows against its sequence), else what the
+    // campaigns of this fetch that proved one agree on, else 1 (map.ts states the rule).
+    const evidence = entries.map((entry, index): StepBase | null => {
+      const rows = stepRows[index];
+      return rows ? instantlyStepBaseEvidence(rows, entry.sequenceSteps) : null;
+    });
+    const fetchBase = instantlyFetchStepBase(evidence);
+    entries.forEach((entry, index) => {
+      const rows = stepRows[index] ?? null;
+      entry.steps = rows === null ? null : { rows, base: instantlyStepBase(evidence[index] ?? null, fetchBase) };
+    });
+  }
+  if (query.include.daily) {
+    for (const entry of entries) entry.daily = rowsOf<InstantlyDailyRow>(details.daily, entry.id, InstantlyDailyRowSchema, 'daily');
+  }
 
-  // The step base: each campaign's own evidence (its rows against its sequence), else what the
-  // campaigns of this fetch that proved one agree on, else 1 (map.ts states the rule).
-  const evidence = entries.map((entry, index): StepBase | null => {
-    const rows = stepRows[index];
-    return rows ? instantlyStepBaseEvidence(rows, entry.sequenceSteps) : null;
-  });
-  const fetchBase = instantlyFetchStepBase(evidence);
-
-  const records: CampaignAnalytics[] = entries.map((entry, index) => {
-    const rows = stepRows[index] ?? null;
-    const source: InstantlyCampaignSource = {
-      ...entry.identity,
-      steps: rows === null ? null : { rows, base: instantlyStepBase(evidence[index] ?? null, fetchBase) },
-      daily: dailyRows[index] ?? null,
-      raw: entry.raw,
-    };
-    return mapInstantlyCampaign(connection, source, query.include, issues);
-  });
+  const records: CampaignAnalytics[] = entries.map((entry) => mapInstantlyCampaign(connection, entry, query.include, issues));
 
   const warnings: SourceWarning[] = [...validator.warnings(), ...issues.warnings()];
   if (missingDetails > 0) {

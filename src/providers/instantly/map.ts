@@ -27,6 +27,11 @@ export const INSTANTLY_STATUS: Readonly<Record<string, CampaignStatus>> = {
   '-99': 'error',
 };
 
+/** A campaign id as the gateway writes it: the (trimmed) string, or an integer's digits. */
+export function instantlyIdText(id: string | number): string {
+  return typeof id === 'string' ? id : String(id);
+}
+
 /** How Instantly numbers the steps of a steps reply: from 0 or from 1. */
 export type StepBase = 0 | 1;
 
@@ -110,7 +115,7 @@ export function mapInstantlyCampaign(
     'instantly',
     connection,
     {
-      id: analytics === null ? listed.id : analytics.campaign_id,
+      id: instantlyIdText(analytics === null ? listed.id : analytics.campaign_id),
       name: analytics === null ? listed.name : analytics.campaign_name,
       status: mapStatus(INSTANTLY_STATUS, status),
       vendorStatus: status,

@@ -186,8 +186,10 @@ async function listSendkitCampaigns(ctx: CallContext, validator: RecordValidator
     });
     const envelope = parseEnvelope('sendkit', SendkitListEnvelopeSchema, response.data, 'campaign list reply');
     const items: ListedCampaign[] = [];
-    for (const [index, raw] of envelope.data.entries()) {
-      const item = validator.parse(SendkitListItemSchema, raw, `list.page${pageIndex + 1}.data.${index}`);
+    const where = `list.page${pageIndex + 1}.data`;
+    for (let index = 0; index < envelope.data.length; index += 1) {
+      const raw = envelope.data[index];
+      const item = validator.parse(SendkitListItemSchema, raw, where, index);
       if (item) items.push({ item, raw: ctx.query.include.raw ? raw : undefined });
     }
     return { items, next: nextSendkitListToken(envelope) };
@@ -285,6 +287,11 @@ function loadSendkitCampaign(
     );
 }
 
+/** Where a campaign's analytics record sits, for warnings (built only when one is written). */
+function analyticsPath(id: string): string {
+  return `analytics.${id}.data`;
+}
+
 /** One campaign's analytics reply, validated and mapped; the daily series is fetched first when asked for. */
 function sendkitCampaignFromReply(
   ctx: CallContext,
@@ -295,15 +302,14 @@ function sendkitCampaignFromReply(
   // The envelope's one rule (`data` is an object) checked directly, once per campaign; zod only
   // runs to word the failure (5,000 of these in a big tenant's walk).
   const body = isAnalyticsEnvelope(data) ? data.data : parseEnvelope('sendkit', SendkitAnalyticsEnvelopeSchema, data, `analytics reply for campaign ${id}`).data;
-  const where = `analytics.${id}.data`;
   const parsed = SendkitAnalyticsSchema.safeParse(body);
-  if (!parsed.success) return { kind: 'invalid', path: pathIn(where, parsed.error) };
+  if (!parsed.success) return { kind: 'invalid', path: pathIn(analyticsPath(id), parsed.error) };
   const analytics = parsed.data;
   const name = sendkitCampaignName(listed?.item, analytics);
-  if (name === undefined) return { kind: 'invalid', path: `${where}.campaign.name` };
+  if (name === undefined) return { kind: 'invalid', path: `${analyticsPath(id)}.campaign.name` };
   // Step rows are read only when steps are asked for (about half of a reply's validation work).
   const rejected: string[] = [];
-  const steps = ctx.query.include.steps ? sendkitStepRows(analytics.stepStats, where, ctx, rejected) : null;
+  const steps = ctx.query.include.steps ? sendkitStepRows(analytics.stepStats, analyticsPath(id), ctx, rejected) : null;
 
   // The replies as they came, only when `include=raw` asks for them (two objects less per campaign).
   const raw: Record<string, unknown> | undefined = ctx.query.include.raw ? { analytics: body } : undefined;

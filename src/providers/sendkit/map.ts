@@ -17,7 +17,7 @@
  * `analytics.stepStats.sent`, `daily.sent`.
  */
 import type { CampaignAnalytics, CampaignStatus, DailyStats, Metrics, StepStats } from '../../schema/campaign';
-import { finishRecord, isJsonObject, mapStatus, readCount, readIso, sortByDate, vendorStatusOf, type FieldIssues } from '../shared';
+import { finishRecord, isJsonObject, mapStatus, readCount, readCountAt, readIso, sortByDate, vendorStatusOf, type FieldIssues } from '../shared';
 import type { IncludeOptions, ProviderConnection } from '../types';
 import type { SendkitAnalytics, SendkitDailyRow, SendkitListItem, SendkitStepRow } from './schema';
 
@@ -73,10 +73,13 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
 
-/** The first of `fields` in `counts` that holds a value, as `[value, path]`; undefined when none does. */
-function firstPresent(counts: Counts | undefined, prefix: string, fields: readonly string[]): [unknown, string] | undefined {
+/** The first of `fields` in `counts` that holds a value, read as a count at `<prefix>.<field>`; undefined when none holds one. */
+function firstPresentCount(counts: Counts | undefined, prefix: string, fields: readonly string[], issues: FieldIssues): number | null | undefined {
   if (counts === undefined) return undefined;
-  for (const field of fields) if (present(counts[field])) return [counts[field], `${prefix}.${field}`];
+  for (const field of fields) {
+    const value = counts[field];
+    if (present(value)) return readCountAt(value, prefix, field, issues);
+  }
   return undefined;
 }
 
@@ -92,8 +95,9 @@ function firstCount(
   second: Counts | undefined,
   secondPrefix: string,
 ): number | null {
-  const found = firstPresent(first, firstPrefix, fields) ?? firstPresent(second, secondPrefix, fields);
-  return found === undefined ? null : readCount(found[0], found[1], issues);
+  const found = firstPresentCount(first, firstPrefix, fields, issues);
+  if (found !== undefined) return found;
+  return firstPresentCount(second, secondPrefix, fields, issues) ?? null;
 }
 
 /** A status as sent, as text; a value that is neither text nor a number is noted and treated as absent. */
@@ -157,7 +161,7 @@ export function mapSendkitLeadStatus(breakdown: Counts | undefined, issues: Fiel
   const counts: Record<string, number> = {};
   for (const state in breakdown) {
     if (!Object.prototype.hasOwnProperty.call(breakdown, state)) continue;
-    const n = readCount(breakdown[state], `analytics.statusBreakdown.${state}`, issues);
+    const n = readCountAt(breakdown[state], 'analytics.statusBreakdown', state, issues);
     if (n !== null) counts[state.toLowerCase()] = n;
   }
   return counts;
