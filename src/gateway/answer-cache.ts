@@ -26,6 +26,12 @@ export interface SerializedContent {
   prefix: Buffer;
 }
 
+/** A JSON body as the pieces it is sent in (their concatenation is the body) and its length in bytes. */
+export interface AnswerBody {
+  pieces: readonly Buffer[];
+  bytes: number;
+}
+
 /** Cached representation's key overhead, in bytes (key string, entry object, LRU bookkeeping). */
 const ENTRY_OVERHEAD_BYTES = 256;
 
@@ -42,16 +48,17 @@ export function serializeContent(content: AnswerContent): SerializedContent {
  * `JSON.stringify(body)` when the body does not carry this content (so a caller can never splice
  * the wrong campaigns into an answer).
  */
-export function answerChunks(body: AnalyticsResponse, serialized: SerializedContent | undefined): Buffer[] {
+export function answerChunks(body: AnalyticsResponse, serialized: SerializedContent | undefined): AnswerBody {
   const { data, totals, groups, page, ...rest } = body;
   const { content } = serialized ?? {};
   if (!serialized || !content || data !== content.data || totals !== content.totals || groups !== content.groups || page !== content.page) {
-    return [Buffer.from(JSON.stringify(body), 'utf8')];
+    const whole = Buffer.from(JSON.stringify(body), 'utf8');
+    return { pieces: [whole], bytes: whole.length };
   }
   const tail = JSON.stringify(rest);
   // `{"sources":…,"meta":…}` → `,"sources":…,"meta":…}`; an empty rest only closes the object.
-  const suffix = tail === '{}' ? '}' : `,${tail.slice(1)}`;
-  return [serialized.prefix, Buffer.from(suffix, 'utf8')];
+  const suffix = Buffer.from(tail === '{}' ? '}' : `,${tail.slice(1)}`, 'utf8');
+  return { pieces: [serialized.prefix, suffix], bytes: serialized.prefix.length + suffix.length };
 }
 
 export class AnswerCache {

@@ -2,7 +2,7 @@
  * The serialized-answer cache: the bytes sent are exactly `JSON.stringify(body)`, whatever the
  * body carries, and the cache stays within its byte bound.
  */
-import { AnswerCache, answerChunks, serializeContent, type AnswerContent } from '../../src/gateway/answer-cache';
+import { AnswerCache, answerChunks, serializeContent, type AnswerBody, type AnswerContent } from '../../src/gateway/answer-cache';
 import { computeTotals } from '../../src/schema/rates';
 import type { AnalyticsResponse, Source } from '../../src/schema/envelope';
 import type { CampaignAnalytics } from '../../src/schema/campaign';
@@ -49,7 +49,11 @@ function bodyOf(content: AnswerContent, requestId: string): AnalyticsResponse {
   return { ...content, sources: [SOURCE], meta: { requestId, generatedAt: '2026-11-20T10:00:12.000Z', complete: true, workspaces: ['acme'] } };
 }
 
-const text = (chunks: Buffer[]): string => Buffer.concat(chunks).toString('utf8');
+const text = (body: AnswerBody): string => {
+  const whole = Buffer.concat(body.pieces);
+  expect(whole.length).toBe(body.bytes);
+  return whole.toString('utf8');
+};
 
 describe('answerChunks', () => {
   const data = [campaign('c1', 'Ünïcödé "quoted" name', 10), campaign('c2', 'Second', null)];
@@ -59,8 +63,8 @@ describe('answerChunks', () => {
     const serialized = serializeContent(content);
     const body = bodyOf(serialized.content, 'req-1');
     const chunks = answerChunks(body, serialized);
-    expect(chunks).toHaveLength(2);
-    expect(chunks[0]).toBe(serialized.prefix);
+    expect(chunks.pieces).toHaveLength(2);
+    expect(chunks.pieces[0]).toBe(serialized.prefix);
     expect(text(chunks)).toBe(JSON.stringify(body));
   });
 
@@ -81,7 +85,7 @@ describe('answerChunks', () => {
     const serialized = serializeContent(content);
     const other = bodyOf({ data: [...data], totals: serialized.content.totals }, 'req-3');
     const chunks = answerChunks(other, serialized);
-    expect(chunks).toHaveLength(1);
+    expect(chunks.pieces).toHaveLength(1);
     expect(text(chunks)).toBe(JSON.stringify(other));
     expect(text(answerChunks(bodyOf(content, 'req-4'), undefined))).toBe(JSON.stringify(bodyOf(content, 'req-4')));
   });
