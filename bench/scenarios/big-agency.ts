@@ -38,7 +38,7 @@ import type { AgencyVendors, AgencyVendorsStart } from '../workers/agency-vendor
 const CAMPAIGNS: Readonly<Record<ProviderId, number>> = { instantly: 110, sendkit: 80, kakiyo: 50, seleqt: 60 };
 /** The smoke run: a few workspaces with a tenth of the campaigns (seconds, not minutes). */
 const SMOKE_CAMPAIGNS: Readonly<Record<ProviderId, number>> = { instantly: 11, sendkit: 8, kakiyo: 5, seleqt: 6 };
-const WORKSPACES = 200;
+const WORKSPACES = Number(process.env.BENCH_AGENCY_WORKSPACES ?? 200);
 const SMOKE_WORKSPACES = 4;
 /**
  * The gateway's outbound limits at the vendors' documented ones (an operator who knows them sets
@@ -167,12 +167,21 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     // 8a: the cold walk.
     await vendorWorker.call('reset');
     const cold = await timedGet(analytics('workspace_id=ALL'), key, true);
-    const coldBody = JSON.parse(cold.body?.toString('utf8') ?? '{}') as { data?: unknown[]; sources?: { connection: string; status: string; error: { code: string } | null }[] };
+    const coldBody = JSON.parse(cold.body?.toString('utf8') ?? '{}') as { data?: unknown[]; sources?: { connection: string; provider: string; status: string; durationMs: number; error: { code: string } | null }[] };
     const stats = await vendorWorker.call<Partial<Record<ProviderId, SimulatorStats>>>('stats');
     const boundMs = vendorBoundMs(vendors, stats, workspaces);
     const failing = (coldBody.sources ?? []).filter((s) => s.status !== 'ok');
     const vendorCalls = Object.values(stats).reduce((sum, s) => sum + (s?.total ?? 0), 0);
     const throttled = Object.values(stats).reduce((sum, s) => sum + (s?.byStatus['429'] ?? 0), 0);
+    const failures: Record<string, number> = {};
+    for (const source of failing) {
+      const reason = `${source.connection.slice(source.connection.lastIndexOf('-') + 1)}:${source.status}:${source.error?.code ?? ''}`;
+      failures[reason] = (failures[reason] ?? 0) + 1;
+    }
+    if (failing.length > 0) context.log(`  sources not ok: ${JSON.stringify(failures)}`);
+    const slowest: Record<string, number> = {};
+    for (const source of coldBody.sources ?? []) slowest[source.provider] = Math.max(slowest[source.provider] ?? 0, source.durationMs);
+    context.log(`  slowest source per vendor (ms): ${JSON.stringify(slowest)}`);
     context.log(
       `  cold walk: ${fmt.ms(cold.totalMs)}, ${coldBody.data?.length ?? 0} campaigns of ${expected}, ${vendorCalls} vendor calls (${throttled} answered 429), ${failing.length} sources not ok; bound ${fmt.ms(boundMs)}`,
     );

@@ -180,7 +180,7 @@ export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; 
       res.status(304).end();
       return;
     }
-    if (request.format === 'csv' || request.format === 'ndjson') return sendAnswer(req, res, answer.status, answer.body, request.format, request.shape?.fields);
+    if (request.format === 'csv' || request.format === 'ndjson') return sendAnswer(req, res, answer.status, answer.body, request.format, request.shape?.fields, answer.ndjson);
     // The campaigns were serialized once for this representation (gateway/answer-cache.ts); only
     // `sources` and `meta` are serialized per request.
     const json = answerChunks(answer.body, answer.json);
