@@ -289,9 +289,14 @@ export class Gateway {
       }),
       { statuses: request.statuses ? new Set<string>(request.statuses) : undefined, ids: request.ids ? new Set(request.ids) : undefined },
     );
+    // Outcomes counted per provider and status, one increment each (an ALL answer has hundreds of sources).
+    const outcomes = new Map<string, { provider: ProviderId; status: string; count: number }>();
     results.forEach(({ planned, result, durationMs }, i) => {
       const connection = planned.runtime.connection;
-      this.deps.metrics.sourceOutcomes.inc({ provider: connection.provider, status: result.status });
+      const outcome = `${connection.provider}:${result.status}`;
+      const counted = outcomes.get(outcome);
+      if (counted) counted.count += 1;
+      else outcomes.set(outcome, { provider: connection.provider, status: result.status, count: 1 });
       sources.push({
         workspace: connection.workspace,
         connection: connection.id,
@@ -309,6 +314,7 @@ export class Gateway {
       etag.update(`|${connection.id}:${result.status}:${result.digest ?? ''}:${result.error?.code ?? ''}`);
       maxAge = Math.min(maxAge, result.freshForSeconds);
     });
+    for (const { provider, status: outcome, count } of outcomes.values()) this.deps.metrics.sourceOutcomes.inc({ provider, status: outcome }, count);
     sources.sort((a, b) => (a.workspace === b.workspace ? (a.connection < b.connection ? -1 : 1) : a.workspace < b.workspace ? -1 : 1));
     const etagValue = `"${etag.digest('base64url')}"`;
 

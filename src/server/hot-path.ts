@@ -157,8 +157,10 @@ export class HotAnswers {
   remember(req: IncomingMessage, res: ServerResponse, client: ResolvedClient, answer: AnalyticsAnswer, refresh: boolean): void {
     if (refresh || req.method !== 'GET' || answer.status !== 200 || !answer.complete || !answer.json) return;
     if (req.headers['if-none-match'] !== undefined || req.headers['cache-control'] !== undefined) return;
+    // The answer cache first: a big answer is not kept there, and `reuse` checks every source.
+    if (this.deps.answers.get(answer.etag) === undefined) return;
     const reuse = answer.reuse();
-    if (!reuse || this.deps.answers.get(answer.etag) === undefined) return;
+    if (!reuse) return;
     const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;
     const fetchedAt = rest.sources.map((source) => (source.fetchedAt === null ? Number.NaN : Date.parse(source.fetchedAt)));
     if (rest.sources.some((source) => source.status !== 'ok') || fetchedAt.some((at) => !Number.isFinite(at))) return;
