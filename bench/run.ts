@@ -5,7 +5,8 @@
  *   npm run bench                     all scenarios, full size (a few minutes)
  *   npm run bench -- --smoke          seconds, small sizes, no target asserted (CI keeps it from rotting)
  *   npm run bench -- --only 1,5       some scenarios (ids as in the table: 1 cache hit, 2 cold fan-out,
- *                                     3 coalescing, 4 rate-limited walk, 5 big tenant, 6 cache bound, 7 two instances)
+ *                                     3 coalescing, 4 rate-limited walk, 5 big tenant, 6 cache bound, 7 two instances,
+ *                                     8 big agency)
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import type { BenchContext, Scenario } from './lib/context';
 import { REPO_ROOT, RESULTS_FILE, linkWebAssets } from './lib/paths';
 import { startWorker } from './lib/proc';
 import { machine, renderTable, type Row } from './lib/report';
+import { bigAgency } from './scenarios/big-agency';
 import { bigTenant } from './scenarios/big-tenant';
 import { cacheBound } from './scenarios/cache-bound';
 import { cacheHit } from './scenarios/cache-hit';
@@ -29,6 +31,7 @@ const SCENARIOS: readonly { id: string; name: string; run: Scenario; available?:
   { id: '5', name: 'big tenant parse + validate + map', run: bigTenant },
   { id: '6', name: 'cache byte bound under distinct queries', run: cacheBound },
   { id: '7', name: 'two instances (bench/two-instances.ts)', run: twoInstances, available: () => existsSync(join(REPO_ROOT, 'bench', 'two-instances.ts')) },
+  { id: '8', name: 'big agency: 200 workspaces x 4 vendors (bench/scenarios/big-agency.ts)', run: bigAgency },
 ];
 
 function parseArgs(argv: readonly string[]): { smoke: boolean; only: Set<string> | undefined } {

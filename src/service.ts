@@ -16,10 +16,9 @@ import { createMetrics, type GatewayMetrics } from './metrics';
 import { createProviders } from './providers/registry';
 import type { AnalyticsProvider } from './providers/types';
 import type { ProviderId } from './schema/campaign';
-import { createApp } from './server/app';
+import { createRequestListener } from './server/app';
 import { ConnectionDrain } from './server/drain';
 import { problemBody } from './server/problem';
-import { withHotPath } from './server/hot-path';
 import { SyncScheduler } from './scheduler';
 import { HistoryStore } from './store';
 import { AlertEngine } from './alerts';
@@ -122,7 +121,7 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     const found = problems.filter((problem): problem is string => problem !== undefined);
     return found.length > 0 ? found.join('; ') : undefined;
   };
-  const app = createApp({ config, gateway, metrics, logger, store, alerts, readiness, ...(options.now ? { now: options.now } : {}) });
+  const listener = createRequestListener({ config, gateway, metrics, logger, store, alerts, readiness, ...(options.now ? { now: options.now } : {}) });
   scaleOut?.start();
   // Without a store the scheduler starts at once; with one, in `listen` once the store is open
   // (so its first walks are recorded). Starting twice is a no-op.
@@ -130,10 +129,10 @@ export function createService(config: GatewayConfig, options: ServiceOptions = {
     void alerts?.start();
     scheduler?.start();
   }
-  // Repeated cache hits are answered before Express (server/hot-path.ts).
+  // Repeated cache hits are answered before Express (server/hot-path.ts, wired in server/app.ts).
   const server = createServer();
   const drain = new ConnectionDrain(server, logger);
-  server.on('request', drain.listener(withHotPath(app, logger)));
+  server.on('request', drain.listener(listener));
   server.requestTimeout = config.server.deadlineMs + 5_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;

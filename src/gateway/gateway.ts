@@ -13,14 +13,14 @@ import type { SharedSourceTier } from '../scaleout/redis-tier';
 import { CacheKeyer, SourceCache, type UpstreamQueryKey } from '../cache/source-cache';
 import { AccountLimiter } from '../ratelimit/limiter';
 import type { SharedBucket } from '../ratelimit/shared';
-import { PROVIDER_IDS, type CampaignAnalytics, type ProviderId } from '../schema/campaign';
+import { PROVIDER_IDS, type ProviderId } from '../schema/campaign';
 import type { AnalyticsResponse, ConnectionSync, Source } from '../schema/envelope';
-import { computeTotals } from '../schema/rates';
 import { ConnectionRuntime, type SourceResult } from './connection';
 import { AnswerCache, type AnswerContent, type SerializedContent } from './answer-cache';
+import { SelectionCache, contentPieces, prepareViews, viewOf } from './answer-pieces';
 import type { AnalyticsRequest } from './request';
 import { answerRange, lifetimeMetrics, type RangeSnapshots } from './range';
-import { applyShape, compareDefault, variantSignature } from './shape';
+import { variantSignature } from './shape';
 import type { WalkSnapshot } from '../store/snapshots';
 
 export interface GatewayDeps {
@@ -47,6 +47,8 @@ export interface AnalyticsAnswer {
   complete: boolean;
   /** The body's content already serialized (JSON answers): send `answerChunks(body, json)`. */
   json: SerializedContent | undefined;
+  /** NDJSON answers without `fields`: the lines of `body.data` from the sources' serialized campaigns. */
+  ndjson?: (() => Iterable<Buffer>) | undefined;
   /** Whether, and while what holds, this answer may be replayed (server/hot-path.ts); undefined unless every source is fresh. */
   reuse: () => AnswerReuse | undefined;
 }
@@ -69,6 +71,8 @@ export class Gateway {
   readonly limiters = new Map<string, AccountLimiter>();
   /** Serialized answer content per ETag (see answer-cache.ts). */
   readonly answers: AnswerCache;
+  /** The campaigns each query selects, per cache generation (answer-pieces.ts). */
+  readonly selections: SelectionCache;
   /** Each connection's scheduled sync for `/v1/connections`; set by the scheduler that drives this gateway. */
   syncStatus: ((connectionId: string) => ConnectionSync | undefined) | undefined;
   private readonly workspaces: Map<string, GatewayConfig['workspaces'][number]>;
@@ -85,6 +89,7 @@ export class Gateway {
     const keyer = new CacheKeyer(deps.cacheKeySecret);
     // An eighth of the cache bound holds serialized answers, the rest is split over the providers.
     this.answers = new AnswerCache(Math.floor(config.cache.maxBytes / 8));
+    this.selections = new SelectionCache(Math.floor(config.cache.maxBytes / 16));
     const perProvider = Math.max(1024, Math.floor((config.cache.maxBytes - this.answers.maxBytes) / PROVIDER_IDS.length));
     const maxAge = (provider: ProviderId): number =>
       Math.max(1000, ...config.connections.filter((c) => c.provider === provider).map((c) => (c.settings.ttlSeconds + c.settings.staleSeconds) * 1000));
@@ -243,6 +248,8 @@ export class Gateway {
         return { planned: p, result, durationMs: this.now() - t0 };
       }),
     );
+    // Each source's campaigns serialized once per cache generation, between turns of the event loop.
+    await prepareViews(results.map(({ result }) => result.records));
     // An answer that read the history store is not replayed: the snapshots may change under it.
     return { ...this.answer(workspaceIds, request, requestId, results), reuse: () => (fromStore ? undefined : this.reusable(results)) };
   }
@@ -283,9 +290,6 @@ export class Gateway {
     results: { planned: PlannedSource; result: SourceResult; durationMs: number }[],
   ): Omit<AnalyticsAnswer, 'reuse'> {
     const now = this.now();
-    const statuses = request.statuses ? new Set<string>(request.statuses) : undefined;
-    const wantedIds = request.ids ? new Set(request.ids) : undefined;
-    const data: CampaignAnalytics[] = [];
     const sources: Source[] = [];
     const etag = createHash('sha1');
     etag.update(JSON.stringify([workspaceIds, request.providers, request.ids, request.statuses, request.startDate, request.endDate, request.include]));
@@ -294,16 +298,25 @@ export class Gateway {
     if (variant !== undefined) etag.update(`|variant:${variant}`);
     let maxAge = Number.POSITIVE_INFINITY;
 
-    for (const { planned, result, durationMs } of results) {
+    // The campaigns this query selects, per cache generation (answer-pieces.ts): merged, filtered,
+    // totalled and serialized once, not per request.
+    const selection = this.selections.get(
+      results.map(({ planned, result }) => {
+        const view = viewOf(result.records);
+        const first = view.records[0];
+        const { workspace, provider } = first ?? planned.runtime.connection;
+        return { view, workspace, provider };
+      }),
+      { statuses: request.statuses ? new Set<string>(request.statuses) : undefined, ids: request.ids ? new Set(request.ids) : undefined },
+    );
+    // Outcomes counted per provider and status, one increment each (an ALL answer has hundreds of sources).
+    const outcomes = new Map<string, { provider: ProviderId; status: string; count: number }>();
+    results.forEach(({ planned, result, durationMs }, i) => {
       const connection = planned.runtime.connection;
-      let count = 0;
-      for (const record of result.records) {
-        if (statuses && !statuses.has(record.status)) continue;
-        if (wantedIds && !wantedIds.has(record.key)) continue;
-        data.push(record);
-        count += 1;
-      }
-      this.deps.metrics.sourceOutcomes.inc({ provider: connection.provider, status: result.status });
+      const outcome = `${connection.provider}:${result.status}`;
+      const counted = outcomes.get(outcome);
+      if (counted) counted.count += 1;
+      else outcomes.set(outcome, { provider: connection.provider, status: result.status, count: 1 });
       sources.push({
         workspace: connection.workspace,
         connection: connection.id,
@@ -313,14 +326,15 @@ export class Gateway {
         fetchedAt: result.fetchedAt === undefined ? null : new Date(result.fetchedAt).toISOString(),
         ageSeconds: result.fetchedAt === undefined ? null : Math.max(0, Math.floor((now - result.fetchedAt) / 1000)),
         durationMs: Math.round(durationMs),
-        campaigns: count,
+        campaigns: selection.counts[i] ?? 0,
         warnings: result.warnings,
         error: result.error,
       });
       // Content, not time: a refresh that brings the same vendor data keeps the ETag.
       etag.update(`|${connection.id}:${result.status}:${result.digest ?? ''}:${result.error?.code ?? ''}`);
       maxAge = Math.min(maxAge, result.freshForSeconds);
-    }
+    });
+    for (const { provider, status: outcome, count } of outcomes.values()) this.deps.metrics.sourceOutcomes.inc({ provider, status: outcome }, count);
     sources.sort((a, b) => (a.workspace === b.workspace ? (a.connection < b.connection ? -1 : 1) : a.workspace < b.workspace ? -1 : 1));
     const etagValue = `"${etag.digest('base64url')}"`;
 
@@ -328,22 +342,25 @@ export class Gateway {
     const complete = failed === 0;
     const allFailed = sources.length > 0 && failed === sources.length;
     const status: 200 | 502 = allFailed || (request.requireAll && !complete) ? 502 : 200;
-    // The content is a function of the representation the ETag names: a JSON answer's content is
-    // derived and serialized once per cache generation (answer-cache.ts); other formats stream it.
+    // The content is a function of the representation the ETag names. Totals and groups cover the
+    // whole filtered set, never just the page. A JSON answer's content is kept by ETag while it is
+    // small (answer-cache.ts); a big one is sent as slices of the sources' serialized campaigns.
     const json = request.format === undefined || request.format === 'json';
-    let serialized: { content: AnswerContent; prefix: Buffer | undefined } | undefined = json ? this.answers.get(etagValue) : undefined;
+    let serialized: { content: AnswerContent; prefix: SerializedContent['prefix'] | undefined } | undefined = json ? this.answers.get(etagValue) : undefined;
+    let ndjson: (() => Iterable<Buffer>) | undefined;
     if (!serialized) {
-      data.sort(compareDefault);
-      const totals = computeTotals(data);
-      // Shaping after totals: totals and groups cover the whole filtered set, never just the page.
-      const shaped = request.shape ? applyShape(data, request.shape) : undefined;
+      const shaped = selection.shaped(request.shape);
       const content: AnswerContent = {
-        data: shaped ? shaped.data : data,
-        totals,
-        ...(shaped?.groups ? { groups: shaped.groups } : {}),
-        ...(shaped?.page ? { page: shaped.page } : {}),
+        data: shaped.data,
+        totals: shaped.totals,
+        ...(shaped.groups ? { groups: shaped.groups } : {}),
+        ...(shaped.page ? { page: shaped.page } : {}),
       };
-      serialized = json ? this.answers.set(etagValue, content) : { content, prefix: undefined };
+      if (json) serialized = this.answers.set(etagValue, content, contentPieces(shaped));
+      else {
+        serialized = { content, prefix: undefined };
+        if (request.format === 'ndjson' && !request.shape?.fields) ndjson = shaped.ndjson;
+      }
     }
     const body: AnalyticsResponse = {
       ...serialized.content,
@@ -363,6 +380,7 @@ export class Gateway {
       maxAgeSeconds: Number.isFinite(maxAge) ? maxAge : 0,
       complete,
       json: serialized.prefix ? { content: serialized.content, prefix: serialized.prefix } : undefined,
+      ndjson,
     };
   }
 

@@ -72,7 +72,7 @@ export interface ShapedData {
 
 const STATUS_RANK: ReadonlyMap<string, number> = new Map(CAMPAIGN_STATUSES.map((status, rank) => [status, rank]));
 
-function compareStrings(a: string, b: string): number {
+export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -85,7 +85,7 @@ export function compareDefault(a: CampaignAnalytics, b: CampaignAnalytics): numb
 }
 
 /** Nulls last in both directions; numbers numerically, strings by code units. */
-function compareValues(a: SortValue, b: SortValue, descending: boolean): number {
+export function compareSortValues(a: SortValue, b: SortValue, descending: boolean): number {
   if (a === b) return 0;
   if (a === null) return 1;
   if (b === null) return -1;
@@ -95,9 +95,9 @@ function compareValues(a: SortValue, b: SortValue, descending: boolean): number 
 }
 
 /** Compares two positions of the same shape: the first value in the sort direction, the rest ascending. */
-function comparePositions(a: Position, b: Position, descending: boolean): number {
+export function comparePositions(a: Position, b: Position, descending: boolean): number {
   for (let i = 0; i < a.length; i += 1) {
-    const order = compareValues(a[i] ?? null, b[i] ?? null, i === 0 && descending);
+    const order = compareSortValues(a[i] ?? null, b[i] ?? null, i === 0 && descending);
     if (order !== 0) return order;
   }
   return 0;
@@ -111,7 +111,7 @@ function rateName(field: SortField): RateName | undefined {
 }
 
 /** What a sort field reads from a campaign, resolved once per request rather than per comparison. */
-function accessorFor(field: SortField): (record: CampaignAnalytics) => SortValue {
+export function sortAccessor(field: SortField): (record: CampaignAnalytics) => SortValue {
   const metric = metricName(field);
   if (metric !== undefined) return (record) => record.metrics[metric];
   const rate = rateName(field);
@@ -138,9 +138,9 @@ function isTextSort(field: SortField): boolean {
   return field === 'name';
 }
 
-function positionFor(sort: SortSpec | undefined): (record: CampaignAnalytics) => Position {
+export function positionFor(sort: SortSpec | undefined): (record: CampaignAnalytics) => Position {
   if (!sort) return (record) => [record.workspace, record.provider, record.name, record.key];
-  const value = accessorFor(sort.field);
+  const value = sortAccessor(sort.field);
   return (record) => [value(record), record.key];
 }
 
@@ -214,6 +214,12 @@ function groupKey(record: CampaignAnalytics, by: GroupBy): string {
   return by === 'provider' ? record.provider : by === 'workspace' ? record.workspace : record.status;
 }
 
+/** The order of groups: by key, except status groups in lifecycle order. */
+export function groupOrder(by: GroupBy): (a: string, b: string) => number {
+  const rank = (key: string): number => (by === 'status' ? (STATUS_RANK.get(key) ?? CAMPAIGN_STATUSES.length) : 0);
+  return (a, b) => rank(a) - rank(b) || compareStrings(a, b);
+}
+
 /** Totals per group over the whole filtered set; groups in default order (status: lifecycle order). */
 export function groupTotals(records: readonly CampaignAnalytics[], by: GroupBy): Group[] {
   const members = new Map<string, CampaignAnalytics[]>();
@@ -223,47 +229,9 @@ export function groupTotals(records: readonly CampaignAnalytics[], by: GroupBy):
     if (list) list.push(record);
     else members.set(key, [record]);
   }
-  const rank = (key: string): number => (by === 'status' ? (STATUS_RANK.get(key) ?? CAMPAIGN_STATUSES.length) : 0);
   return [...members.keys()]
-    .sort((a, b) => rank(a) - rank(b) || compareStrings(a, b))
+    .sort(groupOrder(by))
     .map((key) => ({ key, totals: computeTotals(members.get(key) ?? []) }));
-}
-
-/**
- * Applies a shape to the merged campaigns, which arrive in the default order (`compareDefault`) in
- * an array the caller built for this request. Copies only what the shape needs: without `sort` and
- * with a full page that array itself is returned.
- */
-export function applyShape(data: CampaignAnalytics[], shape: ShapeRequest): ShapedData {
-  let ordered = data;
-  if (shape.sort) {
-    const { descending } = shape.sort;
-    const value = accessorFor(shape.sort.field);
-    // Decorate once: the accessor (Date.parse for createdAt) runs n times, not n·log n.
-    ordered = data
-      .map((record) => ({ record, value: value(record) }))
-      .sort((a, b) => compareValues(a.value, b.value, descending) || compareStrings(a.record.key, b.record.key))
-      .map((row) => row.record);
-  }
-  const positionOf = positionFor(shape.sort);
-  const descending = shape.sort?.descending ?? false;
-
-  let start = 0;
-  if (shape.after) {
-    const after = shape.after;
-    start = ordered.findIndex((record) => comparePositions(positionOf(record), after, descending) > 0);
-    if (start < 0) start = ordered.length;
-  }
-  const end = shape.limit === undefined ? ordered.length : Math.min(ordered.length, start + shape.limit);
-  const slice = start === 0 && end === ordered.length ? ordered : ordered.slice(start, end);
-  const last = ordered[end - 1];
-
-  const out: ShapedData = { data: shape.fields ? selectFields(slice, shape.fields) : slice };
-  if (shape.groupBy) out.groups = groupTotals(data, shape.groupBy);
-  if (shape.limit !== undefined) {
-    out.page = { limit: shape.limit, nextCursor: end < ordered.length && last !== undefined ? encodeCursor(positionOf(last), shape.binding) : null };
-  }
-  return out;
 }
 
 /**

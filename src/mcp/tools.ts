@@ -140,7 +140,7 @@ function tools(deps: ToolDeps): Record<ToolName, Tool> {
         const request = parseAnalyticsQuery(toQuery(args, QUERY_PARAMETERS, ANALYTICS_TOOL_PARAMETERS));
         const result = await gateway.analytics(client, request, requestId);
         // The bytes the HTTP route sends (the cached serialization of the campaigns, then sources and meta).
-        const text = Buffer.concat(answerChunks(result.body, result.json)).toString('utf8');
+        const text = Buffer.concat(answerChunks(result.body, result.json).pieces).toString('utf8');
         return answer(result.body, text, result.status !== 200);
       },
     },

@@ -5,6 +5,8 @@
 import {
   METRIC_NAMES,
   RATE_DEFINITIONS,
+  RATE_NAMES,
+  type MetricName,
   emptyMetrics,
   type CampaignAnalytics,
   type Metrics,
@@ -59,27 +61,68 @@ export interface Totals {
  * denominator, so a campaign that reports `contacted` but not `opened` does not dilute `openRate`.
  */
 export function computeTotals(records: readonly Pick<CampaignAnalytics, 'metrics'>[]): Totals {
-  const metrics = emptyMetrics();
-  for (const record of records) {
-    for (const name of METRIC_NAMES) {
-      const value = record.metrics[name];
-      if (value !== null) metrics[name] = (metrics[name] ?? 0) + value;
+  const sums = new TotalsSums();
+  for (const record of records) sums.add(record.metrics);
+  return sums.totals();
+}
+
+/**
+ * The running sums behind `computeTotals`, in the order records are added. Sums of parts may be
+ * merged (`merge`) when every value added to both is an integer (`integral`): integer sums below
+ * 2^53 are exact in any order, so merged parts give the same totals, bit for bit, as one pass.
+ */
+export class TotalsSums {
+  campaigns = 0;
+  /** False once a fractional value (or one past 2^53) was added: merging would change rounding. */
+  integral = true;
+  private readonly metricSums: (number | null)[] = METRIC_NAMES.map(() => null);
+  private readonly rateSums = RATE_NAMES.map((name) => ({ definition: RATE_DEFINITIONS[name], num: 0, den: 0, seen: false }));
+
+  add(metrics: Metrics): void {
+    this.campaigns += 1;
+    for (let i = 0; i < METRIC_NAMES.length; i += 1) {
+      const value = metrics[METRIC_NAMES[i] as MetricName];
+      if (value === null) continue;
+      if (!Number.isSafeInteger(value)) this.integral = false;
+      this.metricSums[i] = (this.metricSums[i] ?? 0) + value;
+    }
+    for (const rate of this.rateSums) {
+      const n = metrics[rate.definition[0]];
+      const d = metrics[rate.definition[1]];
+      if (n === null || d === null) continue;
+      rate.num += n;
+      rate.den += d;
+      rate.seen = true;
     }
   }
-  const rates = buildRates((name) => {
-    const [num, den] = RATE_DEFINITIONS[name];
-    let numSum = 0;
-    let denSum = 0;
-    let seen = false;
-    for (const record of records) {
-      const n = record.metrics[num];
-      const d = record.metrics[den];
-      if (n === null || d === null) continue;
-      numSum += n;
-      denSum += d;
-      seen = true;
+
+  /** Adds another part's sums (only exact when both parts are `integral`). */
+  merge(other: TotalsSums): void {
+    this.campaigns += other.campaigns;
+    this.integral = this.integral && other.integral;
+    for (let i = 0; i < METRIC_NAMES.length; i += 1) {
+      const value = other.metricSums[i] ?? null;
+      if (value !== null) this.metricSums[i] = (this.metricSums[i] ?? 0) + value;
     }
-    return seen ? ratio(numSum, denSum) : null;
-  });
-  return { campaigns: records.length, metrics, rates };
+    this.rateSums.forEach((rate, i) => {
+      const part = other.rateSums[i];
+      if (!part?.seen) return;
+      rate.num += part.num;
+      rate.den += part.den;
+      rate.seen = true;
+    });
+    if (this.metricSums.some((value) => value !== null && !Number.isSafeInteger(value))) this.integral = false;
+  }
+
+  totals(): Totals {
+    const metrics = emptyMetrics();
+    METRIC_NAMES.forEach((name, i) => {
+      metrics[name] = this.metricSums[i] ?? null;
+    });
+    const rates = buildRates((name) => {
+      const rate = this.rateSums[RATE_NAMES.indexOf(name)];
+      return rate?.seen ? ratio(rate.num, rate.den) : null;
+    });
+    return { campaigns: this.campaigns, metrics, rates };
+  }
 }

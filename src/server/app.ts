@@ -3,7 +3,7 @@
  * request. Routes: `GET /v1/campaigns/analytics`, `GET /v1/campaigns/history`, `GET /v1/connections`, `GET /v1/alerts`, `/healthz`, `/readyz`,
  * `/metrics`, `/openapi.json`.
  */
-import { randomUUID } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { GatewayConfig } from '../config';
@@ -16,8 +16,9 @@ import type { AlertEngine } from '../alerts';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { HistoryStore } from '../store';
+import { cacheControl, recordRequest, requestIdFrom, sourcesSummary, writeBody } from './answer-writer';
 import { ClientDirectory, QUERY_KEY_NAMES, presentedKey } from './auth';
-import { ANALYTICS_ROUTE, HotAnswers, MAX_URL_LENGTH, REQUEST_ID, attachHotPath } from './hot-path';
+import { ANALYTICS_ROUTE, HotAnswers, MAX_URL_LENGTH, hotPathFirst } from './hot-path';
 import { InboundLimiter, setRateLimitHeaders } from './inbound-limit';
 import { contextOf, setContext } from './context';
 import { corsHandler } from './cors';
@@ -48,45 +49,42 @@ export interface AppDeps {
   now?: () => number;
 }
 
-export function createApp(deps: AppDeps): express.Express {
+/**
+ * The server's request listener: the cache-hit fast path (hot-path.ts) first, then the Express
+ * app; both share the client directory, the inbound limiter and the answer writer.
+ */
+export function createRequestListener(deps: AppDeps): RequestListener {
+  const now = deps.now ?? Date.now;
+  const directory = new ClientDirectory(deps.config.clients);
+  const inbound = new InboundLimiter(now);
+  const hot = new HotAnswers({ directory, inbound, metrics: deps.metrics, logger: deps.logger, answers: deps.gateway.answers, now });
+  return hotPathFirst(hot, createApp(deps, { directory, inbound, hot }), deps.logger);
+}
+
+/** The Express app alone (its own directory and limiter unless given); the fast path, when given, learns its answers. */
+export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; inbound?: InboundLimiter; hot?: HotAnswers } = {}): express.Express {
   const { config, gateway, metrics, logger } = deps;
   const now = deps.now ?? Date.now;
-  const directory = new ClientDirectory(config.clients);
-  const inbound = new InboundLimiter(now);
+  const directory = shared.directory ?? new ClientDirectory(config.clients);
+  const inbound = shared.inbound ?? new InboundLimiter(now);
   const links = new LinkVerifier(config.links, config.clients, now);
-  const hot = new HotAnswers({ directory, inbound, metrics, logger, answers: gateway.answers, now });
+  const hot = shared.hot;
   const openapi = JSON.stringify(buildOpenApi(VERSION));
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  // Repeated cache hits are answered before Express (hot-path.ts, wired by service.ts).
-  attachHotPath(app, hot);
   app.use(helmet());
 
-  // Request id, metrics and the one log line per request.
+  // Request id, metrics and the one log line per request (answer-writer.ts).
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
-    const incoming = req.get('x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdFrom(req.get('x-request-id'));
     const context = setContext(res, { requestId, route: 'unmatched' });
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const { route, client, sources, link } = context;
-      metrics.httpRequests.inc({ route, status: String(res.statusCode) });
-      metrics.httpDuration.observe({ route }, ms / 1000);
-      logger.info('request', {
-        requestId,
-        client: client?.id,
-        method: req.method,
-        path: req.path.slice(0, 200),
-        route,
-        status: res.statusCode,
-        ms: Math.round(ms * 10) / 10,
-        ...(sources !== undefined ? { sources } : {}),
-        ...(link !== undefined ? { link: link.id } : {}),
-      });
+      recordRequest(metrics, logger, { requestId, clientId: client?.id, method: req.method, path: req.path, route, status: res.statusCode, started, sources, link: link?.id });
     });
     next();
   });
@@ -187,10 +185,10 @@ export function createApp(deps: AppDeps): express.Express {
     const noCache = /(^|,)\s*no-cache\s*(,|$)/i.test(req.get('cache-control') ?? '');
     if (noCache) request.refresh = true;
     const answer = await gateway.analytics(client, request, requestId);
-    contextOf(res).sources = answer.body.sources.map((s) => `${s.connection}:${s.status}:${s.cache}${s.error ? `:${s.error.code}` : ''}`).join(' ');
+    contextOf(res).sources = sourcesSummary(answer.body.sources);
     if (res.destroyed) return; // the caller left; the shared upstream work already went on without it
     res.setHeader('ETag', answer.etag);
-    res.setHeader('Cache-Control', `private, max-age=${answer.maxAgeSeconds}`);
+    res.setHeader('Cache-Control', cacheControl(answer.maxAgeSeconds));
     res.setHeader('X-Gateway-Complete', String(answer.complete));
     res.vary('Authorization, X-API-Key, Accept'); // appended to cors.ts's Origin
     setAnswerHeaders({ path: req.path, query }, res, answer.body);
@@ -198,18 +196,17 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(304).end();
       return;
     }
-    if (request.format === 'csv' || request.format === 'ndjson') return sendAnswer(req, res, answer.status, answer.body, request.format, request.shape?.fields);
+    if (request.format === 'csv' || request.format === 'ndjson') return sendAnswer(req, res, answer.status, answer.body, request.format, request.shape?.fields, answer.ndjson);
     // The campaigns were serialized once for this representation (gateway/answer-cache.ts); only
     // `sources` and `meta` are serialized per request.
-    const chunks = answerChunks(answer.body, answer.json);
+    const json = answerChunks(answer.body, answer.json);
     res.status(answer.status);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    res.setHeader('Content-Length', json.bytes);
     if (req.method === 'HEAD') return void res.end();
-    for (const chunk of chunks.slice(0, -1)) res.write(chunk);
-    res.end(chunks[chunks.length - 1]);
+    writeBody(res, json);
     // The fast path checks keys, not links (expiry, revocation): a link's answer is never replayed by it.
-    if (!contextOf(res).link) hot.remember(req, res, client, answer, request.refresh);
+    if (!contextOf(res).link) hot?.remember(req, res, client, answer, request.refresh);
   });
 
   app.get(HISTORY_ROUTE, route(HISTORY_ROUTE), authenticate, async (req, res) => {

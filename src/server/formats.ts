@@ -191,6 +191,8 @@ export async function sendAnswer(
   body: AnalyticsResponse,
   format: 'csv' | 'ndjson',
   fields: readonly CampaignField[] | undefined,
+  /** NDJSON without `fields`: the lines of `body.data` already serialized (gateway/answer-pieces.ts), the same bytes. */
+  lines?: () => Iterable<Buffer>,
 ): Promise<void> {
   res.status(status).setHeader('Content-Type', CONTENT_TYPES[format]);
   if (format === 'csv') res.setHeader('Content-Disposition', 'attachment; filename="campaign-analytics.csv"');
@@ -198,7 +200,7 @@ export async function sendAnswer(
     res.end();
     return;
   }
-  const chunks = format === 'csv' ? csvChunks(body.data, csvColumns(fields)) : ndjsonChunks(body.data);
+  const chunks = format === 'csv' ? csvChunks(body.data, csvColumns(fields)) : lines && !fields ? lines() : ndjsonChunks(body.data);
   try {
     await pipeline(Readable.from(chunks), res);
   } catch {

@@ -8,11 +8,11 @@
  * source was a fresh cache entry, the answer is remembered here under (client, URL, Accept): its
  * headers as sent, its `sources` and `meta`, and the ETag under which the gateway's answer cache
  * holds the serialized campaigns. The next identical request is answered from that before it
- * reaches Express at all (`withHotPath`, used by service.ts; Express's own request handling costs
+ * reaches Express at all (`hotPathFirst`, wired by app.ts `createRequestListener`; Express's own request handling costs
  * about as much as everything below): authentication, the inbound limit, a map lookup, a check
  * that each source's cache entry is still the one answered from and still fresh, and the
  * per-request parts (request id, ages, `meta`, rate-limit and Cache-Control headers, the metrics
- * and the request log line) exactly as the pipeline makes them.
+ * and the request log line) made by the same module as the pipeline's (answer-writer.ts).
  *
  * Anything else falls through to the full pipeline, unchanged: another method or path, a body,
  * conditional or `Cache-Control` requests, a request with an `Origin` (CORS), an unknown or refused key, a request over its limit
@@ -21,9 +21,7 @@
  * revalidation, an eviction, the shared tier). Entries are never made from an answer with a
  * stale or failed source, a refresh, or a non-JSON format.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, RequestListener, ServerResponse } from 'node:http';
-import type { Express } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedClient } from '../config';
 import { answerChunks, type AnswerCache } from '../gateway/answer-cache';
@@ -31,15 +29,13 @@ import type { AnalyticsAnswer } from '../gateway/gateway';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsResponse, Source } from '../schema/envelope';
+import { PER_REQUEST_HEADERS, perRequestHeaders, recordRequest, requestIdFrom, sourcesSummary, writeBody, type PerRequestHeader } from './answer-writer';
 import { presentedKey, type ClientDirectory } from './auth';
-import { rateLimitField, rateLimitPolicy, type InboundLimiter } from './inbound-limit';
+import type { InboundLimiter } from './inbound-limit';
 
 export const ANALYTICS_ROUTE = '/v1/campaigns/analytics';
-/** The rules for an incoming request id and a URL's length, shared with the pipeline (app.ts). */
-export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The longest URL answered (the pipeline, app.ts, refuses longer ones with a 414). */
 export const MAX_URL_LENGTH = 8192;
-/** Headers made per request; every other header of a remembered answer is sent as it was. */
-const PER_REQUEST_HEADERS = ['x-request-id', 'ratelimit-policy', 'ratelimit', 'cache-control', 'content-length'] as const;
 /** Headers Node's HTTP server adds itself (or that never belong to a 200). */
 const NOT_REMEMBERED = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'retry-after']);
 /** Remembered answers (each a few KB: headers, sources, meta; the campaigns stay in the answer cache). */
@@ -69,7 +65,8 @@ interface HotEntry {
 
 const PER_REQUEST_NAMES: ReadonlySet<string> = new Set<string>(PER_REQUEST_HEADERS);
 
-function isPerRequest(name: string): name is (typeof PER_REQUEST_HEADERS)[number] {
+/** Headers made per request (answer-writer.ts); every other header of a remembered answer is sent as it was. */
+function isPerRequest(name: string): name is PerRequestHeader {
   return PER_REQUEST_NAMES.has(name);
 }
 
@@ -114,8 +111,7 @@ export class HotAnswers {
     const decision = this.deps.inbound.check(client.id, client.requestsPerMinute);
     if (!decision.allowed) return false;
 
-    const incoming = headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdFrom(headers['x-request-id']);
     const sources: Source[] = entry.rest.sources.map((source, i) => ({
       ...source,
       cache: 'hit',
@@ -128,38 +124,28 @@ export class HotAnswers {
       sources,
       meta: { ...entry.rest.meta, requestId, generatedAt: new Date(now).toISOString() },
     };
-    const chunks = answerChunks(body, serialized);
-    const perRequest: Record<(typeof PER_REQUEST_HEADERS)[number], OutgoingHttpHeader> = {
-      'x-request-id': requestId,
-      'ratelimit-policy': rateLimitPolicy(decision),
-      ratelimit: rateLimitField(decision),
-      'cache-control': `private, max-age=${Math.max(0, Math.floor((entry.freshUntil - now) / 1000))}`,
-      'content-length': chunks.reduce((sum, chunk) => sum + chunk.length, 0),
-    };
+    const json = answerChunks(body, serialized);
+    const perRequest = perRequestHeaders(requestId, decision, (entry.freshUntil - now) / 1000, json.bytes);
     // One writeHead with the whole list: no per-header bookkeeping in the response object (about a
     // tenth of a hit's cost with setHeader), and the same bytes on the wire.
     const flat: OutgoingHttpHeader[] = [];
     for (const [name, value] of entry.headers) flat.push(name, isPerRequest(name) ? perRequest[name] : value);
     res.writeHead(200, flat);
-    for (let i = 0; i < chunks.length - 1; i += 1) res.write(chunks[i]);
-    res.end(chunks[chunks.length - 1]);
+    writeBody(res, json);
 
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const { metrics, logger } = this.deps;
     for (const source of sources) {
       metrics.cacheEvents.inc({ provider: source.provider, event: 'hit' });
       metrics.sourceOutcomes.inc({ provider: source.provider, status: 'ok' });
     }
-    metrics.httpRequests.inc({ route: ANALYTICS_ROUTE, status: '200' });
-    metrics.httpDuration.observe({ route: ANALYTICS_ROUTE }, ms / 1000);
-    logger.info('request', {
+    recordRequest(metrics, logger, {
       requestId,
-      client: client.id,
+      clientId: client.id,
       method: 'GET',
       path: ANALYTICS_ROUTE,
       route: ANALYTICS_ROUTE,
       status: 200,
-      ms: Math.round(ms * 10) / 10,
+      started,
       sources: entry.logSources,
     });
     return true;
@@ -173,8 +159,10 @@ export class HotAnswers {
     if (refresh || req.method !== 'GET' || answer.status !== 200 || !answer.complete || !answer.json) return;
     if (req.headers['if-none-match'] !== undefined || req.headers['cache-control'] !== undefined) return;
     if (req.headers.origin !== undefined) return; // its CORS headers must not be replayed to another origin
+    // The answer cache first: a big answer is not kept there, and `reuse` checks every source.
+    if (this.deps.answers.get(answer.etag) === undefined) return;
     const reuse = answer.reuse();
-    if (!reuse || this.deps.answers.get(answer.etag) === undefined) return;
+    if (!reuse) return;
     const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;
     const fetchedAt = rest.sources.map((source) => (source.fetchedAt === null ? Number.NaN : Date.parse(source.fetchedAt)));
     if (rest.sources.some((source) => source.status !== 'ok') || fetchedAt.some((at) => !Number.isFinite(at))) return;
@@ -192,25 +180,16 @@ export class HotAnswers {
       fetchedAt,
       freshUntil: reuse.freshUntil,
       current: reuse.current,
-      logSources: rest.sources.map((source) => `${source.connection}:ok:hit`).join(' '),
+      logSources: sourcesSummary(rest.sources.map((source) => ({ ...source, cache: 'hit' }))),
     });
   }
 }
 
-const hotPaths = new WeakMap<Express, HotAnswers>();
-
-/** Registers the app's hot path (app.ts), for `withHotPath`. */
-export function attachHotPath(app: Express, hot: HotAnswers): void {
-  hotPaths.set(app, hot);
-}
-
 /**
- * The server's request listener: the app's hot path first, then the app. A bug in the hot path
- * never takes a request down with it: before anything is sent the request goes on to the app.
+ * The server's request listener: the hot path first, then the app. A bug in the hot path never
+ * takes a request down with it: before anything is sent the request goes on to the app.
  */
-export function withHotPath(app: Express, logger: Logger): RequestListener {
-  const hot = hotPaths.get(app);
-  if (!hot) return app;
+export function hotPathFirst(hot: HotAnswers, app: RequestListener, logger: Logger): RequestListener {
   return (req, res) => {
     let served = false;
     try {

@@ -15,7 +15,8 @@ import { AnalyticsResponseSchema, ConnectionsResponseSchema, ProblemSchema } fro
 import { AlertsResponseSchema } from '../alerts/schema';
 import { CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from './cors';
 import { DASHBOARD_ASSETS } from './dashboard';
-import { MAX_URL_LENGTH, REQUEST_ID } from './hot-path';
+import { REQUEST_ID } from './answer-writer';
+import { MAX_URL_LENGTH } from './hot-path';
 
 type Json = Record<string, unknown>;
 

@@ -2,7 +2,7 @@
  * The serialized-answer cache: the bytes sent are exactly `JSON.stringify(body)`, whatever the
  * body carries, and the cache stays within its byte bound.
  */
-import { AnswerCache, answerChunks, serializeContent, type AnswerContent } from '../../src/gateway/answer-cache';
+import { AnswerCache, answerChunks, type AnswerBody, type AnswerContent, type SerializedContent } from '../../src/gateway/answer-cache';
 import { computeTotals } from '../../src/schema/rates';
 import type { AnalyticsResponse, Source } from '../../src/schema/envelope';
 import type { CampaignAnalytics } from '../../src/schema/campaign';
@@ -49,7 +49,24 @@ function bodyOf(content: AnswerContent, requestId: string): AnalyticsResponse {
   return { ...content, sources: [SOURCE], meta: { requestId, generatedAt: '2026-11-20T10:00:12.000Z', complete: true, workspaces: ['acme'] } };
 }
 
-const text = (chunks: Buffer[]): string => Buffer.concat(chunks).toString('utf8');
+/** The content and its prefix made the plain way (one `JSON.stringify`), as one piece. */
+function serializeContent(content: AnswerContent): SerializedContent {
+  const ordered: AnswerContent = { data: content.data, totals: content.totals };
+  if (content.groups !== undefined) ordered.groups = content.groups;
+  if (content.page !== undefined) ordered.page = content.page;
+  const whole = Buffer.from(JSON.stringify(ordered).slice(0, -1), 'utf8');
+  return { content: ordered, prefix: { pieces: [whole], bytes: whole.length } };
+}
+
+function store(cache: AnswerCache, etag: string, content: AnswerContent): SerializedContent {
+  return cache.set(etag, content, serializeContent(content).prefix);
+}
+
+const text = (body: AnswerBody): string => {
+  const whole = Buffer.concat(body.pieces);
+  expect(whole.length).toBe(body.bytes);
+  return whole.toString('utf8');
+};
 
 describe('answerChunks', () => {
   const data = [campaign('c1', 'Ünïcödé "quoted" name', 10), campaign('c2', 'Second', null)];
@@ -59,8 +76,8 @@ describe('answerChunks', () => {
     const serialized = serializeContent(content);
     const body = bodyOf(serialized.content, 'req-1');
     const chunks = answerChunks(body, serialized);
-    expect(chunks).toHaveLength(2);
-    expect(chunks[0]).toBe(serialized.prefix);
+    expect(chunks.pieces).toHaveLength(2);
+    expect(chunks.pieces[0]).toBe(serialized.prefix.pieces[0]);
     expect(text(chunks)).toBe(JSON.stringify(body));
   });
 
@@ -81,7 +98,7 @@ describe('answerChunks', () => {
     const serialized = serializeContent(content);
     const other = bodyOf({ data: [...data], totals: serialized.content.totals }, 'req-3');
     const chunks = answerChunks(other, serialized);
-    expect(chunks).toHaveLength(1);
+    expect(chunks.pieces).toHaveLength(1);
     expect(text(chunks)).toBe(JSON.stringify(other));
     expect(text(answerChunks(bodyOf(content, 'req-4'), undefined))).toBe(JSON.stringify(bodyOf(content, 'req-4')));
   });
@@ -95,18 +112,18 @@ describe('AnswerCache', () => {
 
   it('serializes once per key and returns the same bytes after', () => {
     const cache = new AnswerCache(1_000_000);
-    const stored = cache.set('"etag-1"', contentOf(3));
+    const stored = store(cache, '"etag-1"', contentOf(3));
     expect(cache.get('"etag-1"')).toBe(stored);
     expect(cache.get('"etag-2"')).toBeUndefined();
     expect(cache.size).toBe(1);
-    expect(cache.calculatedBytes).toBeGreaterThan(stored.prefix.length);
+    expect(cache.calculatedBytes).toBeGreaterThan(stored.prefix.bytes);
   });
 
   it('stays within its byte bound under a stream of distinct answers, least recently used out first', () => {
-    const one = serializeContent(contentOf(20)).prefix.length;
+    const one = serializeContent(contentOf(20)).prefix.bytes;
     const cache = new AnswerCache(one * 3 + 1000);
     for (let i = 0; i < 50; i += 1) {
-      cache.set(`"e${i}"`, contentOf(20));
+      store(cache, `"e${i}"`, contentOf(20));
       expect(cache.calculatedBytes).toBeLessThanOrEqual(cache.maxBytes);
     }
     expect(cache.size).toBe(3);
@@ -117,11 +134,11 @@ describe('AnswerCache', () => {
 
   it('serves but does not keep an answer larger than the whole bound, and 0 turns it off', () => {
     const small = new AnswerCache(100);
-    const big = small.set('"big"', contentOf(5));
-    expect(big.prefix.length).toBeGreaterThan(100);
+    const big = store(small, '"big"', contentOf(5));
+    expect(big.prefix.bytes).toBeGreaterThan(100);
     expect(small.get('"big"')).toBeUndefined();
     const off = new AnswerCache(0);
-    off.set('"x"', contentOf(1));
+    store(off, '"x"', contentOf(1));
     expect(off.get('"x"')).toBeUndefined();
     expect(off.size).toBe(0);
     expect(off.calculatedBytes).toBe(0);

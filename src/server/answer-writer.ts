@@ -1,0 +1,115 @@
+/**
+ * The one writer of what an answer carries per request, whichever path serves it (the Express
+ * pipeline, app.ts, or the cache-hit fast path, hot-path.ts): the request id, the per-request
+ * headers of an analytics answer (`RateLimit-Policy`, `RateLimit`, `Cache-Control`,
+ * `Content-Length`), the JSON body sent as its pieces with backpressure, and the metrics and the
+ * one log line per request. Both paths import these functions; nothing is kept equal by copying.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { AnswerBody } from '../gateway/answer-cache';
+import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics';
+import type { Source } from '../schema/envelope';
+import { rateLimitField, rateLimitPolicy, type InboundDecision } from './inbound-limit';
+
+/** An incoming `X-Request-Id` is kept when it matches this; otherwise a UUID is made. */
+export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request id of a request: the caller's `X-Request-Id` when well-formed, else a new UUID. */
+export function requestIdFrom(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** `Cache-Control` of an analytics answer whose oldest source stays fresh for `maxAgeSeconds`. */
+export function cacheControl(maxAgeSeconds: number): string {
+  return `private, max-age=${Math.max(0, Math.floor(maxAgeSeconds))}`;
+}
+
+/** The headers made per request for an analytics answer, by their lower-case names. */
+export const PER_REQUEST_HEADERS = ['x-request-id', 'ratelimit-policy', 'ratelimit', 'cache-control', 'content-length'] as const;
+export type PerRequestHeader = (typeof PER_REQUEST_HEADERS)[number];
+
+/** The values of the per-request headers of one answer. */
+export function perRequestHeaders(requestId: string, decision: InboundDecision, maxAgeSeconds: number, contentLength: number): Record<PerRequestHeader, string | number> {
+  return {
+    'x-request-id': requestId,
+    'ratelimit-policy': rateLimitPolicy(decision),
+    ratelimit: rateLimitField(decision),
+    'cache-control': cacheControl(maxAgeSeconds),
+    'content-length': contentLength,
+  };
+}
+
+/** Each source's outcome for the request log line: `connection:status:cache[:code]`, space-separated. */
+export function sourcesSummary(sources: readonly Source[]): string {
+  return sources.map((s) => `${s.connection}:${s.status}:${s.cache}${s.error ? `:${s.error.code}` : ''}`).join(' ');
+}
+
+export interface RequestOutcome {
+  requestId: string;
+  clientId: string | undefined;
+  method: string;
+  path: string;
+  /** Metric label: the matched route template, never the raw path. */
+  route: string;
+  status: number;
+  /** `process.hrtime.bigint()` when the request arrived. */
+  started: bigint;
+  sources?: string | undefined;
+  /** The id of the signed link the request came with (links.ts); never its signature. */
+  link?: string | undefined;
+}
+
+/** The request's metrics and its one log line. */
+export function recordRequest(metrics: GatewayMetrics, logger: Logger, outcome: RequestOutcome): void {
+  const ms = Number(process.hrtime.bigint() - outcome.started) / 1e6;
+  const { route, status, sources } = outcome;
+  metrics.httpRequests.inc({ route, status: String(status) });
+  metrics.httpDuration.observe({ route }, ms / 1000);
+  logger.info('request', {
+    requestId: outcome.requestId,
+    client: outcome.clientId,
+    method: outcome.method,
+    path: outcome.path.slice(0, 200),
+    route,
+    status,
+    ms: Math.round(ms * 10) / 10,
+    ...(sources !== undefined ? { sources } : {}),
+    ...(outcome.link !== undefined ? { link: outcome.link } : {}),
+  });
+}
+
+/** Pieces written before the writer waits for the socket to drain (a few MB queued at most). */
+const HIGH_WATER_PIECES_BYTES = 1024 * 1024;
+
+/**
+ * Sends a JSON analytics body (headers already set or passed to writeHead by the caller): its
+ * pieces in order, pausing for `drain` whenever the socket's buffer is full, so a big answer never
+ * holds the event loop nor queues a second copy of itself in memory. A caller that leaves ends
+ * the writing quietly.
+ */
+export function writeBody(res: ServerResponse, body: AnswerBody): void {
+  const pieces = body.pieces;
+  let i = 0;
+  const pump = (): void => {
+    let queued = 0;
+    while (i < pieces.length) {
+      if (res.destroyed) return;
+      const piece = pieces[i] as Buffer;
+      i += 1;
+      if (i === pieces.length) {
+        res.end(piece);
+        return;
+      }
+      queued += piece.length;
+      if (!res.write(piece) || queued >= HIGH_WATER_PIECES_BYTES) {
+        if (res.writableNeedDrain) res.once('drain', pump);
+        else setImmediate(pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+}

@@ -1,0 +1,201 @@
+/**
+ * Answers built from per-source pieces (src/gateway/answer-pieces.ts) against the way they were
+ * built before (reference-answer.ts: merge, filter, sort, total, shape and serialize per request):
+ * the same bytes for many queries, paging over a big agency returns every campaign once, and the
+ * totals are the sums of the rows.
+ */
+import fc from 'fast-check';
+import { contentPieces, Selection, viewOf, type SelectionSource } from '../../src/gateway/answer-pieces';
+import { parseAnalyticsQuery } from '../../src/gateway/request';
+import { SORT_FIELDS } from '../../src/gateway/shape';
+import { finishRecord } from '../../src/providers/shared';
+import { CAMPAIGN_STATUSES, METRIC_NAMES, PROVIDER_IDS, emptyMetrics, type CampaignAnalytics, type CampaignStatus, type ProviderId } from '../../src/schema/campaign';
+import { referenceContentJson, referenceTotals, type ReferenceQuery } from './reference-answer';
+
+/** A deterministic pseudo-random generator. */
+function lcg(seed: number): () => number {
+  let state = seed % 2147483648;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+interface SourceSpec {
+  workspace: string;
+  provider: ProviderId;
+  connection: string;
+  records: CampaignAnalytics[];
+}
+
+/** One source's campaigns, in vendor order (not sorted): few names and values, nulls, unicode, quotes. */
+function sourceOf(workspace: string, provider: ProviderId, connection: string, count: number, random: () => number, fractional: boolean): SourceSpec {
+  const names = ['Alpha', 'beta', 'Ünïcödé "q"', 'Zeta\u2028line', 'alpha', 'Campaign 10', 'Campaign 9'];
+  const maybe = (max: number): number | null => (random() < 0.2 ? null : Math.floor(random() * max));
+  const records = Array.from({ length: count }, (_, n) => {
+    const status: CampaignStatus = CAMPAIGN_STATUSES[Math.floor(random() * CAMPAIGN_STATUSES.length)] ?? 'active';
+    const contacted = maybe(500);
+    const metrics = {
+      ...emptyMetrics(),
+      leads: maybe(1000),
+      contacted,
+      sent: maybe(2000),
+      opened: maybe(400),
+      replied: contacted === null ? null : Math.floor(random() * (contacted + 1)),
+      bounced: maybe(30),
+      interested: maybe(20),
+      opportunityValue: fractional && random() < 0.5 ? Math.round(random() * 100000) / 100 : maybe(5000),
+    };
+    return finishRecord(
+      provider,
+      { id: connection, workspace },
+      {
+        id: `c${Math.floor(random() * 1e9)}x${n}`,
+        name: names[Math.floor(random() * names.length)] ?? 'x',
+        status,
+        vendorStatus: status.toUpperCase(),
+        channels: ['email'],
+        createdAt: random() < 0.2 ? null : new Date(Date.UTC(2026, 0, 1 + Math.floor(random() * 40), Math.floor(random() * 24))).toISOString(),
+        metrics,
+        averageReplySeconds: maybe(100_000),
+        steps: null,
+        daily: null,
+        leadStatus: null,
+      },
+      {},
+      false,
+    );
+  });
+  return { workspace, provider, connection, records };
+}
+
+/** An agency: workspaces × vendors, sometimes two connections of one vendor in a workspace. */
+function agency(seed: number, workspaces: number, perSource: number, fractional = false): SourceSpec[] {
+  const random = lcg(seed);
+  const sources: SourceSpec[] = [];
+  for (let w = 0; w < workspaces; w += 1) {
+    const workspace = `client-${String((w * 7) % workspaces).padStart(3, '0')}`;
+    for (const provider of PROVIDER_IDS) {
+      sources.push(sourceOf(workspace, provider, `${workspace}-${provider}`, Math.floor(random() * perSource), random, fractional));
+      if (random() < 0.15) sources.push(sourceOf(workspace, provider, `${workspace}-${provider}-2`, Math.floor(random() * perSource), random, fractional));
+    }
+  }
+  return sources;
+}
+
+function selectionOf(sources: readonly SourceSpec[], query: ReferenceQuery): Selection {
+  const selected: SelectionSource[] = sources.map((s) => ({ view: viewOf(s.records), workspace: s.workspace, provider: s.provider }));
+  return new Selection(selected, { statuses: query.statuses ? new Set(query.statuses) : undefined, ids: query.ids ? new Set(query.ids) : undefined });
+}
+
+/** The content's JSON as the pieces make it (the prefix plus the closing brace). */
+function piecesJson(sources: readonly SourceSpec[], query: ReferenceQuery): string {
+  const body = contentPieces(selectionOf(sources, query).shaped(query.shape));
+  const whole = Buffer.concat(body.pieces);
+  expect(whole.length).toBe(body.bytes);
+  return `${whole.toString('utf8')}}`;
+}
+
+/** A query through the real parser (as a caller writes it). */
+function queryOf(parameters: Record<string, string>): ReferenceQuery {
+  const request = parseAnalyticsQuery(parameters);
+  return { statuses: request.statuses, ids: request.ids, shape: request.shape };
+}
+
+describe('answers from per-source pieces', () => {
+  const sources = agency(11, 12, 30);
+  const keys = sources.flatMap((s) => s.records.map((r) => r.key));
+
+  test('the default answer is byte-identical to the merged, sorted, serialized one', () => {
+    expect(piecesJson(sources, {})).toBe(referenceContentJson(sources.map((s) => s.records), {}));
+    expect(piecesJson([], {})).toBe(referenceContentJson([], {}));
+  });
+
+  test('property: byte-identical for any filter, sort, page, cursor, fields and grouping', () => {
+    const parameters = fc.record(
+      {
+        status: fc.subarray([...CAMPAIGN_STATUSES], { minLength: 1 }).map((list) => list.join(',')),
+        sort: fc.constantFrom(...SORT_FIELDS.flatMap((field) => [field, `-${field}`])),
+        limit: fc.integer({ min: 1, max: 150 }).map(String),
+        fields: fc.subarray(['name', 'status', 'metrics', 'rates', 'createdAt'], { minLength: 1 }).map((list) => list.join(',')),
+        group_by: fc.constantFrom('provider', 'workspace', 'status'),
+        ids: fc.subarray(keys.slice(0, 60), { minLength: 1, maxLength: 40 }).map((list) => list.join(',')),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(parameters, fc.integer({ min: 0, max: 3 }), (given, pages) => {
+        let query = queryOf(given);
+        // Page on a few times with the cursor each answer hands out: cursors in the middle too.
+        for (let page = 0; ; page += 1) {
+          const expected = referenceContentJson(sources.map((s) => s.records), query);
+          expect(piecesJson(sources, query)).toBe(expected);
+          const next = (JSON.parse(expected) as { page?: { nextCursor: string | null } }).page?.nextCursor;
+          if (!next || page >= pages) break;
+          query = queryOf({ ...given, cursor: next });
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('fractional values (sums that would round differently merged) fall back to one pass and stay identical', () => {
+    const fractional = agency(5, 6, 25, true);
+    for (const parameters of [{}, { group_by: 'status' }, { group_by: 'provider', status: 'active,paused' }, { sort: '-opportunityValue', limit: '7' }]) {
+      const query = queryOf(parameters);
+      expect(piecesJson(fractional, query)).toBe(referenceContentJson(fractional.map((s) => s.records), query));
+    }
+  });
+
+  test('NDJSON lines from the pieces are the JSON of each campaign of the page, in order', () => {
+    const query = queryOf({ sort: '-replyRate', status: 'active,paused', limit: '40' });
+    const shaped = selectionOf(sources, query).shaped(query.shape);
+    const text = Buffer.concat([...shaped.ndjson()]).toString('utf8');
+    expect(text).toBe(shaped.data.map((record) => `${JSON.stringify(record)}\n`).join(''));
+  });
+});
+
+describe('a big agency', () => {
+  // 200 workspaces × 4 vendors, about 60 campaigns per source on average (about 24,000 campaigns).
+  const sources = agency(3, 200, 120);
+  const all = sources.flatMap((s) => s.records);
+
+  test('paging with a sort and a status filter returns every selected campaign exactly once', () => {
+    const statuses = ['active', 'paused', 'completed'];
+    const wanted = all.filter((r) => statuses.includes(r.status)).map((r) => r.key);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10_000; page += 1) {
+      const query = queryOf({ sort: '-replyRate', status: statuses.join(','), limit: '100', ...(cursor ? { cursor } : {}) });
+      const shaped = selectionOf(sources, query).shaped(query.shape);
+      expect(shaped.data.length).toBeLessThanOrEqual(100);
+      seen.push(...shaped.data.map((r) => r.key));
+      cursor = shaped.page?.nextCursor ?? undefined;
+      if (!cursor) break;
+    }
+    expect(seen).toHaveLength(wanted.length);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual([...wanted].sort());
+  });
+
+  test('totals and every group total equal the sums of their rows', () => {
+    const query = queryOf({ group_by: 'workspace', status: 'active,paused,draft' });
+    const shaped = selectionOf(sources, query).shaped(query.shape);
+    const rows = shaped.data as CampaignAnalytics[];
+    expect(shaped.totals.campaigns).toBe(rows.length);
+    for (const metric of METRIC_NAMES) {
+      const reported = rows.map((r) => r.metrics[metric]).filter((v): v is number => v !== null);
+      expect(shaped.totals.metrics[metric]).toBe(reported.length === 0 ? null : reported.reduce((a, b) => a + b, 0));
+    }
+    expect(shaped.totals).toEqual(referenceTotals(rows));
+    const groups = shaped.groups ?? [];
+    expect(groups.reduce((sum, g) => sum + g.totals.campaigns, 0)).toBe(rows.length);
+    for (const group of groups) expect(group.totals).toEqual(referenceTotals(rows.filter((r) => r.workspace === group.key)));
+  });
+
+  test('the whole answer is byte-identical, and a selection is reused per generation', () => {
+    expect(piecesJson(sources, {})).toBe(referenceContentJson(sources.map((s) => s.records), {}));
+    // The views are made once per records array (per cache entry).
+    expect(viewOf(sources[0]?.records ?? [])).toBe(viewOf(sources[0]?.records ?? []));
+  });
+});
