@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; 
   });
 
   // CORS on the API routes (cors.ts), before the read-only check that answers any other OPTIONS 405.
-  for (const apiRoute of [ANALYTICS_ROUTE, HISTORY_ROUTE, '/v1/connections']) {
+  for (const apiRoute of [ANALYTICS_ROUTE, HISTORY_ROUTE, '/v1/connections', '/v1/alerts']) {
     const cors = corsHandler(config.server.cors?.origins, apiRoute);
     if (cors) app.all(apiRoute, cors);
   }
@@ -245,7 +245,7 @@ export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; 
     const workspaces = gateway.resolveWorkspaces(client, requested ?? 'ALL');
     const persistence = deps.alerts?.persistence() ?? { storage: 'memory' as const, note: 'no alert rules are configured' };
     res.setHeader('Cache-Control', 'private, max-age=0');
-    res.setHeader('Vary', 'Authorization, X-API-Key');
+    res.vary('Authorization, X-API-Key'); // appended to cors.ts's Origin
     res.json({
       data: deps.alerts?.active(workspaces) ?? [],
       meta: { requestId, generatedAt: new Date(now()).toISOString(), workspaces, storage: persistence.storage, ...(persistence.note !== undefined ? { storageNote: persistence.note } : {}) },

@@ -400,7 +400,7 @@ export function buildOpenApi(version: string): Json {
           '429': ref('responses', 'TooManyRequests'),
         },
       }),
-      '/v1/alerts': path({
+      '/v1/alerts': apiPath({
         operationId: 'listAlerts',
         tags: ['analytics'],
         summary: "The active alerts of the caller's workspaces (alert rules in the config; README \"Alerts\")",
@@ -410,7 +410,7 @@ export function buildOpenApi(version: string): Json {
           ref('parameters', 'RequestId'),
         ],
         responses: {
-          '200': { description: 'Active alerts, oldest first', headers: headers('X-Request-Id', 'Cache-Control', ...RATE_LIMIT), content: { 'application/json': { schema: ref('schemas', 'AlertsResponse') } } },
+          '200': { description: 'Active alerts, oldest first', headers: headers('X-Request-Id', 'Cache-Control', 'Vary', ...RATE_LIMIT), content: { 'application/json': { schema: ref('schemas', 'AlertsResponse') } } },
           ...ANY_GET,
           '400': problem('Invalid workspace_id (repeated or empty), or a GET with a body', ...RATE_LIMIT),
           '401': ref('responses', 'Unauthorized'),

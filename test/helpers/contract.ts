@@ -218,11 +218,15 @@ export function watchPage(page: { on(event: 'response', listener: (response: Bro
     const request = response.request();
     pending.push(
       (async () => {
-        const status = response.status();
+        const headers = await response.allHeaders();
+        // Chromium reports a revalidated cache entry (a 304 on the wire) as a 200 with the 304's
+        // headers and the cached body: check what the gateway sent, the 304.
+        const revalidated = response.status() === 200 && headers['content-type'] === undefined && (await request.allHeaders())['if-none-match'] !== undefined;
+        const status = revalidated ? 304 : response.status();
         // Redirects and 304s have no body to read; a HEAD neither.
         const body = status === 304 || (status >= 300 && status < 400) || request.method() === 'HEAD' ? '' : await response.text().catch(() => '');
         try {
-          checkContract({ method: request.method(), url: response.url(), status, headers: await response.allHeaders(), body });
+          checkContract({ method: request.method(), url: response.url(), status, headers, body });
           return undefined;
         } catch (error) {
           return (error as Error).message;
@@ -243,5 +247,5 @@ export interface BrowserResponse {
   status(): number;
   text(): Promise<string>;
   allHeaders(): Promise<Record<string, string>>;
-  request(): { method(): string };
+  request(): { method(): string; allHeaders(): Promise<Record<string, string>> };
 }
