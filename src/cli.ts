@@ -57,6 +57,14 @@ export interface CliIo {
   write?: (text: string) => void;
 }
 
+/** A query the gateway refuses (a GatewayError): its code, message and each bad parameter on stderr, exit 1; anything else is rethrown. */
+function refused(error: unknown, io: CliIo): number {
+  if (!isGatewayError(error)) throw error;
+  io.err(`${error.code}: ${error.message}`);
+  for (const problem of error.errors ?? []) io.err(`  ${problem.parameter}: ${problem.message}`);
+  return 1;
+}
+
 const defaultIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   write: (text) => process.stdout.write(text),
@@ -139,12 +147,7 @@ async function fetchOnce(path: string, options: FetchOptions, io: CliIo): Promis
     if (answer.status !== 200) return 1;
     return answer.complete ? 0 : 3;
   } catch (error) {
-    if (isGatewayError(error)) {
-      io.err(`${error.code}: ${error.message}`);
-      for (const problem of error.errors ?? []) io.err(`  ${problem.parameter}: ${problem.message}`);
-      return 1;
-    }
-    throw error;
+    return refused(error, io);
   }
 }
 
@@ -222,12 +225,7 @@ function link(path: string, options: LinkOptions, io: CliIo): number {
       return 1;
     }
   } catch (error) {
-    if (isGatewayError(error)) {
-      io.err(`${error.code}: ${error.message}`);
-      for (const problem of error.errors ?? []) io.err(`  ${problem.parameter}: ${problem.message}`);
-      return 1;
-    }
-    throw error;
+    return refused(error, io);
   }
   const signed = signLink(config.links.secret, { route, clientId: client.id, query: pairs, expires });
   io.out(`${linkBase(config, options.baseUrl)}${signed.path}`);
