@@ -7,12 +7,13 @@
  * retries opening in the background.
  */
 import type { Logger } from '../logger';
-import { queryHistory, type HistoryQuery, type HistoryResult } from './history';
+import { queryHistory, type HistoryPath, type HistoryQuery, type HistoryResult } from './history';
 import { migrate } from './migrations';
+import { rebuildConnection, staleConnections } from './rollup';
 import { applyRetention, recordSnapshot, type WalkSnapshot } from './snapshots';
 import { openSql, type Sql, type StoreLocation } from './sql';
 
-export type { HistoryQuery, HistoryResult } from './history';
+export type { HistoryPath, HistoryQuery, HistoryResult } from './history';
 export type { WalkSnapshot } from './snapshots';
 
 export interface StoreOptions extends StoreLocation {
@@ -61,7 +62,10 @@ export class HistoryStore {
       const sql = await openSql(this.options);
       try {
         const version = await migrate(sql);
-        this.options.logger.info('history store ready', { store: sql.kind, schemaVersion: version });
+        // Rollups missing (data from before them) or of an older rule are rebuilt, a connection per transaction.
+        const stale = await staleConnections(sql);
+        for (const connection of stale) await sql.transaction((tx) => rebuildConnection(tx, connection));
+        this.options.logger.info('history store ready', { store: sql.kind, schemaVersion: version, rollupsRebuilt: stale.length });
       } catch (error) {
         await sql.close().catch(() => undefined);
         throw error;
@@ -136,10 +140,10 @@ export class HistoryStore {
   }
 
   /** Answers a history query; throws StoreUnavailableError when the database is down. */
-  async history(query: HistoryQuery): Promise<HistoryResult> {
+  async history(query: HistoryQuery, path?: HistoryPath): Promise<HistoryResult> {
     const sql = this.usable();
     try {
-      return await queryHistory(sql, query);
+      return await queryHistory(sql, query, path);
     } catch (error) {
       await this.ping();
       if (this.up) throw error;
