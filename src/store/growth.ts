@@ -101,27 +101,30 @@ export function growthSql(scope: GrowthScope): { text: string; params: unknown[]
   const { interval } = scope;
   const bucket = BUCKET_SQL[interval];
   const params: unknown[] = [[...scope.periods], scope.baselineDay, scope.lastDay, scope.periods[0]];
-  const filters = (alias: string): string => {
-    const where: string[] = [];
-    if (scope.connections) {
-      params.push([...scope.connections]);
-      where.push(`${alias}.connection = any($${params.length}::text[])`);
-    }
-    if (scope.workspaces) {
-      params.push([...scope.workspaces]);
-      where.push(`${alias}.workspace = any($${params.length}::text[])`);
-    }
-    if (scope.providers) {
-      params.push([...scope.providers]);
-      where.push(`${alias}.provider = any($${params.length}::text[])`);
-    }
-    if (scope.ids) {
-      params.push(scope.ids.map((key) => key.slice(0, key.indexOf(':'))));
-      params.push(scope.ids.map((key) => key.slice(key.indexOf(':') + 1)));
-      where.push(`(${alias}.connection, ${alias}.campaign_id) in (select * from unnest($${params.length - 1}::text[], $${params.length}::text[]))`);
-    }
-    return where.map((clause) => ` and ${clause}`).join('');
-  };
+  // Each filter's parameters once; the clauses repeat them for snapshots, coverage and daily rows.
+  const clauses: ((alias: string) => string)[] = [];
+  if (scope.connections) {
+    params.push([...scope.connections]);
+    const n = params.length;
+    clauses.push((alias) => `${alias}.connection = any($${n}::text[])`);
+  }
+  if (scope.workspaces) {
+    params.push([...scope.workspaces]);
+    const n = params.length;
+    clauses.push((alias) => `${alias}.workspace = any($${n}::text[])`);
+  }
+  if (scope.providers) {
+    params.push([...scope.providers]);
+    const n = params.length;
+    clauses.push((alias) => `${alias}.provider = any($${n}::text[])`);
+  }
+  if (scope.ids) {
+    params.push(scope.ids.map((key) => key.slice(0, key.indexOf(':'))));
+    params.push(scope.ids.map((key) => key.slice(key.indexOf(':') + 1)));
+    const n = params.length;
+    clauses.push((alias) => `(${alias}.connection, ${alias}.campaign_id) in (select * from unnest($${n - 1}::text[], $${n}::text[]))`);
+  }
+  const filters = (alias: string): string => clauses.map((clause) => ` and ${clause(alias)}`).join('');
   const metrics = METRIC_NAMES.map((name) => q(name)).join(', ');
   const daily = (name: MetricName): boolean => (DAILY_METRICS as readonly string[]).includes(name);
 
@@ -137,18 +140,23 @@ export function growthSql(scope: GrowthScope): { text: string; params: unknown[]
     `${q(`c_${name}`)}`,
     ...(daily(name) ? [q(`d_${name}`)] : []),
   ]).join(',\n      ');
-  const reset = (name: MetricName): string => `(not ${q(`u_${name}`)} and coalesce(${q(`c_${name}`)} < ${q(`b_${name}`)}, false))`;
-  const growth = (name: MetricName): string =>
-    `case when ${q(`u_${name}`)} then coalesce(${daily(name) ? q(`d_${name}`) : 'null'}, 0)` +
-    ` when ${q(`c_${name}`)} is null or ${q(`b_${name}`)} is null or ${q(`c_${name}`)} < ${q(`b_${name}`)} then null` +
-    ` else ${q(`c_${name}`)} - ${q(`b_${name}`)} end`;
-  const layer3 = [
-    ...METRIC_NAMES.map((name) => `${growth(name)} as ${q(name)}`),
-    `(${METRIC_NAMES.map((name) => `case when ${reset(name)} then 1 else 0 end`).join(' + ')}) as resets`,
-    `(${METRIC_NAMES.map((name, i) => `case when ${reset(name)} then ${metricBit(i)} else 0 end`).join(' + ')}) as reset_mask`,
-    `case ${METRIC_NAMES.map((name) => `when ${reset(name)} then '${name}'`).join(' ')} end as first_reset_metric`,
-    `(case when covered then ${COVERED_BIT} else 0 end + ${METRIC_NAMES.map((name, i) => `case when ${q(`u_${name}`)} then ${metricBit(i)} else 0 end`).join(' + ')}) as daily_mask`,
-    `(case when base is not null then ${COVERED_BIT} else 0 end + ${METRIC_NAMES.map((name, i) => `case when not ${q(`u_${name}`)} and (${growth(name)}) is not null then ${metricBit(i)} else 0 end`).join(' + ')}) as snapshot_mask`,
+  // Layer 3: per metric, its growth and whether it went down (a reset).
+  const layer3 = METRIC_NAMES.flatMap((name) => {
+    const [u, b, c] = [q(`u_${name}`), q(`b_${name}`), q(`c_${name}`)];
+    return [
+      u,
+      `case when ${u} then coalesce(${daily(name) ? q(`d_${name}`) : 'null'}, 0) when ${c} < ${b} then null else ${c} - ${b} end as ${q(`g_${name}`)}`,
+      `(not ${u} and coalesce(${c} < ${b}, false)) as ${q(`r_${name}`)}`,
+    ];
+  }).join(',\n      ');
+  const [g, r, u] = [(name: MetricName): string => q(`g_${name}`), (name: MetricName): string => q(`r_${name}`), (name: MetricName): string => q(`u_${name}`)];
+  const outputs = [
+    ...METRIC_NAMES.map((name) => `${g(name)} as ${q(name)}`),
+    `(${METRIC_NAMES.map((name) => `${r(name)}::int`).join(' + ')}) as resets`,
+    `(${METRIC_NAMES.map((name, i) => `case when ${r(name)} then ${metricBit(i)} else 0 end`).join(' + ')}) as reset_mask`,
+    `case ${METRIC_NAMES.map((name) => `when ${r(name)} then '${name}'`).join(' ')} end as first_reset_metric`,
+    `(case when covered then ${COVERED_BIT} else 0 end + ${METRIC_NAMES.map((name, i) => `case when ${u(name)} then ${metricBit(i)} else 0 end`).join(' + ')}) as daily_mask`,
+    `(case when base is not null then ${COVERED_BIT} else 0 end + ${METRIC_NAMES.map((name, i) => `case when not ${u(name)} and ${g(name)} is not null then ${metricBit(i)} else 0 end`).join(' + ')}) as snapshot_mask`,
   ].join(',\n    ');
 
   const dailySums = DAILY_METRICS.map((name) => `sum(v.${q(name)}) as ${q(name)}`).join(', ');
@@ -208,10 +216,15 @@ layered as (
   select connection, campaign_id, period, has_snapshot, workspace, provider, name, status, demo, covered, base,
       ${layer2}
   from joined
+),
+grown as (
+  select connection, campaign_id, period, has_snapshot, workspace, provider, name, status, demo, covered, base,
+      ${layer3}
+  from layered
 )
 select connection, campaign_id, to_char(period, 'YYYY-MM-DD') as period, has_snapshot, workspace, provider, name, status, demo,
     (covered or base is not null) as contributes,
-    ${layer3}
-from layered`;
+    ${outputs}
+from grown`;
   return { text, params };
 }

@@ -9,7 +9,7 @@
 import type { Logger } from '../logger';
 import { queryHistory, type HistoryPath, type HistoryQuery, type HistoryResult } from './history';
 import { migrate } from './migrations';
-import { rebuildConnection, staleConnections } from './rollup';
+import { createRollupFunctions, rebuildConnection, staleConnections } from './rollup';
 import { applyRetention, recordSnapshot, type WalkSnapshot } from './snapshots';
 import { openSql, type Sql, type StoreLocation } from './sql';
 
@@ -62,6 +62,7 @@ export class HistoryStore {
       const sql = await openSql(this.options);
       try {
         const version = await migrate(sql);
+        await createRollupFunctions(sql);
         // Rollups missing (data from before them) or of an older rule are rebuilt, a connection per transaction.
         const stale = await staleConnections(sql);
         for (const connection of stale) await sql.transaction((tx) => rebuildConnection(tx, connection));

@@ -116,7 +116,7 @@ create index history_rollup_connection on history_rollup (connection, interval, 
 ];
 
 /** Any 64-bit number that is ours: the key of the advisory lock migrations hold on a server. */
-const MIGRATION_LOCK = 7_303_154_091;
+export const MIGRATION_LOCK = 7_303_154_091;
 
 /** Applies every migration newer than the database's version; resolves with the version reached. */
 export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<number> {

@@ -15,7 +15,7 @@
 import { METRIC_NAMES, RATE_DEFINITIONS, RATE_NAMES } from '../schema/campaign';
 import { HISTORY_INTERVALS, growthSql, type HistoryInterval } from './growth';
 import { nextPeriod, periodsBetween, previousPeriod } from './periods';
-import { quoteIdent } from './migrations';
+import { MIGRATION_LOCK, quoteIdent } from './migrations';
 import type { Sql, SqlQueries } from './sql';
 
 /** Bumped when the growth rule changes: rollups of an older version are rebuilt at start. */
@@ -69,21 +69,48 @@ function rollupSelect(): string {
   ].join(', ');
 }
 
+/** The function that recomputes one connection's rollups of one interval (`og_rollup_<interval>`). */
+function rollupFunctionName(interval: HistoryInterval): string {
+  return `og_rollup_${interval}_v${ROLLUP_VERSION}`;
+}
+
+/**
+ * The recomputation as a PL/pgSQL function per interval, (re)created when the store opens from
+ * the growth rule's statement: its plan is made once per database session instead of at every
+ * write (planning the statement costs more than running it for one connection's periods).
+ * Arguments: the periods' first days (text[]), the baseline's first day, the last day, the first
+ * period, the connection.
+ */
+export async function createRollupFunctions(sql: Sql): Promise<void> {
+  await sql.transaction(async (tx) => {
+    // Instances starting at once on one server take turns (as with migrations).
+    if (sql.kind === 'postgres') await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    for (const interval of HISTORY_INTERVALS) await createRollupFunction(tx, interval);
+  });
+}
+
+async function createRollupFunction(tx: SqlQueries, interval: HistoryInterval): Promise<void> {
+  {
+    const { text } = growthSql({ interval, periods: ['2000-01-01'], baselineDay: '2000-01-01', lastDay: '2000-01-01', connections: ['?'] });
+    const select = rollupSelect().replace('$INTERVAL', `'${interval}'::text`);
+    await tx.query(`create or replace function ${rollupFunctionName(interval)}(text[], text, text, text, text[]) returns void
+language plpgsql set plan_cache_mode = force_generic_plan as $fn$
+begin
+  delete from history_rollup where connection = $5[1] and interval = '${interval}' and period >= $4::date and period <= ($1[array_length($1, 1)])::date;
+  insert into history_rollup (${ROLLUP_INSERT_COLUMNS.map(q).join(', ')})
+  select ${select} from (${text}) g group by g.connection, g.period;
+end
+$fn$`);
+  }
+}
+
 /** Recomputes one connection's rollups of one interval for the periods starting at `periods` (ascending, consecutive). */
 async function recomputePeriods(tx: SqlQueries, connection: string, interval: HistoryInterval, periods: readonly string[]): Promise<void> {
   const first = periods[0];
   const last = periods[periods.length - 1];
   if (first === undefined || last === undefined) return;
-  await tx.query('delete from history_rollup where connection = $1 and interval = $2 and period >= $3::date and period <= $4::date', [connection, interval, first, last]);
   const lastDay = periodsBetween(last, last, interval)[0]?.end ?? last;
-  const { text, params } = growthSql({ interval, periods, baselineDay: previousPeriod(first, interval), lastDay, connections: [connection] });
-  params.push(interval);
-  const select = rollupSelect().replace('$INTERVAL', `$${params.length}::text`);
-  await tx.query(
-    `insert into history_rollup (${ROLLUP_INSERT_COLUMNS.map(q).join(', ')})
-     select ${select} from (${text}) g group by g.connection, g.period`,
-    params,
-  );
+  await tx.query(`select ${rollupFunctionName(interval)}($1::text[], $2::text, $3::text, $4::text, $5::text[])`, [[...periods], previousPeriod(first, interval), lastDay, first, [connection]]);
 }
 
 /** Recomputes a connection's rollups, every interval, for the periods holding `fromDay`..`toDay` and the period after. */
