@@ -12,10 +12,12 @@
  *   the period (a gap, never interpolated). A count that went down starts a new baseline: that
  *   metric's growth is left out and counted as a reset; no growth is negative.
  * - Vendor daily rows: where the vendor's own daily rows cover the period (`vendor_daily_coverage`:
- *   the rows' first day is on or before the period's first day, the walk that carried them was on
- *   or after it, and either the period had ended by then or no later snapshot of the campaign is in
- *   the period), the growth of each metric the rows carry is the sum of the period's rows (a day
- *   without a row had no activity). The other metrics follow the snapshot rule.
+ *   the rows' first day is on or before the period's first day, or inside the period when the rows
+ *   are the campaign's whole history (they add up to its cumulative counts); the walk that carried
+ *   them was on or after the period's first day; and either the period had ended by then or no
+ *   later snapshot of the campaign is in the period), the growth of each metric the rows carry is
+ *   the sum of the period's rows (a day without a row had no activity). The other metrics follow
+ *   the snapshot rule.
  *
  * A row contributes to its period when it has a baseline or is covered. Bit i of the masks is
  * metric i of METRIC_NAMES; `COVERED_BIT` says the row is covered (daily mask) or has a snapshot
@@ -184,7 +186,7 @@ daily as (
 keys as (
   select connection, campaign_id, bucket as period from snap where bucket >= $4::date
   union
-  select c.connection, c.campaign_id, p.period from cov c join periods p on c.from_day <= p.period and c.through_day >= p.period
+  select c.connection, c.campaign_id, p.period from cov c join periods p on (c.from_day <= p.period or (c.whole and c.from_day <= p.period_end)) and c.through_day >= p.period
 ),
 joined as (
   select k.connection, k.campaign_id, k.period,
@@ -194,7 +196,7 @@ joined as (
     coalesce(cur.name, cv.name) as name,
     coalesce(cur.status, cv.status) as status,
     coalesce(cur.demo, false) as demo,
-    (cv.connection is not null and cv.from_day <= k.period and cv.through_day >= k.period
+    (cv.connection is not null and (cv.from_day <= k.period or (cv.whole and cv.from_day <= p.period_end)) and cv.through_day >= k.period
       and (cv.through_day > p.period_end or cur.fetched_at is null or cv.fetched_at >= cur.fetched_at)) as covered,
     cv.metrics as carried,
     case

@@ -80,6 +80,7 @@ create table vendor_daily_coverage (
   name text not null,
   status text not null,
   from_day date not null,
+  whole boolean not null,
   through_day date not null,
   fetched_at timestamptz not null,
   metrics text[] not null,

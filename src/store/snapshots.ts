@@ -62,7 +62,7 @@ async function insertBatched(tx: SqlQueries, head: string, tail: string, width: 
   }
 }
 
-const COVERAGE_COLUMNS = ['connection', 'campaign_id', 'workspace', 'provider', 'name', 'status', 'from_day', 'through_day', 'fetched_at', 'metrics'];
+const COVERAGE_COLUMNS = ['connection', 'campaign_id', 'workspace', 'provider', 'name', 'status', 'from_day', 'whole', 'through_day', 'fetched_at', 'metrics'];
 const COVERAGE_INSERT = `insert into vendor_daily_coverage (${COVERAGE_COLUMNS.map(quoteIdent).join(', ')}) values `;
 const COVERAGE_UPDATE = ` on conflict (connection, campaign_id) do update set ${COVERAGE_COLUMNS.slice(2)
   .map((column) => `${quoteIdent(column)} = excluded.${quoteIdent(column)}`)
@@ -83,6 +83,7 @@ type DailyValues = Record<DailyMetric, number | null>;
 interface OldCoverage {
   campaign_id: string;
   from_day: string;
+  whole: boolean;
   through_day: string;
   fetched_at: string;
   metrics: string[];
@@ -99,7 +100,7 @@ async function writeDaily(tx: SqlQueries, walk: WalkSnapshot, day: string, fetch
   const old = new Map(
     (
       await tx.query<OldCoverage & Row>(
-        "select campaign_id, to_char(from_day, 'YYYY-MM-DD') as from_day, to_char(through_day, 'YYYY-MM-DD') as through_day, fetched_at::text as fetched_at, metrics from vendor_daily_coverage where connection = $1 and campaign_id = any($2::text[])",
+        "select campaign_id, to_char(from_day, 'YYYY-MM-DD') as from_day, whole, to_char(through_day, 'YYYY-MM-DD') as through_day, fetched_at::text as fetched_at, metrics from vendor_daily_coverage where connection = $1 and campaign_id = any($2::text[])",
         [walk.connection, ids],
       )
     ).map((row) => [row.campaign_id, row]),
@@ -124,23 +125,32 @@ async function writeDaily(tx: SqlQueries, walk: WalkSnapshot, day: string, fetch
     earliest = minDay(earliest, first) as string;
     // A metric is carried when every row reports it.
     const carried = DAILY_METRICS.filter((metric) => [...rows.values()].every((values) => values[metric] !== null));
+    // The campaign's whole history when every carried metric's rows add up to its cumulative count.
+    const whole = carried.length > 0 && carried.every((metric) => record.metrics[metric] !== null && [...rows.values()].reduce((sum, values) => sum + (values[metric] ?? 0), 0) === record.metrics[metric]);
     const previous = old.get(record.id);
-    let coverage = { from: first, through: day, fetchedAt, metrics: carried as string[] };
+    let coverage = { from: first, whole, through: day, fetchedAt, metrics: carried as string[] };
     if (previous) {
       const joins = previous.through_day >= addDays(first, -1) && previous.from_day <= addDays(day, 1);
+      // Joined spans start at the earlier first day, whole when the one that starts there is.
+      const start = (a: { from: string; whole: boolean }, b: { from: string; whole: boolean }): { from: string; whole: boolean } =>
+        a.from < b.from ? a : b.from < a.from ? b : { from: a.from, whole: a.whole || b.whole };
+      const before = { from: previous.from_day, whole: previous.whole };
       if (previous.through_day > day) {
         // An older walk written late: the newer coverage stands (extended back when they join).
-        coverage = { from: joins ? (minDay(previous.from_day, first) as string) : previous.from_day, through: previous.through_day, fetchedAt: previous.fetched_at, metrics: previous.metrics };
+        const begins = joins ? start(before, coverage) : before;
+        coverage = { from: begins.from, whole: begins.whole, through: previous.through_day, fetchedAt: previous.fetched_at, metrics: previous.metrics };
       } else if (joins) {
-        coverage.from = minDay(previous.from_day, first) as string;
+        const begins = start(before, coverage);
+        coverage.from = begins.from;
+        coverage.whole = begins.whole;
       }
       touch(minDay(previous.through_day, day) as string);
-      if (coverage.from !== previous.from_day) touch(minDay(previous.from_day, coverage.from) as string);
+      if (coverage.from !== previous.from_day || coverage.whole !== previous.whole) touch(minDay(previous.from_day, coverage.from) as string);
     } else {
       touch(first);
     }
     touch(day);
-    coverageRows.push([walk.connection, record.id, walk.workspace, walk.provider, record.name, record.status, coverage.from, coverage.through, coverage.fetchedAt, coverage.metrics]);
+    coverageRows.push([walk.connection, record.id, walk.workspace, walk.provider, record.name, record.status, coverage.from, coverage.whole, coverage.through, coverage.fetchedAt, coverage.metrics]);
   }
 
   // What is stored in the span the rows cover, to write only what changed and delete what the vendor no longer reports.
