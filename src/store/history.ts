@@ -187,7 +187,8 @@ async function fromCampaigns(sql: Sql, query: HistoryQuery, periods: readonly Pe
   let demo = false;
   const flush = (list: GrowthRow[]): void => {
     if (!list.some((row) => row.has_snapshot || (row.period !== before && row.contributes))) return;
-    const latest = list.findLast((row) => row.has_snapshot) ?? (list[list.length - 1] as GrowthRow);
+    const latest = list.findLast((row) => row.has_snapshot) ?? list.at(-1);
+    if (!latest) return;
     if (query.statuses && !query.statuses.includes(latest.status as CampaignStatus)) return;
     const { id, group } = groupOf(latest, query.groupBy);
     let entry = groups.get(id);
