@@ -80,6 +80,14 @@ function maxDay(a: string, b: string | undefined): string {
 
 type DailyValues = Record<DailyMetric, number | null>;
 
+/**
+ * Vendors whose daily rows (asked without dates, as a whole walk asks) cover a fixed window ending
+ * on the walk's day, in days: SendKit's daily endpoints default to the last 30 days (VENDORS.md).
+ * A quiet day at the window's start has no row, so the window, not the first row, is where the
+ * coverage starts. Others' rows cover from their first row.
+ */
+const DAILY_WINDOW_DAYS: Partial<Record<ProviderId, number>> = { sendkit: 30 };
+
 interface OldCoverage {
   campaign_id: string;
   from_day: string;
@@ -120,13 +128,18 @@ async function writeDaily(tx: SqlQueries, walk: WalkSnapshot, day: string, fetch
     for (const row of record.daily ?? []) rows.set(row.date, { sent: row.sent, opened: row.opened, clicked: row.clicked, replied: row.replied, interested: row.interested });
     fresh.set(record.id, rows);
     const days = [...rows.keys()].sort();
-    const first = days[0] as string;
-    firstDay.set(record.id, first);
-    earliest = minDay(earliest, first) as string;
     // A metric is carried when every row reports it.
     const carried = DAILY_METRICS.filter((metric) => [...rows.values()].every((values) => values[metric] !== null));
-    // The campaign's whole history when every carried metric's rows add up to its cumulative count.
-    const whole = carried.length > 0 && carried.every((metric) => record.metrics[metric] !== null && [...rows.values()].reduce((sum, values) => sum + (values[metric] ?? 0), 0) === record.metrics[metric]);
+    // The campaign's whole history when the rows add up to its cumulative count: sends when the rows
+    // carry them (a plain count; a vendor's daily "unique" counts need not add up to its lifetime
+    // unique count), else every carried metric.
+    const addsUp = (metric: DailyMetric): boolean => record.metrics[metric] !== null && [...rows.values()].reduce((sum, values) => sum + (values[metric] ?? 0), 0) === record.metrics[metric];
+    const whole = carried.includes('sent') ? addsUp('sent') : carried.length > 0 && carried.every(addsUp);
+    // A whole history starts at its first row; a window's rows at the window's start.
+    const window = DAILY_WINDOW_DAYS[walk.provider];
+    const first = whole || window === undefined ? (days[0] as string) : (minDay(days[0], addDays(day, 1 - window)) as string);
+    firstDay.set(record.id, first);
+    earliest = minDay(earliest, first) as string;
     const previous = old.get(record.id);
     let coverage = { from: first, whole, through: day, fetchedAt, metrics: carried as string[] };
     if (previous) {

@@ -27,13 +27,15 @@ const WEEKS = Array.from({ length: 8 }, (_, i) => {
   const start = Date.parse('2026-02-02T00:00:00Z') + i * 7 * DAY_MS;
   return { period: day(start), end: day(start + 6 * DAY_MS), before: day(start - DAY_MS) };
 });
-/*
- * Kakiyo only, for now: Instantly's and SendKit's weekly sums from their daily rows came out below
- * the truth (Instantly from the week of 9 March, SendKit by 1 send in its first covered week) in
- * the first run, and the cause is not found yet. See the README's History section.
- */
-const PROVIDERS: readonly ProviderId[] = ['kakiyo'];
+const PROVIDERS: readonly ProviderId[] = ['instantly', 'sendkit', 'kakiyo'];
 const CHECKED: readonly MetricName[] = ['sent', 'replied', 'interested'];
+/*
+ * Instantly's replies are left out: its daily rows count `unique_replies` per day, while a campaign
+ * record without `reply_count_unique` (one in sixteen, as live replies sometimes are) reports the
+ * lifetime `reply_count`; the two are different counts, and the daily rows' number is the one the
+ * point reports for a week they cover.
+ */
+const CHECKED_BY: Partial<Record<ProviderId, readonly MetricName[]>> = { instantly: ['sent', 'interested'] };
 type Counts = Partial<Record<MetricName, number>>;
 
 /** Every account's cumulative counts of one vendor, summed, read from its own replies as of the simulator's reference date. */
@@ -111,15 +113,16 @@ test.each(PROVIDERS)("%s: each week the daily rows cover is answered from them a
     if (point?.source === null || point === undefined) continue;
     checked += 1;
     expect(point.source).not.toBe('snapshots');
-    for (const metric of CHECKED) expect(point.sources?.[metric]).toBe('vendor_daily');
+    const checkedMetrics = CHECKED_BY[provider] ?? CHECKED;
+    for (const metric of checkedMetrics) expect(point.sources?.[metric]).toBe('vendor_daily');
     sims[provider].setReferenceDate(week.before);
     const start = await vendorTotals(sims[provider]);
     sims[provider].setReferenceDate(week.end);
     const end = await vendorTotals(sims[provider]);
     const truth: Counts = {};
-    for (const metric of CHECKED) truth[metric] = (end[metric] ?? 0) - (start[metric] ?? 0);
+    for (const metric of checkedMetrics) truth[metric] = (end[metric] ?? 0) - (start[metric] ?? 0);
     const got: Counts = {};
-    for (const metric of CHECKED) {
+    for (const metric of checkedMetrics) {
       const value = point.metrics?.[metric];
       if (value !== null && value !== undefined) got[metric] = value;
     }
@@ -127,7 +130,7 @@ test.each(PROVIDERS)("%s: each week the daily rows cover is answered from them a
   }
   sims[provider].setReferenceDate(TODAY);
   // SendKit's daily rows reach back 30 days, the others' over the campaigns' whole lives.
-  expect(checked).toBeGreaterThanOrEqual(provider === 'sendkit' ? 3 : WEEKS.length - 1);
+  expect(checked).toBeGreaterThanOrEqual(provider === 'sendkit' ? 4 : WEEKS.length - 1);
   // Both paths agree.
   expect(await store.history({ workspaces: ['acme', 'globex'], providers: [provider], startDate: WEEKS[0]?.period ?? '', endDate: TODAY, interval: 'week', groupBy: 'provider' }, 'campaigns')).toEqual(result);
 }, 120_000);
@@ -136,7 +139,8 @@ test('a week covered by neither snapshots nor daily rows is a gap', async () => 
   const result = await store.history({ workspaces: ['acme', 'globex'], providers: ['sendkit'], startDate: WEEKS[0]?.period ?? '', endDate: TODAY, interval: 'week', groupBy: 'total' });
   const points = result.series[0]?.points ?? [];
   // More than 30 days before today: SendKit's daily rows do not reach, and no snapshot is that old.
-  expect(points.slice(0, 2).map((p) => [p.source, p.metrics, p.campaigns])).toEqual([
+  expect(points.slice(0, 3).map((p) => [p.source, p.metrics, p.campaigns])).toEqual([
+    [null, null, 0],
     [null, null, 0],
     [null, null, 0],
   ]);
