@@ -128,13 +128,16 @@ async function writeDaily(tx: SqlQueries, walk: WalkSnapshot, day: string, fetch
     for (const row of record.daily ?? []) rows.set(row.date, { sent: row.sent, opened: row.opened, clicked: row.clicked, replied: row.replied, interested: row.interested });
     fresh.set(record.id, rows);
     const days = [...rows.keys()].sort();
-    // A metric is carried when every row reports it.
-    const carried = DAILY_METRICS.filter((metric) => [...rows.values()].every((values) => values[metric] !== null));
+    // A metric is carried when every row reports it (and, below, adds up when the rows are the whole history).
+    let carried: DailyMetric[] = DAILY_METRICS.filter((metric) => [...rows.values()].every((values) => values[metric] !== null));
     // The campaign's whole history when the rows add up to its cumulative count: sends when the rows
     // carry them (a plain count; a vendor's daily "unique" counts need not add up to its lifetime
     // unique count), else every carried metric.
     const addsUp = (metric: DailyMetric): boolean => record.metrics[metric] !== null && [...rows.values()].reduce((sum, values) => sum + (values[metric] ?? 0), 0) === record.metrics[metric];
     const whole = carried.includes('sent') ? addsUp('sent') : carried.length > 0 && carried.every(addsUp);
+    // Over a whole history a metric whose rows do not add up to the campaign's count is another
+    // count (a vendor's per-day "unique" replies against a lifetime total): the snapshots answer it.
+    if (whole) carried = carried.filter(addsUp);
     // A whole history starts at its first row; a window's rows at the window's start.
     const window = DAILY_WINDOW_DAYS[walk.provider];
     const first = whole || window === undefined ? (days[0] as string) : (minDay(days[0], addDays(day, 1 - window)) as string);
