@@ -6,7 +6,7 @@
  *   npm run bench -- --smoke          seconds, small sizes, no target asserted (CI keeps it from rotting)
  *   npm run bench -- --only 1,5       some scenarios (ids as in the table: 1 cache hit, 2 cold fan-out,
  *                                     3 coalescing, 4 rate-limited walk, 5 big tenant, 6 cache bound, 7 two instances,
- *                                     8 big agency)
+ *                                     8 big agency, 9 history query)
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { cacheBound } from './scenarios/cache-bound';
 import { cacheHit } from './scenarios/cache-hit';
 import { coalescing } from './scenarios/coalescing';
 import { coldFanout } from './scenarios/cold-fanout';
+import { history } from './scenarios/history';
 import { rateLimitedWalk } from './scenarios/rate-limited';
 import { twoInstances } from './scenarios/two-instances';
 
@@ -32,6 +33,7 @@ const SCENARIOS: readonly { id: string; name: string; run: Scenario; available?:
   { id: '6', name: 'cache byte bound under distinct queries', run: cacheBound },
   { id: '7', name: 'two instances (bench/two-instances.ts)', run: twoInstances, available: () => existsSync(join(REPO_ROOT, 'bench', 'two-instances.ts')) },
   { id: '8', name: 'big agency: 200 workspaces x 4 vendors (bench/scenarios/big-agency.ts)', run: bigAgency },
+  { id: '9', name: 'history query over 200 connections × 90 days (embedded store and PostgreSQL)', run: history },
 ];
 
 function parseArgs(argv: readonly string[]): { smoke: boolean; only: Set<string> | undefined } {

@@ -1,11 +1,19 @@
 /** The answer of `GET /v1/campaigns/history` (zod), for `/openapi.json` and the tests that check answers against it. */
 import { z } from 'zod';
-import { MetricsSchema, ProviderIdSchema, RatesSchema } from './campaign';
+import { METRIC_NAMES, MetricsSchema, ProviderIdSchema, RatesSchema } from './campaign';
+
+export const PointSourceSchema = z.enum(['vendor_daily', 'snapshots', 'mixed']);
 
 export const HistoryPointSchema = z.object({
   period: z.iso.date().describe('First day of the period (UTC)'),
   end: z.iso.date().describe('Last day of the period (UTC)'),
-  source: z.enum(['snapshots']).nullable().describe('Where the numbers came from; null for a gap (no data in this period or the one before it)'),
+  source: PointSourceSchema.nullable().describe(
+    "Where the numbers came from: vendor_daily (the vendor's own daily rows), snapshots (the growth between stored snapshots), or mixed (some metrics or campaigns from each); null for a gap (covered by neither)",
+  ),
+  sources: z
+    .partialRecord(z.enum(METRIC_NAMES), PointSourceSchema)
+    .nullable()
+    .describe('Per metric with a value: where it came from (mixed: from daily rows for some campaigns, snapshots for others); null for a gap'),
   campaigns: z.number().int().min(0).describe('Campaigns that contributed growth to this point'),
   metrics: MetricsSchema.partial().nullable().describe('Growth in the period (end of this period minus end of the previous one), summed; null for a gap'),
   rates: RatesSchema.nullable().describe('Recomputed from the summed growth; null for a gap'),

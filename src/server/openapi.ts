@@ -309,7 +309,8 @@ function historyOperation(): Json & { operationId: string; responses: Json } {
     description:
       'Each point is the growth in its period: a campaign\'s last snapshot in the period minus its last snapshot in the previous period, summed over the group; ' +
       'rates are recomputed from the sums. A period with no data (or none in the period before it) is a gap with null metrics, never interpolated. ' +
-      'A cumulative count that goes down starts a new baseline (counter_reset warning); no growth is negative. start_date and end_date go together.',
+      'A cumulative count that goes down starts a new baseline (counter_reset warning); no growth is negative. start_date and end_date go together. ' +
+      "Where the vendor's own daily rows (stored from walks with include=daily) cover a campaign's period, the metrics they carry are their sum instead; source and sources say which.",
     parameters: [...queryParameters(HISTORY_PARAMETERS), ref('parameters', 'RequestId'), ...linkParameters()],
     responses: {
       '200': {

@@ -7,13 +7,14 @@
  * retries opening in the background.
  */
 import type { Logger } from '../logger';
-import { queryHistory, type HistoryQuery, type HistoryResult } from './history';
+import { queryHistory, type HistoryPath, type HistoryQuery, type HistoryResult } from './history';
 import { migrate } from './migrations';
 import { queryRange, type SnapshotRange, type SnapshotRangeQuery } from './range';
+import { createRollupFunctions, rebuildConnection, staleConnections } from './rollup';
 import { applyRetention, recordSnapshot, type WalkSnapshot } from './snapshots';
 import { openSql, type Sql, type StoreLocation } from './sql';
 
-export type { HistoryQuery, HistoryResult } from './history';
+export type { HistoryPath, HistoryQuery, HistoryResult } from './history';
 export type { WalkSnapshot } from './snapshots';
 export type { SnapshotRange, SnapshotRangeQuery } from './range';
 
@@ -63,7 +64,11 @@ export class HistoryStore {
       const sql = await openSql(this.options);
       try {
         const version = await migrate(sql);
-        this.options.logger.info('history store ready', { store: sql.kind, schemaVersion: version });
+        await createRollupFunctions(sql);
+        // Rollups missing (data from before them) or of an older rule are rebuilt, a connection per transaction.
+        const stale = await staleConnections(sql);
+        for (const connection of stale) await sql.transaction((tx) => rebuildConnection(tx, connection));
+        this.options.logger.info('history store ready', { store: sql.kind, schemaVersion: version, rollupsRebuilt: stale.length });
       } catch (error) {
         await sql.close().catch(() => undefined);
         throw error;
@@ -138,8 +143,8 @@ export class HistoryStore {
   }
 
   /** Answers a history query; throws StoreUnavailableError when the database is down. */
-  history(query: HistoryQuery): Promise<HistoryResult> {
-    return this.reading((sql) => queryHistory(sql, query));
+  history(query: HistoryQuery, path?: HistoryPath): Promise<HistoryResult> {
+    return this.reading((sql) => queryHistory(sql, query, path));
   }
 
   /**

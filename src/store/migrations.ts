@@ -4,11 +4,20 @@
  * applied version. On a PostgreSQL server an advisory lock makes concurrent starts take turns.
  * A migration, once released, is never edited: a change is a new entry.
  */
-import { METRIC_NAMES } from '../schema/campaign';
+import { METRIC_NAMES, RATE_NAMES } from '../schema/campaign';
 import type { Sql } from './sql';
 
 /** Every normalized metric as a nullable column (null = the vendor did not report it). */
 const METRIC_COLUMNS = METRIC_NAMES.map((name) => `  ${quoteIdent(name)} double precision`).join(',\n');
+
+/**
+ * The sums a rollup row keeps (migration 2): each metric's summed growth, and for each rate its
+ * numerator's and denominator's sums over the campaigns that report both (`rate_<name>_num/_den`).
+ */
+const ROLLUP_COLUMNS = [
+  ...METRIC_NAMES.map((name) => `  ${quoteIdent(name)} double precision`),
+  ...RATE_NAMES.flatMap((name) => [`  ${quoteIdent(`rate_${name}_num`)} double precision`, `  ${quoteIdent(`rate_${name}_den`)} double precision`]),
+].join(',\n');
 
 /** Lower-case identifiers would fold `emailsSent`; quoted, the column is the metric's own name. */
 export function quoteIdent(name: string): string {
@@ -59,6 +68,53 @@ create table vendor_daily (
 create index vendor_daily_day on vendor_daily (day);`,
   },
   {
+    version: 2,
+    name: 'vendor daily coverage, per-connection rollups, connection index',
+    sql: `
+create index campaign_snapshots_connection_day on campaign_snapshots (connection, day);
+create table vendor_daily_coverage (
+  connection text not null,
+  campaign_id text not null,
+  workspace text not null,
+  provider text not null,
+  name text not null,
+  status text not null,
+  from_day date not null,
+  whole boolean not null,
+  through_day date not null,
+  fetched_at timestamptz not null,
+  metrics text[] not null,
+  primary key (connection, campaign_id)
+);
+create table history_connections (
+  connection text primary key,
+  workspace text not null,
+  provider text not null,
+  first_day date not null,
+  last_day date not null,
+  mixed boolean not null default false,
+  rollup_version integer not null default 0
+);
+create table history_rollup (
+  connection text not null,
+  interval text not null,
+  period date not null,
+  workspace text not null,
+  provider text not null,
+  snapshots integer not null,
+  campaigns integer not null,
+  demo boolean not null,
+  resets integer not null,
+  first_reset_campaign text,
+  first_reset_metric text,
+  daily_mask integer not null,
+  snapshot_mask integer not null,
+${ROLLUP_COLUMNS},
+  primary key (interval, period, connection)
+);
+create index history_rollup_connection on history_rollup (connection, interval, period);`,
+  },
+  {
     version: 3,
     name: "the scheduler's daily call counts per vendor account",
     sql: `
@@ -97,7 +153,7 @@ create index alert_outbox_webhook_seq on alert_outbox (webhook, seq);`,
 ];
 
 /** Any 64-bit number that is ours: the key of the advisory lock migrations hold on a server. */
-const MIGRATION_LOCK = 7_303_154_091;
+export const MIGRATION_LOCK = 7_303_154_091;
 
 /** Applies every migration newer than the database's version; resolves with the version reached. */
 export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<number> {

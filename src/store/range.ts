@@ -15,7 +15,7 @@
  *   went down is null and counted as a reset.
  */
 import { METRIC_NAMES, emptyMetrics, type MetricName, type Metrics } from '../schema/campaign';
-import { growthBetween, zeroMetrics } from './growth';
+import { growthBetween, zeroMetrics } from './delta';
 import { quoteIdent } from './migrations';
 import type { SqlQueries } from './sql';
 

@@ -89,6 +89,7 @@ describe('weekly_change', () => {
       period,
       end: period,
       source: 'snapshots' as const,
+      sources: { replied: 'snapshots' as const, contacted: 'snapshots' as const },
       campaigns: 1,
       metrics: { replied, contacted },
       rates: computeRates({ ...emptyMetrics(), replied, contacted }),
