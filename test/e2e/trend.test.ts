@@ -287,7 +287,7 @@ beforeAll(async () => {
   page.on('pageerror', (error) => browserErrors.push(`pageerror: ${error.message}`));
   // Every answer the page gets from the gateway is checked against /openapi.json.
   contract = watchPage(page, demo.url);
-});
+}, 240_000); // the demo, a written history of its own and a browser
 
 afterAll(async () => {
   await context?.close();

@@ -81,7 +81,7 @@ describe('signed read-only links', () => {
     dir = mkdtempSync(join(tmpdir(), 'og-links-'));
     stack = await startStack({ storageDir: join(dir, 'data'), links: { secret: LINK_SECRET } });
     file = configFile(stack.config, dir);
-  });
+  }, 90_000); // the embedded store opens first
   afterAll(async () => {
     await stack.close();
     rmSync(dir, { recursive: true, force: true });
