@@ -98,7 +98,7 @@ describe.each(PROVIDER_IDS)('%s as of a day', (provider) => {
     // The window is not frozen: counts grow, and new campaigns show up in it.
     expect(grew).toBeGreaterThan(0);
     expect(appeared).toBeGreaterThan(0);
-  });
+  }, 60_000); // 40 walks of the simulator, one per day
 
   test('the same seeds and day give the same bytes; the reference date gives back today', async () => {
     const fresh = await start(provider);
