@@ -217,7 +217,7 @@ describe('compressed answers over HTTP', () => {
   });
 
   test('small answers are sent as they are (still Vary: Accept-Encoding)', async () => {
-    const small = await send(stack.url, `${ANALYTICS}?limit=1&fields=name`, headers({ 'Accept-Encoding': 'gzip, br' }));
+    const small = await send(stack.url, `${ANALYTICS}?providers=instantly&limit=1&fields=name`, headers({ 'Accept-Encoding': 'gzip, br' }));
     expect(small.status).toBe(200);
     expect(small.body.length).toBeLessThan(1024);
     expect(small.headers['content-encoding']).toBeUndefined();
@@ -296,20 +296,18 @@ describe('compressed answers over HTTP', () => {
     jest.spyOn(AnswerCache.prototype, 'get').mockReturnValue(undefined);
     const deflate = jest.spyOn(zlib, 'deflateRaw');
     const path = `${ANALYTICS}?workspace_id=ALL`;
-    await send(stack.url, path, headers());
+    // Warm until every source answered (a loaded machine can make a first walk miss its deadline).
+    for (let i = 0; i < 5 && (await send(stack.url, path, headers())).headers['x-gateway-complete'] !== 'true'; i += 1);
     freeze();
     const identity = await send(stack.url, path, headers());
+    expect(identity.headers['x-gateway-complete']).toBe('true');
     expect(identity.body.length).toBeGreaterThan(512 * 1024);
     for (const coding of ['gzip', 'br']) {
       const answer = await send(stack.url, path, headers({ 'Accept-Encoding': coding }));
       expect(answer.headers['content-encoding']).toBe(coding);
       expect(answer.headers['content-length']).toBeUndefined();
       expect(answer.headers['transfer-encoding']).toBe('chunked');
-      const decoded = decode(answer);
-      if (!decoded.equals(identity.body)) {
-        const at = decoded.findIndex((byte, i) => byte !== identity.body[i]);
-        throw new Error(`${decoded.length} vs ${identity.body.length} at ${at}: ${decoded.subarray(at - 100, at + 100).toString()} /// ${identity.body.subarray(at - 100, at + 100).toString()}`);
-      }
+      expect(decode(answer).equals(identity.body)).toBe(true);
     }
     expect(deflate).not.toHaveBeenCalled();
   });
