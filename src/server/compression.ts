@@ -207,8 +207,8 @@ function brotliTail(tail: Buffer): Buffer[] {
   return out;
 }
 
-/** The compressed prefix being made per prefix (concurrent requests of a generation share one). */
-const pending = new WeakMap<AnswerBody, Promise<EncodedPrefix>>();
+/** The compressed prefixes being made, per prefix and coding (concurrent requests of a generation share one). */
+const pending = new WeakMap<AnswerBody, Partial<Record<CompressedCoding, Promise<EncodedPrefix>>>>();
 
 /**
  * The compressed prefix of a cached answer, made once per cache entry and coding (kept on the
@@ -220,17 +220,19 @@ export async function encodedPrefix(answers: AnswerCache, etag: string, serializ
   const ready = serialized.encoded?.[coding];
   if (ready) return ready;
   const key = serialized.prefix;
-  let making = pending.get(key);
-  if (!making) {
-    making = encodePrefix(serialized.prefix, coding);
-    pending.set(key, making);
+  const making = pending.get(key) ?? {};
+  pending.set(key, making);
+  let promise = making[coding];
+  if (!promise) {
+    promise = encodePrefix(serialized.prefix, coding);
+    making[coding] = promise;
   }
   try {
-    const encoded = await making;
+    const encoded = await promise;
     answers.attachEncoded(etag, serialized, coding, encoded);
     return encoded;
   } finally {
-    if (pending.get(key) === making) pending.delete(key);
+    if (making[coding] === promise) delete making[coding];
   }
 }
 
