@@ -4,7 +4,10 @@
  * CSV, NDJSON, a big answer streamed, history), the fast path serving compressed hits, and a
  * cached answer's prefix compressed once per cache generation.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { AnswerCache } from '../../src/gateway/answer-cache';
@@ -268,6 +271,39 @@ describe('compressed answers over HTTP', () => {
       expect(decode(answer).equals(identity.body)).toBe(true);
     }
   });
+
+  test('history: JSON and CSV in gzip and br decompress to the identity bytes', async () => {
+    await stack.close();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'og-compression-'));
+    try {
+      stack = await startStack({ campaigns: 30, now, storageDir: dir });
+      await send(stack.url, `${ANALYTICS}?workspace_id=ALL`, headers());
+      const history = '/v1/campaigns/history?workspace_id=ALL&group_by=campaign';
+      // The walk's snapshots are written after the answer.
+      let first = await send(stack.url, history, headers());
+      for (let i = 0; i < 100 && (first.status !== 200 || first.body.length < 2048); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        first = await send(stack.url, history, headers());
+      }
+      freeze();
+      for (const query of [history, `${history}&format=csv`]) {
+        const identity = await send(stack.url, query, headers());
+        expect(identity.status).toBe(200);
+        expect(identity.body.length).toBeGreaterThan(1024);
+        for (const coding of ['gzip', 'br']) {
+          const answer = await send(stack.url, query, headers({ 'Accept-Encoding': coding }));
+          expect(answer.headers['content-encoding']).toBe(coding);
+          expect(varyNames(answer)).toContain('accept-encoding');
+          expect(answer.headers['content-length']).toBe(String(answer.body.length));
+          expect(decode(answer).equals(identity.body)).toBe(true);
+        }
+      }
+    } finally {
+      await stack.close();
+      rmSync(dir, { recursive: true, force: true });
+      stack = await startStack({ campaigns: 30, now }); // for afterEach
+    }
+  }, 90_000);
 
   test('history without a store: its small 503 problem is not compressed', async () => {
     const answer = await send(stack.url, '/v1/campaigns/history', headers({ 'Accept-Encoding': 'gzip' }));
