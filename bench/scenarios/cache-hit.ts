@@ -10,7 +10,12 @@
  * Rounds alternate the four targets (the order rotates each round) and each ratio is taken within
  * one round, so machine noise and thermal drift cancel; the table shows the median over rounds.
  * The gateway's RSS is sampled twice a second while it is under load.
+ *
+ * Row 1e: the same hit asked with `Accept-Encoding: gzip` (the gateway sends its prefix compressed
+ * once per cache generation and frames the per-request tail, server/compression.ts) against a bare
+ * Express app sending the warm gzip answer as captured (headers and compressed bytes).
  */
+import { gunzipSync } from 'node:zlib';
 import type { BenchContext, ScenarioOutcome } from '../lib/context';
 import { startWorker, type Worker } from '../lib/proc';
 import { fmt, median, type Row } from '../lib/report';
@@ -23,8 +28,8 @@ const CONNECTIONS = 10;
 const NODE_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 export const RSS_TARGET_BYTES = 256 * 1024 * 1024;
 
-type Target = 'gateway' | 'express' | 'expressDefaults' | 'raw';
-const TARGETS: readonly Target[] = ['gateway', 'express', 'expressDefaults', 'raw'];
+type Target = 'gateway' | 'express' | 'expressDefaults' | 'raw' | 'gatewayGzip' | 'expressGzip';
+const TARGETS: readonly Target[] = ['gateway', 'express', 'expressDefaults', 'raw', 'gatewayGzip', 'expressGzip'];
 
 interface Measured extends LoadResult {
   /** Server CPU (user + system) per 2xx answer, in µs. */
@@ -78,23 +83,44 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
       if (value !== undefined && !NODE_HEADERS.has(name)) headers[name] = value;
     }
     const bytes = { bodyBase64: warm.body.toString('base64'), headers };
+    const gzipRequest = { 'X-API-Key': BENCH_CLIENT_KEY, 'Accept-Encoding': 'gzip' };
+    await get(`${gatewayUrl}${path}`, gzipRequest);
+    const warmGzip = await get(`${gatewayUrl}${path}`, gzipRequest);
+    if (warmGzip.headers['content-encoding'] !== 'gzip' || !gunzipSync(warmGzip.body).subarray(0, 9).equals(Buffer.from('{"data":['))) {
+      throw new Error(`cache-hit setup: expected a gzip answer, got ${warmGzip.status} ${String(warmGzip.headers['content-encoding'])}`);
+    }
+    const gzipHeaders: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(warmGzip.headers)) {
+      if (value !== undefined && !NODE_HEADERS.has(name)) gzipHeaders[name] = value;
+    }
     const expressWorker = startWorker('server');
     const expressDefaultsWorker = startWorker('server');
     const rawWorker = startWorker('server');
-    workers.push(expressWorker, expressDefaultsWorker, rawWorker);
+    const expressGzipWorker = startWorker('server');
+    workers.push(expressWorker, expressDefaultsWorker, rawWorker, expressGzipWorker);
     const urls: Record<Target, string> = {
       gateway: `${gatewayUrl}${path}`,
       express: `${(await expressWorker.call<{ url: string }>('express', bytes)).url}${path}`,
       expressDefaults: `${(await expressDefaultsWorker.call<{ url: string }>('expressDefaults', bytes)).url}${path}`,
       raw: `${(await rawWorker.call<{ url: string }>('raw', bytes)).url}${path}`,
+      gatewayGzip: `${gatewayUrl}${path}`,
+      expressGzip: `${(await expressGzipWorker.call<{ url: string }>('express', { bodyBase64: warmGzip.body.toString('base64'), headers: gzipHeaders })).url}${path}`,
     };
-    const requestHeaders = { 'X-API-Key': BENCH_CLIENT_KEY };
+    const plainRequest = { 'X-API-Key': BENCH_CLIENT_KEY };
+    const requestHeaders = (target: Target): Record<string, string> => (target === 'gatewayGzip' || target === 'expressGzip' ? gzipRequest : plainRequest);
     const upstreamBefore = upstream.calls();
 
-    const servers: Record<Target, Worker> = { gateway: gatewayWorker, express: expressWorker, expressDefaults: expressDefaultsWorker, raw: rawWorker };
+    const servers: Record<Target, Worker> = {
+      gateway: gatewayWorker,
+      express: expressWorker,
+      expressDefaults: expressDefaultsWorker,
+      raw: rawWorker,
+      gatewayGzip: gatewayWorker,
+      expressGzip: expressGzipWorker,
+    };
     const runOne = async (target: Target, durationSeconds: number): Promise<Measured> => {
       const before = await servers[target].call<ServerStats>('stats');
-      const result = await context.load.call<LoadResult>('run', { url: urls[target], connections: CONNECTIONS, durationSeconds, headers: requestHeaders });
+      const result = await context.load.call<LoadResult>('run', { url: urls[target], connections: CONNECTIONS, durationSeconds, headers: requestHeaders(target) });
       const after = await servers[target].call<ServerStats>('stats');
       return { ...result, cpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, result.ok) };
     };
@@ -109,24 +135,25 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
       const results: Partial<Record<Target, Measured>> = {};
       for (const target of order) {
         const stop = { done: false };
-        const sampling = target === 'gateway' ? sampleRss(gatewayWorker, rss, stop) : Promise.resolve();
+        const sampling = target === 'gateway' || target === 'gatewayGzip' ? sampleRss(gatewayWorker, rss, stop) : Promise.resolve();
         results[target] = await runOne(target, seconds);
         stop.done = true;
         await sampling;
       }
-      const { gateway, express, expressDefaults, raw } = results;
-      if (!gateway || !express || !expressDefaults || !raw) throw new Error('a round did not run every target');
-      list.push({ round, results: { gateway, express, expressDefaults, raw } });
+      const { gateway, express, expressDefaults, raw, gatewayGzip, expressGzip } = results;
+      if (!gateway || !express || !expressDefaults || !raw || !gatewayGzip || !expressGzip) throw new Error('a round did not run every target');
+      list.push({ round, results: { gateway, express, expressDefaults, raw, gatewayGzip, expressGzip } });
       const show = (m: Measured): string => `${fmt.rps(m.requestsPerSecond)} (${Math.round(m.cpuMicrosPerRequest)} µs CPU/req)`;
-      context.log(`  round ${round + 1}: gateway ${show(gateway)}, express ${show(express)}, express defaults ${show(expressDefaults)}, raw ${show(raw)}`);
+      context.log(`  round ${round + 1}: gateway ${show(gateway)}, express ${show(express)}, express defaults ${show(expressDefaults)}, raw ${show(raw)}, gateway gzip ${show(gatewayGzip)}, express gzip ${show(expressGzip)}`);
     }
     const upstreamDuring = upstream.calls() - upstreamBefore;
-    const failures = list.reduce((sum, r) => sum + r.results.gateway.non2xx + r.results.gateway.errors, 0);
+    const failures = list.reduce((sum, r) => sum + r.results.gateway.non2xx + r.results.gateway.errors + r.results.gatewayGzip.non2xx + r.results.gatewayGzip.errors, 0);
 
     const rps = (target: Target): number => median(list.map((r) => r.results[target].requestsPerSecond));
     const p = (target: Target, key: 'latencyP50Ms' | 'latencyP99Ms'): number => median(list.map((r) => r.results[target][key]));
     const vsExpress = median(list.map((r) => r.results.gateway.requestsPerSecond / r.results.express.requestsPerSecond));
     const vsExpressDefaults = median(list.map((r) => r.results.gateway.requestsPerSecond / r.results.expressDefaults.requestsPerSecond));
+    const gzipVsExpress = median(list.map((r) => r.results.gatewayGzip.requestsPerSecond / r.results.expressGzip.requestsPerSecond));
     const vsRaw = median(list.map((r) => r.results.gateway.requestsPerSecond / r.results.raw.requestsPerSecond));
     const latency = (target: Target): string => `p50 ${fmt.ms(p(target, 'latencyP50Ms'))} / p99 ${fmt.ms(p(target, 'latencyP99Ms'))}`;
     // RSS once the process is in its steady state: the samples after the first round's.
@@ -171,6 +198,15 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
         pass: null,
       },
       {
+        id: '1e',
+        scenario: `cache hit with Accept-Encoding: gzip: gateway vs bare Express sending the same gzip answer (${(warmGzip.body.length / 1024).toFixed(0)} KB of ${(warm.body.length / 1024).toFixed(0)} KB)`,
+        measured: fmt.rps(rps('gatewayGzip')),
+        baseline: fmt.rps(rps('expressGzip')),
+        ratio: gzipVsExpress,
+        target: '≥ 0.90',
+        pass: gzipVsExpress >= 0.9 && failures === 0 && upstreamDuring === 0,
+      },
+      {
         id: '6a',
         scenario: 'steady RSS of the gateway under the cache-hit load',
         measured: fmt.mb(steadyMax),
@@ -184,6 +220,7 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
       rows,
       details: {
         responseBytes: warm.body.length,
+        gzipResponseBytes: warmGzip.body.length,
         campaigns: summary.campaigns,
         connections: CONNECTIONS,
         secondsPerRun: seconds,

@@ -12,7 +12,8 @@
  * `JSON.stringify(body)`.
  *
  * Bounded in bytes like the source caches (the prefix is what is counted; the campaign objects
- * themselves are shared with the source cache entries they came from).
+ * themselves are shared with the source cache entries they came from), plus the compressed copies
+ * of the prefix once a gzip or br request has made them (server/compression.ts).
  */
 import { LRUCache } from 'lru-cache';
 import type { AnalyticsResponse } from '../schema/envelope';
@@ -33,6 +34,18 @@ export interface AnswerBody {
 export interface SerializedContent {
   content: AnswerContent;
   prefix: AnswerBody;
+  /** The prefix compressed per content coding, made once per entry (server/compression.ts). */
+  encoded?: Partial<Record<'gzip' | 'br', EncodedPrefix>>;
+}
+
+/** A compressed prefix that a per-request tail can follow (server/compression.ts); `crc` is the prefix's CRC-32 (gzip). */
+export interface EncodedPrefix {
+  head: Buffer;
+  crc: number;
+}
+
+function entryBytes(value: SerializedContent): number {
+  return value.prefix.bytes + (value.encoded?.gzip?.head.length ?? 0) + (value.encoded?.br?.head.length ?? 0) + ENTRY_OVERHEAD_BYTES;
 }
 
 /** Cached representation's key overhead, in bytes (key string, entry object, LRU bookkeeping). */
@@ -67,7 +80,7 @@ export class AnswerCache {
   constructor(readonly maxBytes: number) {
     this.lru =
       maxBytes > 0
-        ? new LRUCache<string, SerializedContent>({ maxSize: maxBytes, sizeCalculation: (value) => value.prefix.bytes + ENTRY_OVERHEAD_BYTES })
+        ? new LRUCache<string, SerializedContent>({ maxSize: maxBytes, sizeCalculation: entryBytes })
         : undefined;
   }
 
@@ -83,6 +96,18 @@ export class AnswerCache {
     const serialized = { content: ordered, prefix };
     this.lru?.set(etag, serialized);
     return serialized;
+  }
+
+  /**
+   * Keeps a compressed prefix with the entry it was made from (counted in the bound from now on);
+   * nothing when the cache no longer holds that entry under `etag`.
+   */
+  attachEncoded(etag: string, serialized: SerializedContent, coding: 'gzip' | 'br', encoded: EncodedPrefix): void {
+    if (!this.lru || this.lru.peek(etag) !== serialized || serialized.encoded?.[coding] === encoded) return;
+    serialized.encoded = { ...serialized.encoded, [coding]: encoded };
+    // lru-cache recounts a size only when the value changes: the same entry is put back.
+    this.lru.delete(etag);
+    this.lru.set(etag, serialized);
   }
 
   get size(): number {

@@ -26,6 +26,7 @@ import { createDashboard } from './dashboard';
 import { LinkVerifier, isSignedLink } from './links';
 import { MEDIA_TYPES, csvCell, formatFromAccept, sendAnswer, setAnswerHeaders } from './formats';
 import { buildOpenApi } from './openapi';
+import { chooseCoding, compressWhole, encodedBody, encodedPrefix, ifNoneMatchHits, representationEtag, setCodingHeaders, streamCompressed } from './compression';
 import { sendProblem } from './problem';
 
 export const VERSION = '0.1.0';
@@ -187,27 +188,53 @@ export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; 
     const answer = await gateway.analytics(client, request, requestId);
     contextOf(res).sources = sourcesSummary(answer.body.sources);
     if (res.destroyed) return; // the caller left; the shared upstream work already went on without it
-    res.setHeader('ETag', answer.etag);
+    const flat = request.format === 'csv' || request.format === 'ndjson';
+    // The campaigns were serialized once for this representation (gateway/answer-cache.ts); only
+    // `sources` and `meta` are serialized per request.
+    const json = flat ? undefined : answerChunks(answer.body, answer.json);
+    // A cached answer's compressed prefix is kept per cache generation (compression.ts).
+    const held = answer.json ? gateway.answers.get(answer.etag) : undefined;
+    const cached = held && held.prefix === answer.json?.prefix ? held : undefined;
+    const coding = chooseCoding(req.get('accept-encoding'), json?.bytes, cached ? 'gzip' : 'br');
+    const etag = representationEtag(answer.etag, coding);
+    res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', cacheControl(answer.maxAgeSeconds));
     res.setHeader('X-Gateway-Complete', String(answer.complete));
-    res.vary('Authorization, X-API-Key, Accept'); // appended to cors.ts's Origin
+    res.vary('Authorization, X-API-Key, Accept, Accept-Encoding'); // appended to cors.ts's Origin
     setAnswerHeaders({ path: req.path, query }, res, answer.body);
-    if (answer.status === 200 && req.get('if-none-match') === answer.etag) {
+    setCodingHeaders(res, coding);
+    if (answer.status === 200 && ifNoneMatchHits(req.get('if-none-match'), etag)) {
       res.status(304).end();
       return;
     }
-    if (request.format === 'csv' || request.format === 'ndjson') return sendAnswer(req, res, answer.status, answer.body, request.format, request.shape?.fields, answer.ndjson);
-    // The campaigns were serialized once for this representation (gateway/answer-cache.ts); only
-    // `sources` and `meta` are serialized per request.
-    const json = answerChunks(answer.body, answer.json);
+    if (!json) return sendAnswer(req, res, answer.status, answer.body, request.format === 'csv' ? 'csv' : 'ndjson', request.shape?.fields, answer.ndjson, coding);
     res.status(answer.status);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', json.bytes);
-    if (req.method === 'HEAD') return void res.end();
-    writeBody(res, json);
+    if (coding === 'identity') {
+      res.setHeader('Content-Length', json.bytes);
+      if (req.method === 'HEAD') return void res.end();
+      writeBody(res, json);
+    } else {
+      const encoded = cached && (await encodedPrefix(gateway.answers, answer.etag, cached, coding)) ? encodedBody(json, cached, coding) : undefined;
+      if (res.destroyed) return;
+      if (encoded) res.setHeader('Content-Length', encoded.bytes);
+      if (req.method === 'HEAD') return void res.end();
+      // Not kept by the answer cache (a big answer): streamed through a compressor, never held whole.
+      if (!encoded) return streamCompressed(res, json.pieces, coding);
+      writeBody(res, encoded);
+    }
     // The fast path checks keys, not links (expiry, revocation): a link's answer is never replayed by it.
-    if (!contextOf(res).link) hot?.remember(req, res, client, answer, request.refresh);
+    if (!contextOf(res).link) hot?.remember(req, res, client, answer, request.refresh, coding);
   });
+
+  /** A body built whole (history), compressed whole when the caller accepts gzip or br (compression.ts). */
+  const sendWhole = async (req: Request, res: Response, text: string): Promise<void> => {
+    const body = Buffer.from(text, 'utf8');
+    const coding = chooseCoding(req.get('accept-encoding'), body.length);
+    setCodingHeaders(res, coding);
+    const sent = coding === 'identity' ? body : await compressWhole(body, coding);
+    if (!res.destroyed) res.send(sent);
+  };
 
   app.get(HISTORY_ROUTE, route(HISTORY_ROUTE), authenticate, async (req, res) => {
     const { client, requestId } = contextOf(res);
@@ -216,16 +243,17 @@ export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; 
     const workspaces = gateway.resolveWorkspaces(client, request.workspaceId);
     const result = await answerHistory(deps.store, workspaces, request);
     res.setHeader('Cache-Control', 'private, max-age=0');
-    res.vary('Authorization, X-API-Key, Accept'); // appended to cors.ts's Origin
+    res.vary('Authorization, X-API-Key, Accept, Accept-Encoding'); // appended to cors.ts's Origin
     if (request.format === 'csv' || request.format === 'ndjson') {
       const rows = historyRows(result, request.metrics);
-      res.setHeader('Content-Type', MEDIA_TYPES[request.format]);
-      if (request.format === 'ndjson') return void res.send(rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+      res.setHeader('Content-Type', `${MEDIA_TYPES[request.format]}; charset=utf-8`);
+      if (request.format === 'ndjson') return sendWhole(req, res, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
       const columns = historyColumns(request.metrics);
       const lines = [columns.join(','), ...rows.map((row) => columns.map((column) => csvCell(row[column] ?? null)).join(','))];
-      return void res.send(`${lines.join('\r\n')}\r\n`);
+      return sendWhole(req, res, `${lines.join('\r\n')}\r\n`);
     }
-    res.json(historyBody(result, request, workspaces, requestId, now()));
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    return sendWhole(req, res, JSON.stringify(historyBody(result, request, workspaces, requestId, now())));
   });
 
   app.get('/v1/connections', route('/v1/connections'), authenticate, (_req, res) => {

@@ -19,6 +19,7 @@ import type { Request, Response } from 'express';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CampaignField } from '../gateway/shape';
+import { streamCompressed, type ContentCoding } from './compression';
 import { OUTPUT_FORMATS, type OutputFormat } from '../gateway/request';
 import { METRIC_NAMES, RATE_NAMES } from '../schema/campaign';
 import type { AnalyticsResponse, CampaignSelection, Source } from '../schema/envelope';
@@ -180,7 +181,7 @@ export function setAnswerHeaders(req: Pick<Request, 'path' | 'query'>, res: Resp
 }
 
 /**
- * Sends a CSV or NDJSON answer (JSON stays on the app's one-line path). CSV and NDJSON are streamed in chunks with backpressure (a slow
+ * Sends a CSV or NDJSON answer (JSON stays on the app's one-line path). CSV and NDJSON are streamed in chunks with backpressure, compressed on the way when gzip or br was negotiated (a slow
  * reader does not make the gateway hold a second copy of a large answer); a reader that leaves
  * ends the stream quietly.
  */
@@ -193,6 +194,8 @@ export async function sendAnswer(
   fields: readonly CampaignField[] | undefined,
   /** NDJSON without `fields`: the lines of `body.data` already serialized (gateway/answer-pieces.ts), the same bytes. */
   lines?: () => Iterable<Buffer>,
+  /** The negotiated content coding (compression.ts; Content-Encoding already set): streamed through its compressor. */
+  coding: ContentCoding = 'identity',
 ): Promise<void> {
   res.status(status).setHeader('Content-Type', CONTENT_TYPES[format]);
   if (format === 'csv') res.setHeader('Content-Disposition', 'attachment; filename="campaign-analytics.csv"');
@@ -201,6 +204,7 @@ export async function sendAnswer(
     return;
   }
   const chunks = format === 'csv' ? csvChunks(body.data, csvColumns(fields)) : lines && !fields ? lines() : ndjsonChunks(body.data);
+  if (coding !== 'identity') return streamCompressed(res, chunks, coding);
   try {
     await pipeline(Readable.from(chunks), res);
   } catch {

@@ -6,7 +6,9 @@
  * merge, totals, headers) costs several times what sending 200 KB costs, and on a hit all of it
  * reproduces the previous answer. So after the pipeline has answered a JSON request whose every
  * source was a fresh cache entry, the answer is remembered here under (client, URL, Accept): its
- * headers as sent, its `sources` and `meta`, and the ETag under which the gateway's answer cache
+ * headers as sent (the content coding negotiated from `Accept-Encoding` is part of the key; a gzip
+ * or br answer is sent as the prefix compressed once per cache generation and the tail framed per
+ * request, compression.ts), its `sources` and `meta`, and the ETag under which the gateway's answer cache
  * holds the serialized campaigns. The next identical request is answered from that before it
  * reaches Express at all (`hotPathFirst`, wired by app.ts `createRequestListener`; Express's own request handling costs
  * about as much as everything below): authentication, the inbound limit, a map lookup, a check
@@ -31,6 +33,7 @@ import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsResponse, Source } from '../schema/envelope';
 import { PER_REQUEST_HEADERS, perRequestHeaders, recordRequest, requestIdFrom, sourcesSummary, writeBody, type PerRequestHeader } from './answer-writer';
 import { presentedKey, type ClientDirectory } from './auth';
+import { encodedBody, type ContentCoding } from './compression';
 import type { InboundLimiter } from './inbound-limit';
 
 export const ANALYTICS_ROUTE = '/v1/campaigns/analytics';
@@ -53,6 +56,8 @@ export interface HotPathDeps {
 
 interface HotEntry {
   etag: string;
+  /** The content coding the answer was sent in (compression.ts): its prefix is compressed once per cache generation. */
+  coding: ContentCoding;
   /** Remembered header names and values, in the order sent (per-request ones hold a placeholder). */
   headers: [string, OutgoingHttpHeader][];
   rest: Omit<AnalyticsResponse, 'data' | 'totals' | 'groups' | 'page'>;
@@ -82,7 +87,7 @@ export class HotAnswers {
   }
 
   private static key(client: ResolvedClient, req: IncomingMessage): string {
-    return `${client.id}\n${req.url ?? ''}\n${req.headers.accept ?? ''}`;
+    return `${client.id}\n${req.url ?? ''}\n${req.headers.accept ?? ''}\n${req.headers['accept-encoding'] ?? ''}`;
   }
 
   /** Answers a remembered request and returns true, or returns false having touched nothing. */
@@ -104,7 +109,8 @@ export class HotAnswers {
     if (!entry) return false;
     const now = this.deps.now();
     const serialized = now < entry.freshUntil && entry.current() ? this.deps.answers.get(entry.etag) : undefined;
-    if (!serialized) {
+    // A gzip or br entry needs its compressed prefix, which goes with a cache change: the pipeline makes it again.
+    if (!serialized || (entry.coding !== 'identity' && serialized.encoded?.[entry.coding] === undefined)) {
       this.entries.delete(key);
       return false;
     }
@@ -124,7 +130,9 @@ export class HotAnswers {
       sources,
       meta: { ...entry.rest.meta, requestId, generatedAt: new Date(now).toISOString() },
     };
-    const json = answerChunks(body, serialized);
+    const identity = answerChunks(body, serialized);
+    const json = entry.coding === 'identity' ? identity : encodedBody(identity, serialized, entry.coding);
+    if (!json) throw new Error('a remembered answer no longer matches its compressed prefix');
     const perRequest = perRequestHeaders(requestId, decision, (entry.freshUntil - now) / 1000, json.bytes);
     // One writeHead with the whole list: no per-header bookkeeping in the response object (about a
     // tenth of a hit's cost with setHeader), and the same bytes on the wire.
@@ -155,12 +163,13 @@ export class HotAnswers {
    * Remembers an answer the pipeline has just sent (with its headers), when it can be replayed:
    * a complete 200 JSON answer of a GET without `refresh`, every source a fresh cache entry.
    */
-  remember(req: IncomingMessage, res: ServerResponse, client: ResolvedClient, answer: AnalyticsAnswer, refresh: boolean): void {
+  remember(req: IncomingMessage, res: ServerResponse, client: ResolvedClient, answer: AnalyticsAnswer, refresh: boolean, coding: ContentCoding = 'identity'): void {
     if (refresh || req.method !== 'GET' || answer.status !== 200 || !answer.complete || !answer.json) return;
     if (req.headers['if-none-match'] !== undefined || req.headers['cache-control'] !== undefined) return;
     if (req.headers.origin !== undefined) return; // its CORS headers must not be replayed to another origin
     // The answer cache first: a big answer is not kept there, and `reuse` checks every source.
-    if (this.deps.answers.get(answer.etag) === undefined) return;
+    const held = this.deps.answers.get(answer.etag);
+    if (held === undefined || (coding !== 'identity' && held.encoded?.[coding] === undefined)) return;
     const reuse = answer.reuse();
     if (!reuse) return;
     const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;
@@ -175,6 +184,7 @@ export class HotAnswers {
     for (const name of PER_REQUEST_HEADERS) if (!headers.some(([known]) => known === name)) headers.push([name, '']);
     this.entries.set(HotAnswers.key(client, req), {
       etag: answer.etag,
+      coding,
       headers,
       rest,
       fetchedAt,

@@ -46,10 +46,14 @@ const HEADERS: Readonly<Record<string, Json>> = {
     schema: { type: 'string', maxLength: 64, pattern: '^"per-(key|address)";q=\\d+;w=60$' },
   },
   'Content-Disposition': { description: 'With CSV: `attachment; filename="campaign-analytics.csv"`', schema: { type: 'string', enum: ['attachment; filename="campaign-analytics.csv"'] } },
-  Vary: { description: 'The request headers the answer depends on: `Origin` on the API paths when CORS origins are configured; the analytics and history answers also name Authorization, X-API-Key and Accept', schema: { type: 'string', maxLength: 256, pattern: '^[A-Za-z-]+(, [A-Za-z-]+)*$' } },
+  Vary: { description: 'The request headers the answer depends on: `Origin` on the API paths when CORS origins are configured; the analytics and history answers also name Authorization, X-API-Key, Accept and Accept-Encoding', schema: { type: 'string', maxLength: 256, pattern: '^[A-Za-z-]+(, [A-Za-z-]+)*$' } },
+  'Content-Encoding': {
+    description: 'The content coding negotiated from Accept-Encoding (`br` or `gzip`); absent when the body is sent as it is (no Accept-Encoding, nothing acceptable, or a body under 1 KB)',
+    schema: { type: 'string', enum: ['gzip', 'br'] },
+  },
   'Retry-After': { description: 'Seconds to wait before the next request is allowed', required: true, schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 86_400 } },
   ETag: {
-    description: 'Strong validator of this representation (content, format and shape); send it back as If-None-Match',
+    description: 'Strong validator of this representation (content, format, shape and content coding: `-gzip` or `-br` inside the quotes for a compressed one); send it back as If-None-Match',
     schema: { type: 'string', maxLength: 128, pattern: '^"[^"]+"$' },
   },
   'Cache-Control': { description: 'How long a shared or private cache may keep the answer', schema: { type: 'string', maxLength: 256, pattern: '^[a-z0-9=, -]+$' } },
@@ -262,7 +266,7 @@ function queryParameters(table: Readonly<Record<string, QueryParameter>> = QUERY
 }
 
 function analyticsOperation(): Json & { operationId: string; responses: Json } {
-  const answerHeaders = headers('X-Request-Id', 'ETag', 'Cache-Control', 'Vary', 'Content-Disposition', 'X-Gateway-Complete', 'X-Gateway-Sources', 'X-Gateway-Next-Cursor', 'Link', ...RATE_LIMIT);
+  const answerHeaders = headers('X-Request-Id', 'ETag', 'Cache-Control', 'Vary', 'Content-Encoding', 'Content-Disposition', 'X-Gateway-Complete', 'X-Gateway-Sources', 'X-Gateway-Next-Cursor', 'Link', ...RATE_LIMIT);
   const answerContent = {
     'application/json': { schema: ref('schemas', 'AnalyticsResponse') },
     'text/csv': { schema: { type: 'string', description: rowsDescription } },
@@ -276,6 +280,7 @@ function analyticsOperation(): Json & { operationId: string; responses: Json } {
       ...queryParameters(),
       { name: 'If-None-Match', in: 'header', required: false, description: 'An ETag of a previous answer: 304 when it still matches', schema: { type: 'string', maxLength: HEADER_MAX_LENGTH, pattern: '^[^\\r\\n]*$' } },
       { name: 'Cache-Control', in: 'header', required: false, description: '`no-cache` does what refresh=true does', schema: { type: 'string', maxLength: HEADER_MAX_LENGTH, pattern: '^[^\\r\\n]*$' } },
+      ref('parameters', 'AcceptEncoding'),
       ref('parameters', 'RequestId'),
       ...linkParameters(),
     ],
@@ -311,11 +316,11 @@ function historyOperation(): Json & { operationId: string; responses: Json } {
       'rates are recomputed from the sums. A period with no data (or none in the period before it) is a gap with null metrics, never interpolated. ' +
       'A cumulative count that goes down starts a new baseline (counter_reset warning); no growth is negative. start_date and end_date go together. ' +
       "Where the vendor's own daily rows (stored from walks with include=daily) cover a campaign's period, the metrics they carry are their sum instead; source and sources say which.",
-    parameters: [...queryParameters(HISTORY_PARAMETERS), ref('parameters', 'RequestId'), ...linkParameters()],
+    parameters: [...queryParameters(HISTORY_PARAMETERS), ref('parameters', 'AcceptEncoding'), ref('parameters', 'RequestId'), ...linkParameters()],
     responses: {
       '200': {
         description: 'The series',
-        headers: headers('X-Request-Id', 'Cache-Control', 'Vary', ...RATE_LIMIT),
+        headers: headers('X-Request-Id', 'Cache-Control', 'Vary', 'Content-Encoding', ...RATE_LIMIT),
         content: {
           'application/json': { schema: ref('schemas', 'HistoryResponse') },
           'text/csv': { schema: { type: 'string', description: rows } },
@@ -449,6 +454,14 @@ export function buildOpenApi(version: string): Json {
           in: 'header',
           required: false,
           description: 'Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); another value is replaced by a new one',
+          schema: { type: 'string', maxLength: HEADER_MAX_LENGTH, pattern: '^[^\\r\\n]*$' },
+        },
+        AcceptEncoding: {
+          name: 'Accept-Encoding',
+          in: 'header',
+          required: false,
+          description:
+            'Content codings the caller reads (RFC 9110: q-values, `*`, `identity`): `br` or `gzip` compresses answers of 1 KB and more (br preferred at equal q, gzip for a cached JSON answer, whose gzip prefix is kept per cache generation); nothing acceptable: sent as it is',
           schema: { type: 'string', maxLength: HEADER_MAX_LENGTH, pattern: '^[^\\r\\n]*$' },
         },
         ...LINK_PARAMETERS,

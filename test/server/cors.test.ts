@@ -166,7 +166,7 @@ describe('CORS on a gateway with allowed origins', () => {
     expect(ok.headers['access-control-expose-headers']).toBe(CORS_EXPOSED_HEADERS.join(', '));
     expect(ok.headers['access-control-expose-headers']).toMatch(/ETag.*X-Request-Id.*RateLimit.*RateLimit-Policy.*Retry-After.*X-Gateway-Complete.*X-Gateway-Sources.*X-Gateway-Next-Cursor.*Link/);
     expect(ok.headers['access-control-allow-credentials']).toBeUndefined();
-    expect(varyNames(ok)).toEqual(['origin', 'authorization', 'x-api-key', 'accept']);
+    expect(varyNames(ok)).toEqual(['origin', 'authorization', 'x-api-key', 'accept', 'accept-encoding']);
     expect(JSON.parse(ok.body)).toMatchObject({ meta: { complete: true } });
 
     const notModified = await send(stack.url, 'GET', ANALYTICS, { Origin: ALLOWED, 'X-API-Key': CLIENT_KEY, 'If-None-Match': ok.headers.etag ?? '' });
@@ -215,7 +215,7 @@ describe('CORS on a gateway with allowed origins', () => {
     for (const answer of [other, none]) {
       expect(answer.status).toBe(200);
       expect(corsHeaders(answer)).toEqual([]);
-      expect(varyNames(answer)).toEqual(['origin', 'authorization', 'x-api-key', 'accept']);
+      expect(varyNames(answer)).toEqual(['origin', 'authorization', 'x-api-key', 'accept', 'accept-encoding']);
     }
   });
 
@@ -267,7 +267,7 @@ describe('CORS with no origins configured', () => {
     const get = await send(stack.url, 'GET', ANALYTICS, { Origin: ALLOWED, 'X-API-Key': CLIENT_KEY });
     expect(get.status).toBe(200);
     expect(corsHeaders(get)).toEqual([]);
-    expect(varyNames(get)).toEqual(['authorization', 'x-api-key', 'accept']);
+    expect(varyNames(get)).toEqual(['authorization', 'x-api-key', 'accept', 'accept-encoding']);
   });
 });
 
