@@ -10,6 +10,8 @@
  *   not the vendor's JSON API (a frontend, a login page, http instead of https). The message names
  *   the status and the hosts involved, never a path, query string or key; a provider may swap the
  *   generic advice for its own (`withWrongHostAdvice`);
+ * - sockets from the shared keep-alive pools of `agents.ts`, at most `maxSocketsPerOrigin` per
+ *   vendor origin for the whole process (800 connections never open thousands of sockets at once);
  * - `validateStatus: () => true`: statuses are mapped here, in one place, to `ProviderError`;
  * - retries per `decideRetry`, bounded by attempts and by the caller's deadline and signal;
  * - errors are our own `ProviderError`: no axios error (which carries request headers) escapes,
@@ -18,6 +20,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { ProviderError, redactSecrets, type ProviderErrorCode } from '../errors';
+import { outboundAgents } from './agents';
 import type { ProviderId } from '../schema/campaign';
 import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfter, type AttemptOutcome, type RetryPolicy } from './retry';
 
@@ -63,6 +66,8 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** @default 20 MB */
   maxResponseBytes?: number;
+  /** Sockets to the vendor's origin for the whole process (shared with every client of the same cap). @default 64 */
+  maxSocketsPerOrigin?: number;
   retry?: Partial<RetryPolicy>;
   /** Values removed from any error message (the connection's key, for a start). */
   secrets?: readonly string[];
@@ -235,7 +240,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const provider = options.provider;
   const originHost = new URL(origin).host;
 
+  const { httpAgent, httpsAgent } = outboundAgents(options.maxSocketsPerOrigin);
   const instance: AxiosInstance = axios.create({
+    httpAgent,
+    httpsAgent,
     maxRedirects: 0,
     maxContentLength: maxBytes,
     maxBodyLength: maxBytes,
