@@ -279,8 +279,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       release?.();
       return deadlineReached();
     }
-    const timeoutSignal = AbortSignal.timeout(remaining);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeoutSignal]) : timeoutSignal;
+    // One controller and one timer per attempt, both undone when it ends (AbortSignal.timeout and
+    // AbortSignal.any leave a timer and listeners to the collector: thousands per cold walk).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), remaining);
+    const callerSignal = request.signal;
+    const onCallerAbort = (): void => controller.abort();
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (callerSignal?.aborted) controller.abort();
+    const timedOut = (): boolean => controller.signal.aborted && !callerSignal?.aborted;
+    const signal = controller.signal;
     const started = now();
     calls += 1;
     let answerHeaders: Record<string, string> | undefined;
@@ -347,7 +355,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         emit(undefined, error.code);
         return { ok: false, error, outcome: { kind: 'timeout' } };
       }
-      const classified = timeoutSignal.aborted ? { code: 'upstream_timeout' as const, message: 'the vendor did not answer in time' } : classifyThrown(thrown);
+      const classified = timedOut() ? { code: 'upstream_timeout' as const, message: 'the vendor did not answer in time' } : classifyThrown(thrown);
       const error = new ProviderError({ provider, ...classified });
       emit(undefined, error.code);
       const outcome: AttemptOutcome = error.code === 'upstream_timeout' ? { kind: 'timeout' } : { kind: 'network' };
@@ -355,6 +363,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (error.code === 'upstream_too_large') return { ok: false, error, outcome: { kind: 'status', status: 413 } };
       return { ok: false, error, outcome };
     } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
       release?.();
     }
   }
