@@ -50,7 +50,6 @@ export class SourceView {
   /** Byte offset of each campaign's JSON in `json` (length n + 1: the last is `json.length`). */
   readonly offsets: Uint32Array;
   private groupSums: GroupSums[] | undefined;
-  private ndjsonBytes: Buffer | undefined;
 
   constructor(records: readonly CampaignAnalytics[]) {
     // Every campaign of a source has its workspace and provider: the default order is name, key.
@@ -69,19 +68,6 @@ export class SourceView {
       this.json.write(text, at, 'utf8');
       this.json[(this.offsets[i + 1] ?? 0) - 1] = COMMA;
     });
-  }
-
-  /**
-   * The same bytes with each campaign's trailing comma a newline: its NDJSON lines, made on the
-   * first NDJSON answer of this view and sent as slices after (no copy per request).
-   */
-  get ndjson(): Buffer {
-    if (!this.ndjsonBytes) {
-      const lines = Buffer.from(this.json);
-      for (let i = 1; i < this.offsets.length; i += 1) lines[(this.offsets[i] ?? 0) - 1] = NEWLINE;
-      this.ndjsonBytes = lines;
-    }
-    return this.ndjsonBytes;
   }
 
   /** Totals sums of this source's campaigns per status, workspace and provider (one of each, for a cache entry). */
@@ -298,11 +284,6 @@ export class Selection {
 
   /** The JSON of the campaigns at these positions, as slices of the views' buffers joined by commas. */
   private dataPieces(order: Uint32Array | undefined, from: number, to: number): Buffer[] {
-    return this.runs(from, to, (view) => view.json, true, order);
-  }
-
-  /** Slices of `bytesOf(view)` for each run of neighbouring campaigns at these positions (`trim`: without the very last separator). */
-  private runs(from: number, to: number, bytesOf: (view: SourceView) => Buffer, trim: boolean, order?: Uint32Array): Buffer[] {
     const pieces: Buffer[] = [];
     let runSource = -1;
     let runStart = 0;
@@ -311,8 +292,8 @@ export class Selection {
       if (runSource < 0) return;
       const view = (this.sources[runSource] as SelectionSource).view;
       const start = view.offsets[runStart] ?? 0;
-      const end = (view.offsets[runEnd] ?? 0) - (last && trim ? 1 : 0);
-      pieces.push(bytesOf(view).subarray(start, end));
+      const end = (view.offsets[runEnd] ?? 0) - (last ? 1 : 0);
+      pieces.push(view.json.subarray(start, end));
     };
     for (let i = from; i < to; i += 1) {
       const at = order ? (order[i] as number) : i;
@@ -331,16 +312,8 @@ export class Selection {
     return pieces;
   }
 
-  /**
-   * NDJSON lines of the campaigns at these positions: slices of the views' NDJSON bytes for runs of
-   * neighbours (the default order is runs of whole sources), small runs gathered into chunks of
-   * about 64 KB.
-   */
+  /** NDJSON lines of the campaigns at these positions, in chunks of about 64 KB. */
   *ndjsonChunks(order: Uint32Array | undefined, from: number, to: number): Generator<Buffer> {
-    if (!order) {
-      for (const piece of this.runs(from, to, (view) => view.ndjson, false)) yield piece;
-      return;
-    }
     let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     let used = 0;
     for (let i = from; i < to; i += 1) {

@@ -153,18 +153,6 @@ describe('answers from per-source pieces', () => {
     const text = Buffer.concat([...shaped.ndjson()]).toString('utf8');
     expect(text).toBe(shaped.data.map((record) => `${JSON.stringify(record)}\n`).join(''));
   });
-
-  test('NDJSON in the default order (slices of the views) is the JSON of each campaign, every time, with or without a filter or limit', () => {
-    for (const parameters of [{}, { status: 'active,paused' }, { limit: '13' }, { status: 'paused', limit: '5' }]) {
-      const query = queryOf(parameters);
-      const shaped = selectionOf(sources, query).shaped(query.shape);
-      const expected = shaped.data.map((record) => `${JSON.stringify(record)}\n`).join('');
-      expect(Buffer.concat([...shaped.ndjson()]).toString('utf8')).toBe(expected);
-      expect(Buffer.concat([...shaped.ndjson()]).toString('utf8')).toBe(expected);
-      // The JSON pieces are untouched by the NDJSON bytes made beside them.
-      expect(piecesJson(sources, query)).toBe(referenceContentJson(sources.map((s) => s.records), query));
-    }
-  });
 });
 
 describe('a big agency', () => {
