@@ -13,6 +13,7 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { parseJsonText, parseYamlText, type ParseOutcome } from './config-syntax';
 import { PROVIDER_FACTORIES } from './providers/registry';
+import { DEFAULT_MAX_SOCKETS_PER_ORIGIN } from './http/agents';
 import { METRIC_NAMES, PROVIDER_IDS, ProviderIdSchema, RATE_NAMES, type ProviderId } from './schema/campaign';
 
 /** The allowed range of a number setting. `note` says the maximum in everyday units. */
@@ -54,6 +55,7 @@ export const CONFIG_BOUNDS = {
   requestsPerSecond: { min: 0.01, max: 1000, integer: false, unit: 'per second' },
   burst: { min: 1, max: 10_000, integer: true },
   concurrency: { min: 1, max: 64, integer: true },
+  maxSocketsPerOrigin: { min: 1, max: 4096, integer: true },
   ttlSeconds: { min: 0, max: 604_800, integer: true, unit: 'seconds', note: '7 days' },
   staleSeconds: { min: 0, max: 2_592_000, integer: true, unit: 'seconds', note: '30 days' },
   maxPages: { min: 1, max: 100_000, integer: true },
@@ -170,6 +172,8 @@ export const ProviderSettingsSchema = z
     burst: bounded('burst'),
     /** Upstream calls in flight per vendor account. @default 4 */
     concurrency: bounded('concurrency'),
+    /** Sockets to the vendor's origin for the whole process, all its connections together (a keep-alive pool). @default 64 */
+    maxSocketsPerOrigin: bounded('maxSocketsPerOrigin'),
     /** Seconds a cached result is fresh. */
     ttlSeconds: bounded('ttlSeconds'),
     /** Seconds past freshness a cached result may still be served while refreshing or when the vendor fails. */
@@ -190,6 +194,7 @@ const COMMON_DEFAULTS = {
   timeoutMs: 10_000,
   maxAttempts: 3,
   concurrency: 4,
+  maxSocketsPerOrigin: DEFAULT_MAX_SOCKETS_PER_ORIGIN,
   maxPages: 1000,
   maxResponseBytes: 20 * 1024 * 1024,
   breakerThreshold: 5,

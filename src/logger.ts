@@ -67,10 +67,15 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = options.secrets ?? (() => []);
-  return winston.createLogger({
+  // winston runs the formats before its transports drop a line below their level: a `debug` line
+  // at level `info` would be redacted (every string against every configured secret: thousands for
+  // a big agency) and then thrown away. Lines below the level end here, before any work.
+  const enabled = winston.format((info) => (logger.isLevelEnabled(info.level) ? info : false))();
+  const logger: Logger = winston.createLogger({
     level: options.level ?? 'info',
     silent: options.silent ?? false,
-    format: winston.format.combine(winston.format.timestamp(), redactFormat(secrets), winston.format.json()),
+    format: winston.format.combine(enabled, winston.format.timestamp(), redactFormat(secrets), winston.format.json()),
     transports: [options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console()],
   });
+  return logger;
 }

@@ -37,6 +37,20 @@ describe('createLogger', () => {
     expect((await lines()).map((l) => l.message)).toEqual(['shown']);
   });
 
+  it('does no redaction work for a line below the level, and follows a level changed later', async () => {
+    let reads = 0;
+    const { logger, lines } = capture(() => {
+      reads += 1;
+      return [VENDOR_KEY];
+    }, 'info');
+    logger.debug('hidden', { key: VENDOR_KEY });
+    expect(reads).toBe(0);
+    logger.level = 'debug';
+    logger.debug(`shown ${VENDOR_KEY}`);
+    expect(reads).toBe(1);
+    expect((await lines()).map((l) => l.message)).toEqual(['shown [REDACTED]']);
+  });
+
   it('writes nothing when silent, and has no secrets by default', async () => {
     const stream = new PassThrough();
     const chunks: Buffer[] = [];

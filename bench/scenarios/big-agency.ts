@@ -53,8 +53,6 @@ const PROVIDER_SETTINGS: Readonly<Record<ProviderId, { requestsPerSecond: number
   seleqt: { requestsPerSecond: 49 / 60, burst: 1 },
 };
 const NODE_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
-/** The gateway process's sockets per vendor origin (see workers/agency-gateway.ts). */
-const MAX_SOCKETS_PER_ORIGIN = 256;
 export const AGENCY_RSS_TARGET_BYTES = 512 * 1024 * 1024;
 
 interface Timed {
@@ -164,7 +162,6 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     const { url } = await gatewayWorker.call<{ url: string }>('gateway', {
       document: gatewayDocument(vendors, workspaces),
       extraSecrets: [BENCH_CLIENT_KEY],
-      maxSocketsPerOrigin: MAX_SOCKETS_PER_ORIGIN,
     });
     const key = { 'X-API-Key': BENCH_CLIENT_KEY };
     const analytics = (query: string): string => `${url}/v1/campaigns/analytics?${query}`;

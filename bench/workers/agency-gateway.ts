@@ -5,7 +5,7 @@
  * over the IPC channel).
  */
 import { readFileSync } from 'node:fs';
-import { createServer, globalAgent, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { z } from 'zod';
@@ -13,7 +13,7 @@ import { resolveConfig } from '../../src/config';
 import { createService, type GatewayService } from '../../src/service';
 import { serveCommands } from '../lib/proc';
 
-const GatewayPayloadSchema = z.object({ document: z.unknown(), extraSecrets: z.array(z.string()).default([]), maxSocketsPerOrigin: z.number().int().positive().optional() });
+const GatewayPayloadSchema = z.object({ document: z.unknown(), extraSecrets: z.array(z.string()).default([]) });
 const RawPayloadSchema = z.object({ file: z.string(), headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])) });
 
 export interface LoopDelay {
@@ -43,12 +43,8 @@ function listen(target: Server): Promise<string> {
 serveCommands({
   async gateway(payload) {
     if (service || server) throw new Error('this worker already serves something');
-    const { document, extraSecrets, maxSocketsPerOrigin } = GatewayPayloadSchema.parse(payload);
-    // 800 connections at concurrency 4 open 3,200 sockets at once, 800 to each simulator: past a
-    // loopback server's listen backlog (Node's 511), so connects are dropped and retried by the
-    // kernel seconds later. Real vendors are separate origins behind large edges; here the
-    // process's sockets per origin are capped (the gateway's HTTP client has no cap of its own).
-    if (maxSocketsPerOrigin !== undefined) globalAgent.maxSockets = maxSocketsPerOrigin;
+    // The gateway's own outbound pools cap sockets per vendor origin (providers.*.maxSocketsPerOrigin).
+    const { document, extraSecrets } = GatewayPayloadSchema.parse(payload);
     service = createService(resolveConfig(document), { extraSecrets });
     return { url: await service.listen(0, '127.0.0.1') };
   },

@@ -316,21 +316,42 @@ export class Selection {
   *ndjsonChunks(order: Uint32Array | undefined, from: number, to: number): Generator<Buffer> {
     let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     let used = 0;
+    // Neighbouring campaigns of one view (the default order is runs of whole sources) are copied in
+    // one call, then each one's trailing comma becomes a newline: a copy call per run, not per line.
+    let runView: SourceView | undefined;
+    let runStart = 0;
+    let runEnd = 0;
+    let runAt = 0;
+    const flushRun = (): void => {
+      if (!runView) return;
+      const { offsets } = runView;
+      const first = offsets[runStart] ?? 0;
+      runView.json.copy(chunk, runAt, first, offsets[runEnd] ?? 0);
+      for (let k = runStart + 1; k <= runEnd; k += 1) chunk[runAt + (offsets[k] ?? 0) - 1 - first] = NEWLINE;
+      runView = undefined;
+    };
     for (let i = from; i < to; i += 1) {
       const at = order ? (order[i] as number) : i;
       const view = (this.sources[this.sourceAt[at] as number] as SelectionSource).view;
       const index = this.indexAt[at] as number;
-      const start = view.offsets[index] ?? 0;
-      const length = (view.offsets[index + 1] ?? 0) - start;
+      const length = (view.offsets[index + 1] ?? 0) - (view.offsets[index] ?? 0);
       if (used + length > chunk.length) {
+        flushRun();
         if (used > 0) yield chunk.subarray(0, used);
         chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, length));
         used = 0;
       }
-      view.json.copy(chunk, used, start, start + length - 1);
-      chunk[used + length - 1] = NEWLINE;
+      if (runView === view && runEnd === index) runEnd += 1;
+      else {
+        flushRun();
+        runView = view;
+        runStart = index;
+        runEnd = index + 1;
+        runAt = used;
+      }
       used += length;
     }
+    flushRun();
     if (used > 0) yield chunk.subarray(0, used);
   }
 

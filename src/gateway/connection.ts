@@ -209,6 +209,7 @@ export class ConnectionRuntime {
       baseUrl: settings.baseUrl,
       timeoutMs: settings.timeoutMs,
       maxResponseBytes: settings.maxResponseBytes,
+      maxSocketsPerOrigin: settings.maxSocketsPerOrigin,
       retry: { maxAttempts: settings.maxAttempts },
       secrets: [connection.apiKey],
       gate,

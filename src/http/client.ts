@@ -10,6 +10,8 @@
  *   not the vendor's JSON API (a frontend, a login page, http instead of https). The message names
  *   the status and the hosts involved, never a path, query string or key; a provider may swap the
  *   generic advice for its own (`withWrongHostAdvice`);
+ * - sockets from the shared keep-alive pools of `agents.ts`, at most `maxSocketsPerOrigin` per
+ *   vendor origin for the whole process (800 connections never open thousands of sockets at once);
  * - `validateStatus: () => true`: statuses are mapped here, in one place, to `ProviderError`;
  * - retries per `decideRetry`, bounded by attempts and by the caller's deadline and signal;
  * - errors are our own `ProviderError`: no axios error (which carries request headers) escapes,
@@ -18,6 +20,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { ProviderError, redactSecrets, type ProviderErrorCode } from '../errors';
+import { outboundAgents } from './agents';
 import type { ProviderId } from '../schema/campaign';
 import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfter, type AttemptOutcome, type RetryPolicy } from './retry';
 
@@ -63,6 +66,8 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** @default 20 MB */
   maxResponseBytes?: number;
+  /** Sockets to the vendor's origin for the whole process (shared with every client of the same cap). @default 64 */
+  maxSocketsPerOrigin?: number;
   retry?: Partial<RetryPolicy>;
   /** Values removed from any error message (the connection's key, for a start). */
   secrets?: readonly string[];
@@ -235,7 +240,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const provider = options.provider;
   const originHost = new URL(origin).host;
 
+  const { httpAgent, httpsAgent } = outboundAgents(options.maxSocketsPerOrigin);
   const instance: AxiosInstance = axios.create({
+    httpAgent,
+    httpsAgent,
     maxRedirects: 0,
     maxContentLength: maxBytes,
     maxBodyLength: maxBytes,
@@ -271,8 +279,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       release?.();
       return deadlineReached();
     }
-    const timeoutSignal = AbortSignal.timeout(remaining);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeoutSignal]) : timeoutSignal;
+    // One controller and one timer per attempt, both undone when it ends (AbortSignal.timeout and
+    // AbortSignal.any leave a timer and listeners to the collector: thousands per cold walk).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), remaining);
+    const callerSignal = request.signal;
+    const onCallerAbort = (): void => controller.abort();
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (callerSignal?.aborted) controller.abort();
+    const timedOut = (): boolean => controller.signal.aborted && !callerSignal?.aborted;
+    const signal = controller.signal;
     const started = now();
     calls += 1;
     let answerHeaders: Record<string, string> | undefined;
@@ -339,7 +355,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         emit(undefined, error.code);
         return { ok: false, error, outcome: { kind: 'timeout' } };
       }
-      const classified = timeoutSignal.aborted ? { code: 'upstream_timeout' as const, message: 'the vendor did not answer in time' } : classifyThrown(thrown);
+      const classified = timedOut() ? { code: 'upstream_timeout' as const, message: 'the vendor did not answer in time' } : classifyThrown(thrown);
       const error = new ProviderError({ provider, ...classified });
       emit(undefined, error.code);
       const outcome: AttemptOutcome = error.code === 'upstream_timeout' ? { kind: 'timeout' } : { kind: 'network' };
@@ -347,6 +363,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (error.code === 'upstream_too_large') return { ok: false, error, outcome: { kind: 'status', status: 413 } };
       return { ok: false, error, outcome };
     } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
       release?.();
     }
   }

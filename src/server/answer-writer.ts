@@ -41,9 +41,21 @@ export function perRequestHeaders(requestId: string, decision: InboundDecision, 
   };
 }
 
-/** Each source's outcome for the request log line: `connection:status:cache[:code]`, space-separated. */
+/** Past this many sources the log line counts them per `status:cache` and names only those not ok. */
+export const LOGGED_SOURCES = 20;
+
+/**
+ * Each source's outcome for the request log line: `connection:status:cache[:code]`, space-separated;
+ * for an answer of more than `LOGGED_SOURCES` (an agency's 800), `800 sources: 798 ok:hit 2 error:miss`
+ * and then each source that is not ok, by name (not a 32 KB string redacted on every request).
+ */
 export function sourcesSummary(sources: readonly Source[]): string {
-  return sources.map((s) => `${s.connection}:${s.status}:${s.cache}${s.error ? `:${s.error.code}` : ''}`).join(' ');
+  const one = (s: Source): string => `${s.connection}:${s.status}:${s.cache}${s.error ? `:${s.error.code}` : ''}`;
+  if (sources.length <= LOGGED_SOURCES) return sources.map(one).join(' ');
+  const counts = new Map<string, number>();
+  for (const s of sources) counts.set(`${s.status}:${s.cache}`, (counts.get(`${s.status}:${s.cache}`) ?? 0) + 1);
+  const notOk = sources.filter((s) => s.status !== 'ok').map(one);
+  return [`${sources.length} sources:`, ...[...counts].map(([what, n]) => `${n} ${what}`), ...(notOk.length > 0 ? ['not ok:', ...notOk] : [])].join(' ');
 }
 
 export interface RequestOutcome {

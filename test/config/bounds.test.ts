@@ -16,7 +16,7 @@ function document(): Record<string, unknown> & { clients: Record<string, unknown
   };
 }
 
-const PROVIDER_SETTINGS = new Set<string>(['timeoutMs', 'maxAttempts', 'requestsPerSecond', 'burst', 'concurrency', 'ttlSeconds', 'staleSeconds', 'maxPages', 'maxResponseBytes', 'breakerThreshold', 'breakerCooldownSeconds']);
+const PROVIDER_SETTINGS = new Set<string>(['timeoutMs', 'maxAttempts', 'requestsPerSecond', 'burst', 'concurrency', 'maxSocketsPerOrigin', 'ttlSeconds', 'staleSeconds', 'maxPages', 'maxResponseBytes', 'breakerThreshold', 'breakerCooldownSeconds']);
 
 /** Puts `value` where `setting` lives; returns the path a problem with it names. */
 function place(setting: BoundedSetting, value: number, where: 'connection' | 'providers'): { doc: Record<string, unknown>; path: string } {

@@ -153,6 +153,15 @@ describe('answers from per-source pieces', () => {
     const text = Buffer.concat([...shaped.ndjson()]).toString('utf8');
     expect(text).toBe(shaped.data.map((record) => `${JSON.stringify(record)}\n`).join(''));
   });
+
+  test('NDJSON in the default order (runs of each view copied at once) is the JSON of each campaign, with or without a filter or limit', () => {
+    for (const parameters of [{}, { status: 'active,paused' }, { limit: '13' }, { status: 'paused', limit: '5' }, { sort: 'name' }]) {
+      const query = queryOf(parameters);
+      const shaped = selectionOf(sources, query).shaped(query.shape);
+      const expected = shaped.data.map((record) => `${JSON.stringify(record)}\n`).join('');
+      expect(Buffer.concat([...shaped.ndjson()]).toString('utf8')).toBe(expected);
+    }
+  });
 });
 
 describe('a big agency', () => {
@@ -176,6 +185,14 @@ describe('a big agency', () => {
     expect(seen).toHaveLength(wanted.length);
     expect(new Set(seen).size).toBe(seen.length);
     expect([...seen].sort()).toEqual([...wanted].sort());
+  });
+
+  test('NDJSON of every campaign (megabytes: many 64 KB chunks, runs cut at their edges) is each campaign\'s JSON on a line', () => {
+    const query = queryOf({});
+    const shaped = selectionOf(sources, query).shaped(query.shape);
+    const chunks = [...shaped.ndjson()];
+    expect(chunks.length).toBeGreaterThan(10);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(shaped.data.map((record) => `${JSON.stringify(record)}\n`).join(''));
   });
 
   test('totals and every group total equal the sums of their rows', () => {

@@ -118,6 +118,17 @@ describe('csvCell', () => {
 });
 
 describe('CSV', () => {
+  test('rows made once per campaign are the bytes formatting every cell gives, on every answer', () => {
+    const records = [record('1', 'Hello, "World"'), record('2', '=SUM(A1)', { vendorStatus: '-1', createdAt: null }), record('3', 'plain')];
+    // Copies of the columns are not the full set by identity: every cell is formatted afresh.
+    const fresh = [...csvChunks(records, CSV_COLUMNS.map((column) => ({ ...column })))].join('');
+    expect(csvText(records)).toBe(fresh);
+    expect(csvText(records)).toBe(fresh);
+    expect(csvText([records[2] as CampaignAnalytics, records[0] as CampaignAnalytics])).toBe(
+      [...csvChunks([records[2] as CampaignAnalytics, records[0] as CampaignAnalytics], CSV_COLUMNS.map((column) => ({ ...column })))].join(''),
+    );
+  });
+
   test('header row, one row per campaign, CRLF, parses back to the same values', () => {
     const records = [
       record('1', 'Hello, "World"'),
