@@ -1,13 +1,16 @@
 /**
- * Scenario 8: a history query over 200 connections × 90 days of daily snapshots (300 campaigns
+ * Scenario 9: a history query over 200 connections × 90 days of daily snapshots (300 campaigns
  * each: 60,000 campaigns, 5.4 million rows), answered by the history store from the embedded
  * database (PGlite) and from a PostgreSQL server (Debian's, started here on a free loopback port
- * and stopped after). The rows are generated in SQL; the store then opens as the gateway's does and
- * builds its per-connection rollups. Measured: `store.history` (weekly growth per provider over the
+ * and stopped after). The rows are generated in SQL as a bulk load (INSERT … SELECT from
+ * generate_series, deterministic values, the snapshot table's two indexes built after the rows);
+ * the store then opens as the gateway's does and builds its per-connection rollups (set-based, a
+ * batch of connections per transaction). Measured: `store.history` (weekly growth per provider over the
  * whole span, every workspace), the median of 7 after a warm-up; target < 200 ms. Baseline: the
  * same query as one plain SQL statement over the snapshots in the same process (the growth rule's
  * per-campaign statement summed per provider and week), the median of 3; its answer must equal
- * the store's.
+ * the store's (at full size as many rounds as fit in a minute, at most 3: one round takes tens of
+ * seconds).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -40,8 +43,11 @@ function lastDay(size: Size): string {
 }
 
 /** Daily snapshots of every campaign of `connections` connections, generated in SQL (counts grow each day; every 97th campaign is reset once). */
-async function generate(sql: Sql, size: Size, log: (line: string) => void): Promise<void> {
-  const step = 10;
+async function generate(sql: Sql, size: Size, log: (line: string) => void): Promise<number> {
+  // A bulk load: the rows first, then the indexes (as a restore does), then fresh statistics.
+  await sql.query('alter table campaign_snapshots drop constraint campaign_snapshots_pkey');
+  await sql.query('drop index campaign_snapshots_connection_day');
+  const step = 20;
   for (let from = 0; from < size.connections; from += step) {
     const to = Math.min(size.connections, from + step) - 1;
     await sql.query(
@@ -54,8 +60,18 @@ async function generate(sql: Sql, size: Size, log: (line: string) => void): Prom
          lateral (select case when k % 97 = 0 and d >= 45 then d - 45 else d end as g) grown`,
       [FIRST_DAY, from, to, size.campaigns, size.days],
     );
-    log(`    rows for connections ${from}..${to} written`);
+    log(`    rows for connections ${from}..${to} written (rss ${rssMb()} MB)`);
   }
+  await sql.query('alter table campaign_snapshots add primary key (connection, campaign_id, day)');
+  await sql.query('create index campaign_snapshots_connection_day on campaign_snapshots (connection, day)');
+  await sql.query('analyze');
+  const counted = await sql.query<{ n: number }>('select count(*)::int as n from campaign_snapshots');
+  log(`    indexes built, ${counted[0]?.n ?? 0} rows (rss ${rssMb()} MB)`);
+  return counted[0]?.n ?? 0;
+}
+
+function rssMb(): number {
+  return Math.round(process.memoryUsage().rss / 1e6);
 }
 
 /** The query the row measures. */
@@ -100,16 +116,20 @@ interface EngineResult {
   rounds: number[];
   baselineRounds: number[];
   agree: boolean;
+  rowsLoaded: number;
   setupSeconds: number;
   rollupSeconds: number;
+  /** The process's peak resident set (MB) at the end of this engine's run. */
+  peakRssMb: number;
 }
 
 async function measureEngine(location: StoreLocation, size: Size, smoke: boolean, log: (line: string) => void): Promise<EngineResult> {
   const t0 = Date.now();
+  let rowsLoaded = 0;
   const raw = await openSql(location);
   try {
     await migrate(raw);
-    await generate(raw, size, log);
+    rowsLoaded = await generate(raw, size, log);
   } finally {
     await raw.close();
   }
@@ -120,13 +140,19 @@ async function measureEngine(location: StoreLocation, size: Size, smoke: boolean
   try {
     if (!store.up) throw new Error(`the store did not open: ${store.lastError ?? '?'}`);
     const t2 = Date.now();
+    log(`    store open, rollups built in ${((t2 - t1) / 1000).toFixed(1)} s (rss ${rssMb()} MB)`);
     const query = historyQuery(size);
     const answer = await store.history(query);
     const rounds = await timeIt(smoke ? 3 : 7, () => store.history(query));
     const statement = baselineStatement(query);
     const sql = store.database();
     const plain = await sql.query<{ provider: string; period: string; campaigns: number; sent: number | null }>(statement.text, statement.params);
-    const baselineRounds = await timeIt(smoke ? 1 : 3, () => sql.query(statement.text, statement.params));
+    const baselineRounds: number[] = [];
+    const budget = Date.now() + 60_000;
+    while (baselineRounds.length < (smoke ? 1 : 3) && (baselineRounds.length === 0 || Date.now() < budget)) {
+      baselineRounds.push(...(await timeIt(1, () => sql.query(statement.text, statement.params))));
+    }
+    log(`    query ${fmt.ms(median(rounds))}, baseline ${baselineRounds.map((ms) => fmt.ms(ms)).join(', ')}`);
     // The store's answer equals the plain statement's (campaigns and sends per provider and week).
     const mine = answer.series.flatMap((series) =>
       series.points.filter((p) => p.campaigns > 0).map((p) => `${series.group.provider ?? ''} ${p.period} ${p.campaigns} ${p.metrics?.sent ?? null}`),
@@ -138,8 +164,10 @@ async function measureEngine(location: StoreLocation, size: Size, smoke: boolean
       rounds,
       baselineRounds,
       agree: mine.length > 0 && JSON.stringify(mine) === JSON.stringify(theirs),
+      rowsLoaded,
       setupSeconds: (t1 - t0) / 1000,
       rollupSeconds: (t2 - t1) / 1000,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1000),
     };
   } finally {
     await store.close();
@@ -214,7 +242,7 @@ function row(id: string, engine: string, size: Size, result: EngineResult, smoke
   const campaigns = (size.connections * size.campaigns).toLocaleString('en-US');
   return {
     id,
-    scenario: `history: weekly growth per provider, ${size.connections} connections × ${size.days} days (${campaigns} campaigns), ${engine}`,
+    scenario: `history: weekly growth per provider, ${size.connections} connections × ${size.days} days (${campaigns} campaigns), ${engine}; ${result.rowsLoaded.toLocaleString('en-US')} rows loaded in ${result.setupSeconds.toFixed(0)} s, rollups built in ${result.rollupSeconds.toFixed(0)} s`,
     measured: `${fmt.ms(result.measuredMs)}${result.agree ? '' : ' (ANSWERS DIFFER)'}`,
     baseline: `${fmt.ms(result.baselineMs)} one SQL statement`,
     ratio: result.measuredMs / result.baselineMs,
@@ -232,7 +260,7 @@ export async function history(context: BenchContext): Promise<ScenarioOutcome> {
   try {
     context.log('  embedded store (PGlite):');
     const embedded = await measureEngine({ dir }, size, context.smoke, context.log);
-    rows.push(row('8a', 'embedded (PGlite)', size, embedded, context.smoke));
+    rows.push(row('9a', 'embedded (PGlite)', size, embedded, context.smoke));
     details.embedded = embedded;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -240,13 +268,13 @@ export async function history(context: BenchContext): Promise<ScenarioOutcome> {
 
   const server = await startPostgres();
   if (!server) {
-    context.log('  PostgreSQL is not installed: 8b skipped');
+    context.log('  PostgreSQL is not installed: 9b skipped');
     return { rows, details };
   }
   try {
     context.log('  PostgreSQL server:');
     const result = await measureEngine({ url: server.url, dir: '' }, size, context.smoke, context.log);
-    rows.push(row('8b', 'PostgreSQL', size, result, context.smoke));
+    rows.push(row('9b', 'PostgreSQL', size, result, context.smoke));
     details.postgres = result;
   } finally {
     await server.stop();

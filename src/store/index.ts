@@ -10,7 +10,7 @@ import type { Logger } from '../logger';
 import { queryHistory, type HistoryPath, type HistoryQuery, type HistoryResult } from './history';
 import { migrate } from './migrations';
 import { queryRange, type SnapshotRange, type SnapshotRangeQuery } from './range';
-import { createRollupFunctions, rebuildConnection, staleConnections } from './rollup';
+import { createRollupFunctions, rebuildConnections, staleConnections } from './rollup';
 import { applyRetention, recordSnapshot, type WalkSnapshot } from './snapshots';
 import { openSql, type Sql, type StoreLocation } from './sql';
 
@@ -25,6 +25,9 @@ export interface StoreOptions extends StoreLocation {
   retryMs?: number;
   now?: () => number;
 }
+
+/** Connections whose rollups are rebuilt in one transaction when the store opens. */
+const REBUILD_BATCH = 10;
 
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
@@ -65,9 +68,13 @@ export class HistoryStore {
       try {
         const version = await migrate(sql);
         await createRollupFunctions(sql);
-        // Rollups missing (data from before them) or of an older rule are rebuilt, a connection per transaction.
+        // Rollups missing (data from before them) or of an older rule are rebuilt set-based, a batch of
+        // connections per transaction: each statement's work (and the embedded database's memory) stays bounded.
         const stale = await staleConnections(sql);
-        for (const connection of stale) await sql.transaction((tx) => rebuildConnection(tx, connection));
+        for (let i = 0; i < stale.length; i += REBUILD_BATCH) {
+          const batch = stale.slice(i, i + REBUILD_BATCH);
+          await sql.transaction((tx) => rebuildConnections(tx, batch));
+        }
         this.options.logger.info('history store ready', { store: sql.kind, schemaVersion: version, rollupsRebuilt: stale.length });
       } catch (error) {
         await sql.close().catch(() => undefined);

@@ -179,6 +179,62 @@ export async function rebuildConnection(tx: SqlQueries, connection: string): Pro
   await recomputeRollups(tx, connection, span.first, span.last);
 }
 
+/**
+ * Rebuilds every rollup of a batch of connections, set-based: their spans and identities in one
+ * statement, then one statement per interval over all of them (the growth rule's rows over the
+ * union of their spans, summed per connection and period). Gives the same rows as
+ * `rebuildConnection` on each (test/store/rollup.test.ts); used when the store opens over data
+ * whose rollups are missing or older, a batch per transaction so one statement's work stays bounded.
+ */
+export async function rebuildConnections(tx: SqlQueries, connections: readonly string[]): Promise<void> {
+  if (connections.length === 0) return;
+  const batch = [...connections];
+  await tx.query('delete from history_rollup where connection = any($1::text[])', [batch]);
+  await tx.query('delete from history_connections where connection = any($1::text[])', [batch]);
+  await tx.query(
+    `insert into history_connections (connection, workspace, provider, first_day, last_day, mixed, rollup_version)
+     select s.connection, coalesce(i.workspace, ''), coalesce(i.provider, ''), s.first, s.last, coalesce(i.kinds, 0) > 1, $2
+     from (
+       select connection, min(first) as first, max(last) as last from (
+         select connection, min(day) as first, max(day) as last from campaign_snapshots where connection = any($1::text[]) group by connection
+         union all select connection, min(day), max(day) from vendor_daily where connection = any($1::text[]) group by connection
+         union all select connection, min(from_day), max(through_day) from vendor_daily_coverage where connection = any($1::text[]) group by connection
+       ) spans group by connection
+     ) s
+     left join (
+       select connection, max(workspace) as workspace, max(provider) as provider, count(distinct (workspace, provider))::int as kinds from (
+         select connection, workspace, provider from campaign_snapshots where connection = any($1::text[])
+         union all select connection, workspace, provider from vendor_daily_coverage where connection = any($1::text[])
+       ) rows group by connection
+     ) i on i.connection = s.connection`,
+    [batch, ROLLUP_VERSION],
+  );
+  const span = (
+    await tx.query<{ first: string | null; last: string | null }>(
+      "select to_char(min(first_day), 'YYYY-MM-DD') as first, to_char(max(last_day), 'YYYY-MM-DD') as last from history_connections where connection = any($1::text[])",
+      [batch],
+    )
+  )[0];
+  if (!span?.first || !span.last) return;
+  for (const interval of HISTORY_INTERVALS) {
+    const periods = periodsBetween(span.first, span.last, interval).map((p) => p.period);
+    const last = periods[periods.length - 1];
+    if (last === undefined) continue;
+    const next = nextPeriod(last, interval);
+    periods.push(next);
+    const { text, params } = growthSql({
+      interval,
+      periods,
+      baselineDay: previousPeriod(periods[0] as string, interval),
+      lastDay: periodsBetween(next, next, interval)[0]?.end ?? next,
+      connections: batch,
+    });
+    params.push(interval);
+    const select = rollupSelect().replace('$INTERVAL', `$${params.length}::text`);
+    await tx.query(`insert into history_rollup (${ROLLUP_INSERT_COLUMNS.map(q).join(', ')}) select ${select} from (${text}) g group by g.connection, g.period`, params);
+  }
+}
+
 /** Connections with rows whose rollups are missing or of an older version. */
 export async function staleConnections(sql: Sql): Promise<string[]> {
   const rows = await sql.query<{ connection: string }>(

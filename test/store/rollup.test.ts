@@ -3,7 +3,8 @@
  * order, several a day so rows are updated in place, counts that go down, campaigns that come and
  * go, vendor daily rows that cover some periods) the rollups kept in each write's transaction give
  * the same answer as summing every campaign's growth, for every interval and grouping; and a
- * worked example with an in-place update and a reset.
+ * worked example with an in-place update and a reset; and the set-based rebuild of several
+ * connections at once gives the same rows as rebuilding each on its own.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import { createLogger } from '../../src/logger';
 import { emptyMetrics, type CampaignAnalytics, type DailyStats, type Metrics, type ProviderId } from '../../src/schema/campaign';
 import { computeRates } from '../../src/schema/rates';
 import { HistoryStore, type HistoryQuery } from '../../src/store';
-import { ROLLUP_VERSION, rebuildConnection } from '../../src/store/rollup';
+import { ROLLUP_VERSION, rebuildConnection, rebuildConnections } from '../../src/store/rollup';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-09-21T06:00:00Z'); // a Monday; 28 days reach into October
@@ -160,3 +161,26 @@ test('after an in-place update and a counter reset, both paths agree on the work
   expect(await sql.query('select * from history_rollup order by interval, period, connection')).toEqual(kept);
   expect(await sql.query('select rollup_version from history_connections')).toEqual([{ rollup_version: ROLLUP_VERSION }]);
 }, 120_000);
+
+test('the set-based rebuild of all connections at once gives the same rollups and spans as rebuilding each connection', async () => {
+  const sql = store.database();
+  const everything = async (): Promise<unknown[]> => [
+    await sql.query('select * from history_rollup order by interval, period, connection'),
+    await sql.query('select * from history_connections order by connection'),
+  ];
+  await fc.assert(
+    fc.asyncProperty(fc.array(walkArb, { minLength: 1, maxLength: 10 }), async (walks) => {
+      await clear();
+      for (const walk of walks) await write(walk);
+      const ids = CONNECTIONS.map((c) => c.id);
+      for (const id of ids) await sql.transaction((tx) => rebuildConnection(tx, id));
+      const one = await everything();
+      await sql.query('delete from history_rollup');
+      await sql.query('delete from history_connections');
+      await sql.transaction((tx) => rebuildConnections(tx, ids));
+      expect(await everything()).toEqual(one);
+      expect((one[0] as unknown[]).length).toBeGreaterThan(0);
+    }),
+    { numRuns: 12 },
+  );
+}, 600_000);
