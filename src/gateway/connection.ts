@@ -19,6 +19,7 @@ import { CircuitBreaker, type BreakerState, type BreakerTicket } from '../rateli
 import type { AccountLimiter } from '../ratelimit/limiter';
 import type { CampaignAnalytics } from '../schema/campaign';
 import type { WalkSnapshot } from '../store/snapshots';
+import { settleWithin } from './deadline';
 
 /** How long a connection whose key the vendor rejected (401/403) is left alone. */
 export const AUTH_BLOCK_MS = 60_000;
@@ -380,21 +381,7 @@ export class ConnectionRuntime {
   }
 
   private beforeDeadline<T>(promise: Promise<T>, deadlineMs: number): Promise<T> {
-    const remaining = deadlineMs - this.now();
-    if (remaining <= 0) return Promise.reject(new DeadlineReached());
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DeadlineReached()), remaining);
-      promise.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
+    return settleWithin(promise, deadlineMs - this.now(), () => new DeadlineReached());
   }
 
   /** Starts (or joins) the upstream walk for a key. Only a walk leader consults the breaker. */

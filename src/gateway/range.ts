@@ -22,6 +22,7 @@ import { METRIC_NAMES, type CampaignAnalytics, type MetricName, type ProviderId 
 import { computeRates } from '../schema/rates';
 import type { SnapshotRange, SnapshotRangeQuery } from '../store/range';
 import type { SourceResult } from './connection';
+import { settleWithin } from './deadline';
 
 /** Where a date range's answer for a vendor without range support comes from: the history store. */
 export interface RangeSnapshots {
@@ -59,19 +60,8 @@ export function lifetimeMetrics(provider: ProviderId, result: SourceResult): rea
 class StoreTimeout extends Error {}
 
 function beforeDeadline<T>(promise: Promise<T>, deadlineMs: number, now: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreTimeout('the history store did not answer before the request deadline')), Math.max(0, deadlineMs - now));
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
+  // At least a millisecond: a store that has already answered still wins when the deadline has just passed.
+  return settleWithin(promise, Math.max(1, deadlineMs - now), () => new StoreTimeout('the history store did not answer before the request deadline'));
 }
 
 function digestOf(result: SourceResult, outcome: RangeOutcome, records: readonly CampaignAnalytics[], warnings: readonly SourceWarning[]): string {
