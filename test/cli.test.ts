@@ -115,7 +115,9 @@ describe('demo', () => {
       expect(history.status).toBe(200);
       const weeks = (await history.json()) as { data: { points: { source: string | null; metrics: { sent: number | null } | null }[] }[]; meta: { demo: boolean } };
       expect(weeks.meta.demo).toBe(true);
-      const filled = weeks.data[0]?.points.filter((p) => p.source === 'snapshots') ?? [];
+      // Filled weeks, from the snapshots or the vendor's own daily rows the back-fill stored.
+      const filled = weeks.data[0]?.points.filter((p) => p.source !== null) ?? [];
+      expect(filled.every((p) => ['snapshots', 'vendor_daily', 'mixed'].includes(p.source ?? ''))).toBe(true);
       expect(filled.length).toBeGreaterThanOrEqual(7);
       expect(filled.some((p) => (p.metrics?.sent ?? 0) > 0)).toBe(true);
     } finally {
