@@ -11,10 +11,21 @@ import { checkedFetch } from '../helpers/contract';
 
 const KEY = 'demo-limits-test-key';
 
-async function walk(demo: RunningDemo, query: string): Promise<{ status: number; complete: boolean }> {
+/**
+ * The answer's status and the error codes of the sources that were not ok. The walk is paced by
+ * the demo's outbound limits (include=steps,daily is a few hundred calls) and runs beside the
+ * scheduled sync, so on a slow machine a source can still be walking at the 15 s deadline
+ * (upstream_timeout; the walk goes on in the background). That is allowed; a rate-limit error is not.
+ */
+async function walk(demo: RunningDemo, query: string): Promise<{ status: number; failures: string[] }> {
   const res = await checkedFetch(`${demo.url}/v1/campaigns/analytics?${query}`, { headers: { 'X-API-Key': KEY } });
-  const body = (await res.json()) as { meta?: { complete?: boolean } };
-  return { status: res.status, complete: body.meta?.complete === true };
+  const body = (await res.json()) as { sources: { status: string; error: { code: string } | null }[] };
+  return { status: res.status, failures: body.sources.filter((s) => s.status !== 'ok').map((s) => s.error?.code ?? s.status) };
+}
+
+function expectNoRateLimit(answer: { status: number; failures: string[] }): void {
+  expect(answer.status).toBe(200);
+  expect(answer.failures.filter((code) => code !== 'upstream_timeout')).toEqual([]);
 }
 
 /** Per simulator: the statuses it answered since the last call. */
@@ -43,10 +54,10 @@ describe('demo defaults stay under the simulated vendor limits', () => {
 
   test('a cold walk of every workspace, then a refresh=true of it, get no 429 from any simulator', async () => {
     const query = 'workspace_id=ALL&include=steps,daily';
-    expect(await walk(demo, query)).toEqual({ status: 200, complete: true });
+    expectNoRateLimit(await walk(demo, query));
     expectOnly200s(answered(demo));
 
-    expect(await walk(demo, `${query}&refresh=true`)).toEqual({ status: 200, complete: true });
+    expectNoRateLimit(await walk(demo, `${query}&refresh=true`));
     expectOnly200s(answered(demo));
   }, 120_000);
 });
