@@ -19,7 +19,7 @@ import { CircuitBreaker, type BreakerState, type BreakerTicket } from '../rateli
 import type { AccountLimiter } from '../ratelimit/limiter';
 import type { CampaignAnalytics } from '../schema/campaign';
 import type { WalkSnapshot } from '../store/snapshots';
-import { settleWithin } from './deadline';
+import { settleWithin } from '../deadline';
 
 /** How long a connection whose key the vendor rejected (401/403) is left alone. */
 export const AUTH_BLOCK_MS = 60_000;

@@ -22,7 +22,7 @@ import { METRIC_NAMES, type CampaignAnalytics, type MetricName, type ProviderId 
 import { computeRates } from '../schema/rates';
 import type { SnapshotRange, SnapshotRangeQuery } from '../store/range';
 import type { SourceResult } from './connection';
-import { settleWithin } from './deadline';
+import { settleWithin } from '../deadline';
 
 /** Where a date range's answer for a vendor without range support comes from: the history store. */
 export interface RangeSnapshots {

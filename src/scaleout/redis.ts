@@ -22,6 +22,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { settleWithin } from '../deadline';
 import type { Logger } from '../logger';
 
 /** A Lua script with its SHA-1 (for EVALSHA). */
@@ -82,23 +83,9 @@ class CommandTimeout extends Error {
   override readonly name = 'CommandTimeout';
 }
 
+/** A command's own bound: a reply already in the socket after a busy stretch still wins (`afterPendingIo`). */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    // The rejection waits for one turn of the event loop: after a busy stretch (a burst of
-    // requests), timers run before pending I/O, and a reply already in the socket would lose
-    // to its own timeout (a needless fallback, and for a lock, a duplicate vendor walk).
-    const timer = setTimeout(() => setImmediate(() => reject(new CommandTimeout(`no answer within ${ms} ms`))), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(errorMessage(error)));
-      },
-    );
-  });
+  return settleWithin(promise, ms, () => new CommandTimeout(`no answer within ${ms} ms`), { afterPendingIo: true });
 }
 
 export class RedisConnection {

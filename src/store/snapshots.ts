@@ -161,7 +161,9 @@ async function writeDaily(tx: SqlQueries, walk: WalkSnapshot, day: string, fetch
         coverage.whole = begins.whole;
       }
       touch(minDay(previous.through_day, day) as string);
-      if (coverage.from !== previous.from_day || coverage.whole !== previous.whole) touch(minDay(previous.from_day, coverage.from) as string);
+      // Where the coverage starts, whether it is whole and which metrics it carries decide every period it spans.
+      const sameMetrics = coverage.metrics.length === previous.metrics.length && coverage.metrics.every((metric) => previous.metrics.includes(metric));
+      if (coverage.from !== previous.from_day || coverage.whole !== previous.whole || !sameMetrics) touch(minDay(previous.from_day, coverage.from) as string);
     } else {
       touch(first);
     }

@@ -134,9 +134,21 @@ test('the rollups answer exactly as the per-campaign path on random walks', asyn
         expect(viaRollups).toEqual(viaCampaigns);
       }
     }),
-    // A fixed seed: one failing case was seen once and not reproduced (README, History); change the
-    // seed and raise numRuns to hunt it.
-    { numRuns: 12, seed: 20_261_206 },
+    {
+      numRuns: Number(process.env.OG_ROLLUP_RUNS ?? 12),
+      ...(process.env.OG_ROLLUP_RUNS ? {} : { seed: 20_261_206 }),
+      // Found by this property (seed -863401994): a walk of the same day whose daily row no longer
+      // carries a metric changes that metric's source in every period its coverage spans.
+      examples: [
+        [
+          [
+            { connection: 1, day: 1, hour: 0, campaigns: [{ id: 'c', sent: null, contacted: null, replied: null, opened: null, daily: [{ back: 0, sent: 0, replied: 0, opened: 0 }] }] },
+            { connection: 1, day: 1, hour: 0, campaigns: [{ id: 'c', sent: null, contacted: null, replied: null, opened: null, daily: [{ back: 0, sent: 0, replied: 0, opened: null }] }] },
+          ],
+          0,
+        ],
+      ],
+    },
   );
 }, 600_000);
 
