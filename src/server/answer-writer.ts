@@ -2,8 +2,8 @@
  * The one writer of what an answer carries per request, whichever path serves it (the Express
  * pipeline, app.ts, or the cache-hit fast path, hot-path.ts): the request id, the per-request
  * headers of an analytics answer (`RateLimit-Policy`, `RateLimit`, `Cache-Control`,
- * `Content-Length`), the JSON body sent as its pieces with backpressure, and the metrics and the
- * one log line per request. Both paths import these functions; nothing is kept equal by copying.
+ * `Content-Length`), the body written in slices with backpressure (JSON pieces, CSV and NDJSON
+ * chunks: `writeChunks`), and the metrics and the one log line per request. Both paths import these functions; nothing is kept equal by copying.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -92,36 +92,66 @@ export function recordRequest(metrics: GatewayMetrics, logger: Logger, outcome: 
   });
 }
 
-/** Pieces written before the writer waits for the socket to drain (a few MB queued at most). */
-const HIGH_WATER_PIECES_BYTES = 1024 * 1024;
+/** Bytes written in one turn of the event loop before the writer lets other callers in. */
+const TURN_BYTES = 1024 * 1024;
+/** Milliseconds of making chunks (a CSV row formatted the first time) in one turn before it yields. */
+const TURN_MS = 8;
 
 /**
- * Sends a JSON analytics body (headers already set or passed to writeHead by the caller): its
- * pieces in order, pausing for `drain` whenever the socket's buffer is full, so a big answer never
- * holds the event loop nor queues a second copy of itself in memory. A caller that leaves ends
- * the writing quietly.
+ * Writes a body's chunks in order and ends the answer: at most about a megabyte or a few ms of
+ * work per turn of the event loop, pausing for `drain` whenever the socket's buffer is full, so a
+ * big answer never holds the event loop (a loopback reader drains as fast as it is written, so
+ * backpressure alone would let one answer run to its end in one turn) nor queues a second copy of
+ * itself in memory. Chunks are pulled only when they are written (a generator does its work in
+ * slices too). A caller that leaves ends the writing quietly. Resolves when the answer has ended
+ * or the caller has left.
  */
-export function writeBody(res: ServerResponse, body: AnswerBody): void {
-  const pieces = body.pieces;
-  let i = 0;
-  const pump = (): void => {
-    let queued = 0;
-    while (i < pieces.length) {
-      if (res.destroyed) return;
-      const piece = pieces[i] as Buffer;
-      i += 1;
-      if (i === pieces.length) {
-        res.end(piece);
-        return;
+export function writeChunks(res: ServerResponse, chunks: Iterable<Buffer | string>): Promise<void> {
+  const iterator = chunks[Symbol.iterator]();
+  return new Promise<void>((resolve, reject) => {
+    const pump = (): void => {
+      try {
+        const started = performance.now();
+        let written = 0;
+        for (;;) {
+          if (res.destroyed) {
+            iterator.return?.();
+            resolve();
+            return;
+          }
+          const next = iterator.next();
+          if (next.done) {
+            res.end();
+            resolve();
+            return;
+          }
+          written += next.value.length;
+          if (!res.write(next.value)) {
+            // A write to loopback often completes at once and 'drain' comes in the same tick
+            // queue: the next slice waits for the next turn all the same.
+            const resume = (): void => {
+              res.off('drain', resume);
+              res.off('close', resume);
+              setImmediate(pump);
+            };
+            res.once('drain', resume);
+            res.once('close', resume);
+            return;
+          }
+          if (written >= TURN_BYTES || performance.now() - started >= TURN_MS) {
+            setImmediate(pump);
+            return;
+          }
+        }
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
       }
-      queued += piece.length;
-      if (!res.write(piece) || queued >= HIGH_WATER_PIECES_BYTES) {
-        if (res.writableNeedDrain) res.once('drain', pump);
-        else setImmediate(pump);
-        return;
-      }
-    }
-    res.end();
-  };
-  pump();
+    };
+    pump();
+  });
+}
+
+/** Sends a JSON analytics body (headers already set or passed to writeHead by the caller): its pieces, as `writeChunks` writes them. */
+export function writeBody(res: ServerResponse, body: AnswerBody): Promise<void> {
+  return writeChunks(res, body.pieces);
 }

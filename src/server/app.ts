@@ -213,7 +213,7 @@ export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; 
     if (coding === 'identity') {
       res.setHeader('Content-Length', json.bytes);
       if (req.method === 'HEAD') return void res.end();
-      writeBody(res, json);
+      void writeBody(res, json);
     } else {
       const encoded = cached && (await encodedPrefix(gateway.answers, answer.etag, cached, coding)) ? encodedBody(json, cached, coding) : undefined;
       if (res.destroyed) return;
@@ -221,7 +221,7 @@ export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; 
       if (req.method === 'HEAD') return void res.end();
       // Not kept by the answer cache (a big answer): streamed through a compressor, never held whole.
       if (!encoded) return streamCompressed(res, json.pieces, coding);
-      writeBody(res, encoded);
+      void writeBody(res, encoded);
     }
     // The fast path checks keys, not links (expiry, revocation): a link's answer is never replayed by it.
     if (!contextOf(res).link) hot?.remember(req, res, client, answer, request.refresh, coding);

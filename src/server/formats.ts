@@ -16,9 +16,8 @@
  * and source status are not repeated as a summary line; the headers below carry completeness.
  */
 import type { Request, Response } from 'express';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { CampaignField } from '../gateway/shape';
+import { writeChunks } from './answer-writer';
 import { streamCompressed, type ContentCoding } from './compression';
 import { OUTPUT_FORMATS, type OutputFormat } from '../gateway/request';
 import { METRIC_NAMES, RATE_NAMES } from '../schema/campaign';
@@ -222,9 +221,6 @@ export async function sendAnswer(
   }
   const chunks = format === 'csv' ? csvChunks(body.data, csvColumns(fields)) : lines && !fields ? lines() : ndjsonChunks(body.data);
   if (coding !== 'identity') return streamCompressed(res, chunks, coding);
-  try {
-    await pipeline(Readable.from(chunks), res);
-  } catch {
-    // The caller disconnected mid-stream; nothing is left to answer and nothing to log as an error.
-  }
+  // A caller that disconnects mid-stream ends the writing quietly: nothing is left to answer.
+  await writeChunks(res, chunks);
 }

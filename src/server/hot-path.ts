@@ -139,7 +139,7 @@ export class HotAnswers {
     const flat: OutgoingHttpHeader[] = [];
     for (const [name, value] of entry.headers) flat.push(name, isPerRequest(name) ? perRequest[name] : value);
     res.writeHead(200, flat);
-    writeBody(res, json);
+    void writeBody(res, json);
 
     const { metrics, logger } = this.deps;
     for (const source of sources) {
