@@ -134,8 +134,10 @@ export class LinkVerifier {
     if (last?.[0] !== SIGNATURE_PARAMETER || pairs.filter(([name]) => name === SIGNATURE_PARAMETER).length !== 1 || !SIGNATURE_TEXT.test(last[1])) {
       return refused(`a signed link ends with one ${SIGNATURE_PARAMETER}= of 43 characters; ask for a new link`);
     }
-    const presented = Buffer.from(last[1], 'base64url');
-    const expected = signature(this.links.secret, route, signed);
+    // The text is compared, not the bytes it decodes to: the last of 43 characters carries two
+    // unused bits, so four spellings decode alike and only the one the gateway wrote is the link.
+    const presented = Buffer.from(last[1], 'latin1');
+    const expected = Buffer.from(signature(this.links.secret, route, signed).toString('base64url'), 'latin1');
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return refused(ALTERED);
 
     // Signed by this gateway: the link's parameters are as the CLI wrote them.
