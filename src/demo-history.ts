@@ -24,8 +24,8 @@ const DAY_MS = 86_400_000;
 const NOON_MS = 12 * 3_600_000;
 
 export interface BackfillOptions {
-  /** Where snapshots go (`HistoryStore`); `record` must not throw (the store's never does). */
-  store: { record(walk: WalkSnapshot): Promise<void> };
+  /** Where snapshots go (`HistoryStore`); `recordMany` must not throw (the store's never does). */
+  store: { recordMany(walks: readonly WalkSnapshot[]): Promise<void> };
   /** The demo's config: its connections are walked (each must be one of the simulators' accounts). */
   config: Pick<GatewayConfig, 'connections'>;
   /** How many days, today included. @default 60 */
@@ -92,7 +92,10 @@ function backfillSimulatorOptions(base: Readonly<Record<ProviderId, SimulatorOpt
   return out;
 }
 
-/** One vendor's days, oldest first: set the day, walk its connections, record while the next day is fetched. */
+/** Walks written in one transaction: each connection's rollups are recomputed once per batch, not once per walk. */
+const BATCH_WALKS = 64;
+
+/** One vendor's days, oldest first: set the day, walk its connections, record a batch of days while the next ones are fetched. */
 async function backfillProvider(
   simulator: VendorSimulator,
   connections: readonly ResolvedConnection[],
@@ -104,6 +107,7 @@ async function backfillProvider(
   const now = options.now ?? Date.now;
   const lastDay = days[days.length - 1];
   let writing: Promise<void> = Promise.resolve();
+  let batch: WalkSnapshot[] = [];
   for (const day of days) {
     const date = isoDay(day);
     simulator.setReferenceDate(date);
@@ -131,14 +135,16 @@ async function backfillProvider(
         result.failures.push({ connection: connection.id, day: date, message: error instanceof Error ? error.message : String(error) });
       }
     });
-    await writing;
-    writing = (async () => {
-      for (const walk of walks) {
-        await options.store.record(walk);
-        result.walks += 1;
-        result.records += walk.records.length;
-      }
-    })();
+    batch.push(...walks);
+    if (batch.length >= BATCH_WALKS || day === lastDay) {
+      const written = batch;
+      batch = [];
+      await writing;
+      writing = options.store.recordMany(written).then(() => {
+        result.walks += written.length;
+        for (const walk of written) result.records += walk.records.length;
+      });
+    }
   }
   await writing;
 }

@@ -11,7 +11,7 @@ import { queryHistory, type HistoryPath, type HistoryQuery, type HistoryResult }
 import { migrate } from './migrations';
 import { queryRange, type SnapshotRange, type SnapshotRangeQuery } from './range';
 import { createRollupFunctions, rebuildConnections, staleConnections } from './rollup';
-import { applyRetention, recordSnapshot, type WalkSnapshot } from './snapshots';
+import { applyRetention, recordSnapshots, type WalkSnapshot } from './snapshots';
 import { openSql, type Sql, type StoreLocation } from './sql';
 
 export type { HistoryPath, HistoryQuery, HistoryResult } from './history';
@@ -118,7 +118,13 @@ export class HistoryStore {
   }
 
   /** Records one successful walk; never throws (a failure is logged and counted). */
-  async record(walk: WalkSnapshot): Promise<void> {
+  record(walk: WalkSnapshot): Promise<void> {
+    return this.recordMany([walk]);
+  }
+
+  /** Records successful walks, in order, in one transaction (a back-fill's); never throws (a failure is logged and counted). */
+  async recordMany(walks: readonly WalkSnapshot[]): Promise<void> {
+    if (walks.length === 0) return;
     let sql: Sql;
     try {
       sql = this.usable();
@@ -127,13 +133,14 @@ export class HistoryStore {
       return;
     }
     try {
-      const written = await recordSnapshot(sql, walk);
+      const written = await recordSnapshots(sql, walks);
       this.counters.snapshotsWritten += written.snapshots;
-      this.counters.walksRecorded += 1;
+      this.counters.walksRecorded += walks.length;
       await this.retention();
     } catch (error) {
       this.counters.writeFailures += 1;
-      this.options.logger.warn('snapshot not written', { connection: walk.connection, message: error instanceof Error ? error.message : String(error) });
+      const connections = [...new Set(walks.map((walk) => walk.connection))].join(' ');
+      this.options.logger.warn('snapshot not written', { connection: connections, message: error instanceof Error ? error.message : String(error) });
       // A refused statement is not an unreachable database: only a failed ping marks the store down.
       await this.ping();
     }

@@ -5,8 +5,8 @@
  * day to the walk's day (`vendor_daily_coverage`; a day in that span without a row had no
  * activity, so a stored row the vendor no longer reports is deleted). Coverage that joins on to
  * the campaign's earlier coverage extends it. The connection's rollups (`rollup.ts`) are
- * recomputed for the periods the walk changed. Each walk is one transaction, so a crash mid-write
- * leaves the previous state. Retention deletes whole days older than the limit.
+ * recomputed for the periods the walk changed. Each write (one walk, or a back-fill's walks) is one
+ * transaction, so a crash mid-write leaves the previous state. Retention deletes whole days older than the limit.
  */
 import { METRIC_NAMES, type CampaignAnalytics, type ProviderId } from '../schema/campaign';
 import { DAILY_METRICS, HISTORY_INTERVALS, type DailyMetric } from './growth';
@@ -211,13 +211,13 @@ async function writeDaily(tx: SqlQueries, walk: WalkSnapshot, day: string, fetch
 }
 
 /** Records the connection's span and recomputes its rollups for the days `from`..`to` (all of them when its rollups are not current). */
-async function updateRollups(tx: SqlQueries, walk: WalkSnapshot, from: string, to: string): Promise<void> {
+async function updateRollups(tx: SqlQueries, walk: WalkSnapshot, from: string, to: string, mixedSeen: boolean): Promise<void> {
   const known = await readConnection(tx, walk.connection);
   if (!known || known.rollup_version !== ROLLUP_VERSION) {
     await rebuildConnection(tx, walk.connection);
     return;
   }
-  const mixed = known.workspace !== walk.workspace || known.provider !== walk.provider;
+  const mixed = mixedSeen || known.workspace !== walk.workspace || known.provider !== walk.provider;
   await tx.query(
     `update history_connections set workspace = $2, provider = $3, first_day = least(first_day, $4::date), last_day = greatest(last_day, $5::date), mixed = mixed or $6
      where connection = $1`,
@@ -227,8 +227,8 @@ async function updateRollups(tx: SqlQueries, walk: WalkSnapshot, from: string, t
   await recomputeRollups(tx, walk.connection, from, maxDay(to, known.last_day));
 }
 
-/** Writes one walk's snapshot rows (and vendor daily rows, their coverage and the connection's rollups) in one transaction. */
-export async function recordSnapshot(sql: Sql, walk: WalkSnapshot): Promise<{ snapshots: number; daily: number }> {
+/** Writes one walk's snapshot rows and vendor daily rows; resolves with the days whose growth may have changed (undefined: none). */
+async function writeWalk(tx: SqlQueries, walk: WalkSnapshot): Promise<{ from: string; to: string } | undefined> {
   const day = utcDay(walk.fetchedAt);
   const fetchedAt = new Date(walk.fetchedAt).toISOString();
   const snapshotRows = walk.records.map((record) => [
@@ -243,14 +243,42 @@ export async function recordSnapshot(sql: Sql, walk: WalkSnapshot): Promise<{ sn
     walk.demo ?? false,
     ...METRIC_NAMES.map((metric) => record.metrics[metric]),
   ]);
-  const daily = walk.records.reduce((sum, record) => sum + (record.daily?.length ?? 0), 0);
+  await insertBatched(tx, SNAPSHOT_INSERT, SNAPSHOT_UPDATE, SNAPSHOT_COLUMNS.length, snapshotRows);
+  const changed = await writeDaily(tx, walk, day, fetchedAt);
+  if (snapshotRows.length === 0 && !changed) return undefined;
+  return { from: minDay(day, changed?.from) as string, to: maxDay(day, changed?.to) };
+}
+
+/**
+ * Writes walks (in order) in one transaction: each one's snapshot rows, vendor daily rows and
+ * their coverage, then each connection's rollups once, for the union of the days the walks changed
+ * (the same rows as writing them one by one: a period's rollup depends only on the rows, and every
+ * period a walk can change is in its span). One walk is the scheduler's write; many are a
+ * back-fill's (the demo's 60 days).
+ */
+export async function recordSnapshots(sql: Sql, walks: readonly WalkSnapshot[]): Promise<{ snapshots: number; daily: number }> {
+  let snapshots = 0;
+  let daily = 0;
+  for (const walk of walks) {
+    snapshots += walk.records.length;
+    daily += walk.records.reduce((sum, record) => sum + (record.daily?.length ?? 0), 0);
+  }
   await sql.transaction(async (tx) => {
-    await insertBatched(tx, SNAPSHOT_INSERT, SNAPSHOT_UPDATE, SNAPSHOT_COLUMNS.length, snapshotRows);
-    const changed = await writeDaily(tx, walk, day, fetchedAt);
-    if (snapshotRows.length === 0 && !changed) return;
-    await updateRollups(tx, walk, minDay(day, changed?.from) as string, maxDay(day, changed?.to));
+    const spans = new Map<string, { walk: WalkSnapshot; from: string; to: string; mixed: boolean }>();
+    for (const walk of walks) {
+      const span = await writeWalk(tx, walk);
+      if (!span) continue;
+      const seen = spans.get(walk.connection);
+      spans.set(
+        walk.connection,
+        seen
+          ? { walk, from: minDay(seen.from, span.from) as string, to: maxDay(span.to, seen.to), mixed: seen.mixed || seen.walk.workspace !== walk.workspace || seen.walk.provider !== walk.provider }
+          : { walk, from: span.from, to: span.to, mixed: false },
+      );
+    }
+    for (const { walk, from, to, mixed } of spans.values()) await updateRollups(tx, walk, from, to, mixed);
   });
-  return { snapshots: snapshotRows.length, daily };
+  return { snapshots, daily };
 }
 
 /**

@@ -205,7 +205,7 @@ test('re-running rewrites the same rows with the same numbers', async () => {
 
 test('a connection no simulator account serves is reported, not walked; a bad day count or date is refused', async () => {
   const written: string[] = [];
-  const sink = { record: async (walk: { connection: string }): Promise<void> => void written.push(walk.connection) };
+  const sink = { recordMany: async (walks: readonly { connection: string }[]): Promise<void> => void written.push(...walks.map((walk) => walk.connection)) };
   const [known] = config.connections.filter((c) => c.provider === 'seleqt');
   if (known === undefined) throw new Error('no seleqt connection');
   const stranger = { ...known, id: 'acme-stranger', apiKey: 'ffffffff.notADemoSecret000000000000000' };

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { createLogger } from '../../src/logger';
 import { emptyMetrics, type CampaignAnalytics, type DailyStats, type Metrics, type ProviderId } from '../../src/schema/campaign';
 import { computeRates } from '../../src/schema/rates';
-import { HistoryStore, type HistoryQuery } from '../../src/store';
+import { HistoryStore, type HistoryQuery, type WalkSnapshot } from '../../src/store';
 import { ROLLUP_VERSION, rebuildConnection, rebuildConnections } from '../../src/store/rollup';
 
 const DAY = 86_400_000;
@@ -94,7 +94,7 @@ const walkArb = fc.record({
 
 type Walk = typeof walkArb extends fc.Arbitrary<infer T> ? T : never;
 
-async function write(walk: Walk): Promise<void> {
+function snapshotOf(walk: Walk): WalkSnapshot {
   const connection = CONNECTIONS[walk.connection] ?? CONNECTIONS[0];
   if (!connection) throw new Error('no connection');
   const records = walk.campaigns.map((c) =>
@@ -110,7 +110,11 @@ async function write(walk: Walk): Promise<void> {
             .sort((a, b) => a.date.localeCompare(b.date)),
     ),
   );
-  await store.record({ connection: connection.id, workspace: connection.workspace, provider: connection.provider, records, fetchedAt: START + walk.day * DAY + walk.hour * 3_600_000 });
+  return { connection: connection.id, workspace: connection.workspace, provider: connection.provider, records, fetchedAt: START + walk.day * DAY + walk.hour * 3_600_000 };
+}
+
+async function write(walk: Walk): Promise<void> {
+  await store.record(snapshotOf(walk));
 }
 
 const QUERIES: readonly Omit<HistoryQuery, 'startDate' | 'endDate'>[] = [
@@ -196,5 +200,31 @@ test('the set-based rebuild of all connections at once gives the same rollups an
       expect((one[0] as unknown[]).length).toBeGreaterThan(0);
     }),
     { numRuns: 12 },
+  );
+}, 600_000);
+
+test('walks written in one batch (a back-fill) leave the same rows and rollups as written one by one', async () => {
+  const sql = store.database();
+  const everything = async (): Promise<unknown[]> =>
+    Promise.all(
+      [
+        'select * from campaign_snapshots order by connection, campaign_id, day',
+        'select * from vendor_daily order by connection, campaign_id, day',
+        'select * from vendor_daily_coverage order by connection, campaign_id',
+        'select * from history_rollup order by interval, period, connection',
+        'select * from history_connections order by connection',
+      ].map((text) => sql.query(text)),
+    );
+  await fc.assert(
+    fc.asyncProperty(fc.array(walkArb, { minLength: 1, maxLength: 10 }), async (walks) => {
+      await clear();
+      for (const walk of walks) await write(walk);
+      const oneByOne = await everything();
+      await clear();
+      await store.recordMany(walks.map(snapshotOf));
+      expect(store.counters.writeFailures).toBe(0);
+      expect(await everything()).toEqual(oneByOne);
+    }),
+    { numRuns: Number(process.env.OG_ROLLUP_RUNS ?? 12), ...(process.env.OG_ROLLUP_RUNS ? {} : { seed: 20_261_206 }) },
   );
 }, 600_000);
