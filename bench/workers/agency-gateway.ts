@@ -78,7 +78,7 @@ serveCommands({
 
   stats() {
     const memory = process.memoryUsage();
-    return { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers };
+    return { rssBytes: memory.rss, heapTotalBytes: memory.heapTotal, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers };
   },
 
   gc() {
