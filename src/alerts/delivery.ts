@@ -55,8 +55,13 @@ export async function deliver(webhook: AlertWebhook, id: string, event: string, 
     [EVENT_HEADER]: event,
   };
   if (webhook.secret !== undefined) headers[SIGNATURE_HEADER] = signature(webhook.secret, body);
+  // The timeout waits one more turn of the event loop before it aborts: after a busy stretch timers
+  // run before pending I/O, and an answer already in the socket would lose to its own timeout (the
+  // notification then goes again: a repeat the receiver has to drop).
+  const controller = new AbortController();
+  const timer = setTimeout(() => setImmediate(() => controller.abort()), timeoutMs);
   try {
-    const response = await fetch(webhook.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(webhook.url, { method: 'POST', headers, body, redirect: 'manual', signal: controller.signal });
     await response.body?.cancel().catch(() => undefined);
     if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
     return { ok: false, reason: `HTTP ${response.status}` };
@@ -64,5 +69,7 @@ export async function deliver(webhook: AlertWebhook, id: string, event: string, 
     // Only the error's kind: undici's messages can repeat the URL.
     const name = error instanceof Error ? error.name : 'Error';
     return { ok: false, reason: name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${timeoutMs} ms` : 'connection failed' };
+  } finally {
+    clearTimeout(timer);
   }
 }

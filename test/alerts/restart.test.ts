@@ -80,9 +80,14 @@ async function stop(): Promise<void> {
   service = undefined;
 }
 
-/** What the receiver took (200), per webhook path, event and subject. */
+/**
+ * What the receiver took (200), per webhook path, event and subject: distinct notifications, by
+ * their id. A repeat of one id (an answer that reached the sender after its timeout, so it tried
+ * again) is the documented at-least-once delivery a receiver drops; a second id is a second
+ * notification.
+ */
 function tally(): Map<string, number> {
-  const counts = new Map<string, number>();
+  const ids = new Map<string, Set<string>>();
   for (const r of receiver.received) {
     let event: string;
     let subject: string;
@@ -97,9 +102,11 @@ function tally(): Map<string, number> {
       subject = `${match?.[2] ?? '?'}|${match?.[3] ?? '?'}:${match?.[4] ?? '?'}`;
     }
     const key = `${r.path} ${event} ${subject}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const id = String(r.headers['x-outreach-notification-id'] ?? '');
+    expect(id).not.toBe('');
+    ids.set(key, (ids.get(key) ?? new Set<string>()).add(id));
   }
-  return counts;
+  return new Map([...ids].map(([key, seen]) => [key, seen.size]));
 }
 
 beforeAll(async () => {
