@@ -4,7 +4,8 @@
  * (`pg`, for several instances sharing one database). Both speak the same SQL; nothing above this
  * module knows which one it has.
  */
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export type Row = Record<string, unknown>;
@@ -44,7 +45,7 @@ function isRunning(pid: number): boolean {
  * release function.
  */
 function lockDirectory(dir: string): () => void {
-  const lockPath = path.join(dir, 'outreach-gateway.lock');
+  const lockPath = path.join(dir, LOCK_FILE);
   const mine = String(process.pid);
   try {
     writeFileSync(lockPath, mine, { flag: 'wx' });
@@ -64,12 +65,81 @@ function lockDirectory(dir: string): () => void {
   };
 }
 
+const LOCK_FILE = 'outreach-gateway.lock';
+/** Written last into a pristine cluster: a template without it is not used. */
+const TEMPLATE_MARK = 'outreach-gateway-template';
+
+type PGliteModule = typeof import('@electric-sql/pglite');
+
+/** The installed PGlite's version (its package.json is not exported, so it is read beside its entry point). */
+function pgliteVersion(): string {
+  const entry = require.resolve('@electric-sql/pglite');
+  const manifest = JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+}
+
+/** Where the pristine cluster of the installed PGlite version is kept. */
+export function pgliteTemplateDir(): string {
+  return path.join(os.tmpdir(), `outreach-gateway-pglite-${pgliteVersion()}`);
+}
+
+/**
+ * A pristine, cleanly closed cluster of this PGlite version (os.tmpdir(), made once: PGlite's
+ * initdb takes 4-5 s in WASM, a copy of its 40 MB a fifth of a second). Made under a temporary
+ * name and renamed into place, so a reader never sees half of one. Undefined when it cannot be made.
+ */
+async function pristineCluster(PGlite: PGliteModule['PGlite']): Promise<string | undefined> {
+  const template = pgliteTemplateDir();
+  if (existsSync(path.join(template, TEMPLATE_MARK)) && existsSync(path.join(template, 'PG_VERSION'))) return template;
+  const making = `${template}.${process.pid}.${Date.now()}`;
+  try {
+    const db = await PGlite.create(making);
+    await db.close();
+    writeFileSync(path.join(making, TEMPLATE_MARK), '');
+    rmSync(template, { recursive: true, force: true });
+    renameSync(making, template);
+    return template;
+  } catch {
+    rmSync(making, { recursive: true, force: true });
+    // Another process may have put one in place meanwhile.
+    return existsSync(path.join(template, TEMPLATE_MARK)) ? template : undefined;
+  }
+}
+
+/** Removes everything in the data directory except the lock file. */
+function emptyDirectory(dir: string): void {
+  for (const name of readdirSync(dir)) if (name !== LOCK_FILE) rmSync(path.join(dir, name), { recursive: true, force: true });
+}
+
+/**
+ * PGlite in `dir`. A directory without a cluster gets a copy of the pristine one instead of
+ * running initdb; should the copy not open (a template damaged by a tmp cleaner), the directory is
+ * emptied and PGlite makes its cluster itself, as without a template.
+ */
+async function createPglite(PGlite: PGliteModule['PGlite'], dir: string): Promise<InstanceType<PGliteModule['PGlite']>> {
+  if (existsSync(path.join(dir, 'PG_VERSION'))) return PGlite.create(dir);
+  const template = await pristineCluster(PGlite);
+  if (template === undefined) return PGlite.create(dir);
+  try {
+    cpSync(template, dir, { recursive: true, filter: (source) => path.basename(source) !== TEMPLATE_MARK });
+    return await PGlite.create(dir);
+  } catch {
+    try {
+      rmSync(template, { recursive: true, force: true });
+    } catch {
+      // Not ours to remove (another user's): each open that finds it damaged falls back the same way.
+    }
+    emptyDirectory(dir);
+    return PGlite.create(dir);
+  }
+}
+
 async function openPglite(dir: string): Promise<Sql> {
   mkdirSync(dir, { recursive: true });
   const release = lockDirectory(dir);
   // Loaded on demand: the WASM module is only read when the embedded store is used.
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(dir).catch((error: unknown) => {
+  const db = await createPglite(PGlite, dir).catch((error: unknown) => {
     release();
     throw error;
   });
