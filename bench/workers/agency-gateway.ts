@@ -5,15 +5,11 @@
  * over the IPC channel).
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { z } from 'zod';
-import { resolveConfig } from '../../src/config';
-import { createService, type GatewayService } from '../../src/service';
 import { serveCommands } from '../lib/proc';
+import { WorkerServing } from '../lib/serving';
 
-const GatewayPayloadSchema = z.object({ document: z.unknown(), extraSecrets: z.array(z.string()).default([]) });
 const RawPayloadSchema = z.object({ file: z.string(), headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])) });
 
 export interface LoopDelay {
@@ -25,40 +21,16 @@ export interface LoopDelay {
 /** The histogram's timer interval. */
 const RESOLUTION_MS = 10;
 
-let service: GatewayService | undefined;
-let server: Server | undefined;
+const serving = new WorkerServing();
 let histogram: IntervalHistogram | undefined;
 
-function listen(target: Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    target.once('error', reject);
-    target.listen(0, '127.0.0.1', () => {
-      const address = target.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no TCP address'));
-      resolve(`http://127.0.0.1:${(address satisfies AddressInfo).port}`);
-    });
-  });
-}
-
 serveCommands({
-  async gateway(payload) {
-    if (service || server) throw new Error('this worker already serves something');
-    // The gateway's own outbound pools cap sockets per vendor origin (providers.*.maxSocketsPerOrigin).
-    const { document, extraSecrets } = GatewayPayloadSchema.parse(payload);
-    service = createService(resolveConfig(document), { extraSecrets });
-    return { url: await service.listen(0, '127.0.0.1') };
-  },
+  // The gateway's own outbound pools cap sockets per vendor origin (providers.*.maxSocketsPerOrigin).
+  gateway: (payload) => serving.gateway(payload),
 
-  async raw(payload) {
-    if (service || server) throw new Error('this worker already serves something');
+  raw(payload) {
     const { file, headers } = RawPayloadSchema.parse(payload);
-    const body = readFileSync(file);
-    const all = { ...headers, 'content-length': String(body.length) };
-    server = createServer((_req, res) => {
-      res.writeHead(200, all);
-      res.end(body);
-    });
-    return { url: await listen(server) };
+    return serving.raw(readFileSync(file), headers);
   },
 
   /** Starts (or restarts) the event-loop delay histogram. */
@@ -86,14 +58,5 @@ serveCommands({
     collect?.();
   },
 
-  async close() {
-    if (service) await service.close(500);
-    if (server) {
-      const closing = server;
-      await new Promise<void>((resolve) => {
-        closing.close(() => resolve());
-        closing.closeAllConnections();
-      });
-    }
-  },
+  close: () => serving.close(),
 });

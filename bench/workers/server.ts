@@ -4,16 +4,13 @@
  * a bare Express 5 app (as the gateway answers, or with Express's defaults), and raw `node:http`.
  * The first command decides which one this process is.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import express from 'express';
 import { z } from 'zod';
-import { resolveConfig } from '../../src/config';
 import { PROVIDER_IDS } from '../../src/schema/campaign';
-import { createService, type GatewayService } from '../../src/service';
 import { serveCommands } from '../lib/proc';
+import { WorkerServing } from '../lib/serving';
 
-const GatewayPayloadSchema = z.object({ document: z.unknown(), extraSecrets: z.array(z.string()).default([]) });
 /** A captured answer: its body and its headers (those Node adds itself left out). */
 const BytesPayloadSchema = z.object({ bodyBase64: z.string(), headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])) });
 
@@ -28,38 +25,16 @@ export interface ServerStats {
   answers: { bytes: number; maxBytes: number; entries: number } | undefined;
 }
 
-let service: GatewayService | undefined;
-let server: Server | undefined;
-
-function listen(target: Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    target.once('error', reject);
-    target.listen(0, '127.0.0.1', () => {
-      const address = target.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no TCP address'));
-      resolve(`http://127.0.0.1:${(address satisfies AddressInfo).port}`);
-    });
-  });
-}
-
-function claim(): void {
-  if (service || server) throw new Error('this worker already serves something');
-}
+const serving = new WorkerServing();
 
 serveCommands({
-  async gateway(payload) {
-    claim();
-    const { document, extraSecrets } = GatewayPayloadSchema.parse(payload);
-    service = createService(resolveConfig(document), { extraSecrets });
-    return { url: await service.listen(0, '127.0.0.1') };
-  },
+  gateway: (payload) => serving.gateway(payload),
 
   /**
    * A bare Express 5 app sending the captured answer: the same headers and body bytes. No
    * x-powered-by and no per-response ETag hashing (the gateway computes neither per request).
    */
-  async express(payload) {
-    claim();
+  express(payload) {
     const { bodyBase64, headers } = BytesPayloadSchema.parse(payload);
     const body = Buffer.from(bodyBase64, 'base64');
     const app = express();
@@ -68,8 +43,7 @@ serveCommands({
     app.get('/v1/campaigns/analytics', (_req, res) => {
       res.set(headers).send(body);
     });
-    server = createServer(app);
-    return { url: await listen(server) };
+    return serving.listen(createServer(app));
   },
 
   /**
@@ -77,28 +51,19 @@ serveCommands({
    * headers only (X-Powered-By, a weak ETag computed per response, Content-Length, Content-Type
    * set with its own `res.type('json')`), none of the gateway's.
    */
-  async expressDefaults(payload) {
-    claim();
+  expressDefaults(payload) {
     const { bodyBase64 } = BytesPayloadSchema.parse(payload);
     const body = Buffer.from(bodyBase64, 'base64');
     const app = express();
     app.get('/v1/campaigns/analytics', (_req, res) => {
       res.type('json').send(body);
     });
-    server = createServer(app);
-    return { url: await listen(server) };
+    return serving.listen(createServer(app));
   },
 
-  async raw(payload) {
-    claim();
+  raw(payload) {
     const { bodyBase64, headers } = BytesPayloadSchema.parse(payload);
-    const body = Buffer.from(bodyBase64, 'base64');
-    const all = { ...headers, 'content-length': String(body.length) };
-    server = createServer((_req, res) => {
-      res.writeHead(200, all);
-      res.end(body);
-    });
-    return { url: await listen(server) };
+    return serving.raw(Buffer.from(bodyBase64, 'base64'), headers);
   },
 
   stats(): ServerStats {
@@ -106,6 +71,7 @@ serveCommands({
     const cpu = process.cpuUsage();
     const caches: ServerStats['caches'] = {};
     let answers: ServerStats['answers'];
+    const { service } = serving;
     if (service) {
       for (const provider of PROVIDER_IDS) {
         const cache = service.gateway.caches[provider];
@@ -118,14 +84,5 @@ serveCommands({
     return { rssBytes: memory.rss, cpuMicros: cpu.user + cpu.system, heapUsedBytes: memory.heapUsed, caches, answers };
   },
 
-  async close() {
-    if (service) await service.close(500);
-    if (server) {
-      const closing = server;
-      await new Promise<void>((resolve) => {
-        closing.close(() => resolve());
-        closing.closeAllConnections();
-      });
-    }
-  },
+  close: () => serving.close(),
 });

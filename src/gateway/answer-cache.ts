@@ -44,12 +44,12 @@ export interface EncodedPrefix {
   crc: number;
 }
 
+/** Cached representation's key overhead, in bytes (key string, entry object, LRU bookkeeping). */
+const ENTRY_OVERHEAD_BYTES = 256;
+
 function entryBytes(value: SerializedContent): number {
   return value.prefix.bytes + (value.encoded?.gzip?.head.length ?? 0) + (value.encoded?.br?.head.length ?? 0) + ENTRY_OVERHEAD_BYTES;
 }
-
-/** Cached representation's key overhead, in bytes (key string, entry object, LRU bookkeeping). */
-const ENTRY_OVERHEAD_BYTES = 256;
 
 /**
  * The body as JSON pieces: the content's prefix, then the per-request rest. Falls back to one

@@ -66,6 +66,8 @@ interface HotEntry {
   freshUntil: number;
   current: () => boolean;
   logSources: string;
+  /** Sources per provider: a hit counts them with one increment per provider, not one per source. */
+  perProvider: [provider: string, sources: number][];
 }
 
 const PER_REQUEST_NAMES: ReadonlySet<string> = new Set<string>(PER_REQUEST_HEADERS);
@@ -142,9 +144,9 @@ export class HotAnswers {
     void writeBody(res, json);
 
     const { metrics, logger } = this.deps;
-    for (const source of sources) {
-      metrics.cacheEvents.inc({ provider: source.provider, event: 'hit' });
-      metrics.sourceOutcomes.inc({ provider: source.provider, status: 'ok' });
+    for (const [provider, count] of entry.perProvider) {
+      metrics.cacheEvents.inc({ provider, event: 'hit' }, count);
+      metrics.sourceOutcomes.inc({ provider, status: 'ok' }, count);
     }
     recordRequest(metrics, logger, {
       requestId,
@@ -182,6 +184,8 @@ export class HotAnswers {
       if (value !== undefined && !NOT_REMEMBERED.has(name)) headers.push([name, isPerRequest(name) ? '' : value]);
     }
     for (const name of PER_REQUEST_HEADERS) if (!headers.some(([known]) => known === name)) headers.push([name, '']);
+    const perProvider = new Map<string, number>();
+    for (const source of rest.sources) perProvider.set(source.provider, (perProvider.get(source.provider) ?? 0) + 1);
     this.entries.set(HotAnswers.key(client, req), {
       etag: answer.etag,
       coding,
@@ -191,6 +195,7 @@ export class HotAnswers {
       freshUntil: reuse.freshUntil,
       current: reuse.current,
       logSources: sourcesSummary(rest.sources.map((source) => ({ ...source, cache: 'hit' }))),
+      perProvider: [...perProvider],
     });
   }
 }

@@ -140,51 +140,18 @@ export async function readConnection(tx: SqlQueries, connection: string): Promis
   return rows[0];
 }
 
-/** The first and last day a connection has any snapshot, vendor daily row or coverage; undefined without any. */
-async function connectionSpan(tx: SqlQueries, connection: string): Promise<{ first: string; last: string } | undefined> {
-  const rows = await tx.query<{ first: string | null; last: string | null }>(
-    `select to_char(min(first), 'YYYY-MM-DD') as first, to_char(max(last), 'YYYY-MM-DD') as last from (
-       select min(day) as first, max(day) as last from campaign_snapshots where connection = $1
-       union all select min(day), max(day) from vendor_daily where connection = $1
-       union all select min(from_day), max(through_day) from vendor_daily_coverage where connection = $1
-     ) spans`,
-    [connection],
-  );
-  const span = rows[0];
-  return span?.first && span.last ? { first: span.first, last: span.last } : undefined;
-}
-
 /** Rebuilds every rollup of one connection from its rows, and records its span and the rollup version. */
-export async function rebuildConnection(tx: SqlQueries, connection: string): Promise<void> {
-  await tx.query('delete from history_rollup where connection = $1', [connection]);
-  const span = await connectionSpan(tx, connection);
-  if (!span) {
-    await tx.query('delete from history_connections where connection = $1', [connection]);
-    return;
-  }
-  const identity = await tx.query<{ workspace: string; provider: string; kinds: number }>(
-    `select max(workspace) as workspace, max(provider) as provider, count(distinct (workspace, provider))::int as kinds from (
-       select workspace, provider from campaign_snapshots where connection = $1
-       union all select workspace, provider from vendor_daily_coverage where connection = $1
-     ) rows`,
-    [connection],
-  );
-  const { workspace, provider, kinds } = identity[0] ?? { workspace: '', provider: '', kinds: 0 };
-  await tx.query(
-    `insert into history_connections (connection, workspace, provider, first_day, last_day, mixed, rollup_version) values ($1, $2, $3, $4, $5, $6, $7)
-     on conflict (connection) do update set workspace = excluded.workspace, provider = excluded.provider, first_day = excluded.first_day,
-       last_day = excluded.last_day, mixed = excluded.mixed, rollup_version = excluded.rollup_version`,
-    [connection, workspace, provider, span.first, span.last, kinds > 1, ROLLUP_VERSION],
-  );
-  await recomputeRollups(tx, connection, span.first, span.last);
+export function rebuildConnection(tx: SqlQueries, connection: string): Promise<void> {
+  return rebuildConnections(tx, [connection]);
 }
 
 /**
  * Rebuilds every rollup of a batch of connections, set-based: their spans and identities in one
  * statement, then one statement per interval over all of them (the growth rule's rows over the
- * union of their spans, summed per connection and period). Gives the same rows as
- * `rebuildConnection` on each (test/store/rollup.test.ts); used when the store opens over data
- * whose rollups are missing or older, a batch per transaction so one statement's work stays bounded.
+ * union of their spans, summed per connection and period): the same rows as the writes keep
+ * (test/store/rollup.test.ts). Used when the store opens over data whose rollups are missing or
+ * older (a batch per transaction so one statement's work stays bounded) and for a connection's
+ * first write.
  */
 export async function rebuildConnections(tx: SqlQueries, connections: readonly string[]): Promise<void> {
   if (connections.length === 0) return;

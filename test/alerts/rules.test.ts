@@ -14,27 +14,11 @@ import { createMetrics } from '../../src/metrics';
 import { emptyMetrics, type CampaignAnalytics } from '../../src/schema/campaign';
 import { computeRates } from '../../src/schema/rates';
 import type { HistoryResult } from '../../src/store';
+import { campaignRecord } from '../helpers/records';
 
 function campaign(connection: string, workspace: string, id: string, numbers: { contacted: number; bounced: number }): CampaignAnalytics {
-  const metrics = { ...emptyMetrics(), contacted: numbers.contacted, sent: numbers.contacted, bounced: numbers.bounced };
-  return {
-    key: `${connection}:${id}`,
-    id,
-    provider: 'instantly',
-    connection,
-    workspace,
-    name: `Campaign ${id}`,
-    status: 'active',
-    vendorStatus: '1',
-    channels: ['email'],
-    createdAt: null,
-    metrics,
-    rates: computeRates(metrics),
-    averageReplySeconds: null,
-    steps: null,
-    daily: null,
-    leadStatus: null,
-  };
+  const metrics = { contacted: numbers.contacted, sent: numbers.contacted, bounced: numbers.bounced };
+  return campaignRecord({ connection, workspace, provider: 'instantly', id, metrics, vendorStatus: '1' });
 }
 
 function view(id: string, workspace: string, records: CampaignAnalytics[] | undefined, more: Partial<ConnectionView> = {}): ConnectionView {

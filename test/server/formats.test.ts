@@ -19,6 +19,7 @@ import { finishRecord } from '../../src/providers/shared';
 import { buildOpenApi } from '../../src/server/openapi';
 import { METRIC_NAMES, RATE_NAMES, emptyMetrics, type CampaignAnalytics } from '../../src/schema/campaign';
 import type { Source } from '../../src/schema/envelope';
+import { sourceRecord } from '../helpers/records';
 
 function record(id: string, name: string, overrides: Partial<CampaignAnalytics> = {}): CampaignAnalytics {
   return {
@@ -53,19 +54,7 @@ function parseCsv(text: string): Record<string, string>[] {
 }
 
 function source(connection: string, status: Source['status'], code?: string): Source {
-  return {
-    workspace: 'acme',
-    connection,
-    provider: 'sendkit',
-    status,
-    cache: 'miss',
-    fetchedAt: null,
-    ageSeconds: null,
-    durationMs: 1,
-    campaigns: 0,
-    warnings: [],
-    error: code === undefined ? null : { code, message: 'x' },
-  };
+  return sourceRecord(connection, status, 'miss', code);
 }
 
 describe('csvCell', () => {

@@ -3,23 +3,9 @@
  * agency's hundreds, counts per status and cache plus each source that is not ok, by name.
  */
 import { LOGGED_SOURCES, sourcesSummary } from '../../src/server/answer-writer';
-import type { Source } from '../../src/schema/envelope';
+import { sourceRecord } from '../helpers/records';
 
-function source(connection: string, status: Source['status'], cache: Source['cache'], code?: string): Source {
-  return {
-    workspace: 'acme',
-    connection,
-    provider: 'sendkit',
-    status,
-    cache,
-    fetchedAt: null,
-    ageSeconds: null,
-    durationMs: 1,
-    campaigns: 0,
-    warnings: [],
-    error: code === undefined ? null : { code, message: 'x' },
-  };
-}
+const source = sourceRecord;
 
 describe('sourcesSummary', () => {
   it('names every source of a small answer', () => {

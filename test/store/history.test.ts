@@ -7,35 +7,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../src/logger';
-import { emptyMetrics, type CampaignAnalytics, type Metrics, type ProviderId } from '../../src/schema/campaign';
-import { computeRates } from '../../src/schema/rates';
+import { type CampaignAnalytics, type Metrics, type ProviderId } from '../../src/schema/campaign';
 import { HistoryStore } from '../../src/store';
 import { periodStart, periodsBetween } from '../../src/store/history';
 import { MIGRATIONS, migrate } from '../../src/store/migrations';
+import { campaignRecord } from '../helpers/records';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-09-07T12:00:00Z'); // a Monday
 
 function record(id: string, provider: ProviderId, metrics: Partial<Metrics>): CampaignAnalytics {
-  const full = { ...emptyMetrics(), ...metrics };
-  return {
-    key: `c-${provider}:${id}`,
-    id,
-    provider,
-    connection: `c-${provider}`,
-    workspace: 'acme',
-    name: `Campaign ${id}`,
-    status: 'active',
-    vendorStatus: 'active',
-    channels: ['email'],
-    createdAt: null,
-    metrics: full,
-    rates: computeRates(full),
-    averageReplySeconds: null,
-    steps: null,
-    daily: null,
-    leadStatus: null,
-  };
+  return campaignRecord({ connection: `c-${provider}`, workspace: 'acme', provider, id, metrics });
 }
 
 /** Ground truth: campaign sends grow by `perDay` each day from `base`. */

@@ -5,35 +5,17 @@
  * writes during the outage are dropped, and both resume when it returns.
  */
 import { createLogger } from '../../src/logger';
-import { emptyMetrics, type CampaignAnalytics } from '../../src/schema/campaign';
-import { computeRates } from '../../src/schema/rates';
+import type { CampaignAnalytics } from '../../src/schema/campaign';
 import { HistoryStore, StoreUnavailableError } from '../../src/store';
 import { MIGRATIONS } from '../../src/store/migrations';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
+import { campaignRecord } from '../helpers/records';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-09-07T12:00:00Z'); // a Monday
 
 function record(id: string, sent: number): CampaignAnalytics {
-  const metrics = { ...emptyMetrics(), sent, contacted: Math.round(sent / 2) };
-  return {
-    key: `pg-instantly:${id}`,
-    id,
-    provider: 'instantly',
-    connection: 'pg-instantly',
-    workspace: 'acme',
-    name: `Campaign ${id}`,
-    status: 'active',
-    vendorStatus: '1',
-    channels: ['email'],
-    createdAt: null,
-    metrics,
-    rates: computeRates(metrics),
-    averageReplySeconds: null,
-    steps: null,
-    daily: null,
-    leadStatus: null,
-  };
+  return campaignRecord({ connection: 'pg-instantly', workspace: 'acme', provider: 'instantly', id, metrics: { sent, contacted: Math.round(sent / 2) }, vendorStatus: '1' });
 }
 
 let pg: TestPostgres;

@@ -11,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { createLogger } from '../../src/logger';
-import { emptyMetrics, type CampaignAnalytics, type DailyStats, type Metrics, type ProviderId } from '../../src/schema/campaign';
-import { computeRates } from '../../src/schema/rates';
+import { type CampaignAnalytics, type DailyStats, type Metrics, type ProviderId } from '../../src/schema/campaign';
 import { HistoryStore, type HistoryQuery, type WalkSnapshot } from '../../src/store';
 import { ROLLUP_VERSION, rebuildConnection, rebuildConnections } from '../../src/store/rollup';
+import { campaignRecord } from '../helpers/records';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-09-21T06:00:00Z'); // a Monday; 28 days reach into October
@@ -27,25 +27,7 @@ const CONNECTIONS: readonly { id: string; provider: ProviderId; workspace: strin
 ];
 
 function campaign(connection: (typeof CONNECTIONS)[number], id: string, metrics: Partial<Metrics>, daily: DailyStats[] | null): CampaignAnalytics {
-  const full = { ...emptyMetrics(), ...metrics };
-  return {
-    key: `${connection.id}:${id}`,
-    id,
-    provider: connection.provider,
-    connection: connection.id,
-    workspace: connection.workspace,
-    name: `Campaign ${id}`,
-    status: 'active',
-    vendorStatus: 'active',
-    channels: ['email'],
-    createdAt: null,
-    metrics: full,
-    rates: computeRates(full),
-    averageReplySeconds: null,
-    steps: null,
-    daily,
-    leadStatus: null,
-  };
+  return campaignRecord({ connection: connection.id, workspace: connection.workspace, provider: connection.provider, id, metrics, daily });
 }
 
 let dir: string;
