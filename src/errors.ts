@@ -2,7 +2,7 @@
  * Typed errors. Every error the gateway raises carries a stable snake_case `code`; the HTTP layer
  * turns codes into statuses in one place. No error object ever holds a vendor key, a client key
  * or request headers: messages are built from vendor bodies with the connection's secrets removed,
- * and the axios error that caused a failure is never kept as `cause`.
+ * and the transport error that caused a failure is never kept as `cause`.
  */
 import type { ProviderId } from './schema/campaign';
 

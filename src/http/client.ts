@@ -1,11 +1,12 @@
 /**
- * The one outbound HTTP client every provider uses: axios with safe defaults and our own retry loop.
+ * The one outbound HTTP client every provider uses: one GET per attempt (`transport.ts`, on
+ * `node:http`), statuses mapped to errors here, and our own retry loop.
  *
- * - a timeout on every attempt, enforced with an AbortSignal (axios's own `timeout` is a socket
- *   idle timeout in Node, so a body dripped one byte a second would never trip it);
- * - a response size cap (`maxContentLength`, counted after decompression), default 20 MB;
- * - `maxRedirects: 0`: a redirect is an error and is never followed, so a key sent as a custom
- *   header (`X-API-Key`) cannot reach another host (CVE-2026-40895 in follow-redirects);
+ * - a timeout on every attempt for the whole exchange, enforced with an AbortSignal (a socket idle
+ *   timeout alone would never trip on a body dripped one byte a second);
+ * - a response size cap (counted after decompression), default 20 MB;
+ * - a redirect is an error and is never followed, so a key sent as a custom header (`X-API-Key`)
+ *   cannot reach another host;
  * - a redirect, or a 2xx HTML page where JSON was due, is `wrong_host`: the configured `baseUrl` is
  *   not the vendor's JSON API (a frontend, a login page, http instead of https). The message names
  *   the status and the hosts involved, never a path, query string or key; a provider may swap the
@@ -14,13 +15,13 @@
  *   vendor origin for the whole process (800 connections never open thousands of sockets at once);
  * - `validateStatus: () => true`: statuses are mapped here, in one place, to `ProviderError`;
  * - retries per `decideRetry`, bounded by attempts and by the caller's deadline and signal;
- * - errors are our own `ProviderError`: no axios error (which carries request headers) escapes,
+ * - errors are our own `ProviderError`: no transport error (which may carry the URL) escapes,
  *   and every configured secret is removed from vendor-supplied message text.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { ProviderError, redactSecrets, type ProviderErrorCode } from '../errors';
 import { outboundAgents } from './agents';
+import { BODY_TOO_LARGE, getText, TransportError } from './transport';
 import type { ProviderId } from '../schema/campaign';
 import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfter, type AttemptOutcome, type RetryPolicy } from './retry';
 
@@ -208,25 +209,12 @@ export function describeErrorBody(text: string, secrets: readonly string[]): str
   return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS)}…` : flat;
 }
 
-function headerMap(response: AxiosResponse): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (typeof value === 'string') out[name.toLowerCase()] = value;
-    else if (Array.isArray(value)) out[name.toLowerCase()] = value.join(', ');
-    else if (typeof value === 'number') out[name.toLowerCase()] = String(value);
-  }
-  return out;
-}
-
-/** Classifies an exception thrown by axios (never a status: those are returned). */
+/** Classifies an exception thrown by the transport (never a status: those are returned). */
 function classifyThrown(error: unknown): { code: ProviderErrorCode; message: string } {
-  const code = axios.isAxiosError(error) ? error.code : undefined;
-  const message = error instanceof Error ? error.message : '';
-  if (message.includes('maxContentLength')) return { code: 'upstream_too_large', message: 'response body exceeded the size cap' };
-  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') return { code: 'upstream_timeout', message: 'the vendor did not answer in time' };
-  if (code === 'ERR_CANCELED') return { code: 'upstream_timeout', message: 'the vendor did not answer in time' };
-  const netCode = code ?? 'unknown';
-  return { code: 'network', message: `network error talking to the vendor (${netCode})` };
+  if (error instanceof TransportError && error.code === BODY_TOO_LARGE) return { code: 'upstream_too_large', message: 'response body exceeded the size cap' };
+  const code = error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  if (code === 'ETIMEDOUT' || code === 'ABORT_ERR') return { code: 'upstream_timeout', message: 'the vendor did not answer in time' };
+  return { code: 'network', message: `network error talking to the vendor (${code ?? 'unknown'})` };
 }
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
@@ -240,20 +228,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const provider = options.provider;
   const originHost = new URL(origin).host;
 
-  const { httpAgent, httpsAgent } = outboundAgents(options.maxSocketsPerOrigin);
-  const instance: AxiosInstance = axios.create({
-    httpAgent,
-    httpsAgent,
-    maxRedirects: 0,
-    maxContentLength: maxBytes,
-    maxBodyLength: maxBytes,
-    timeout: timeoutMs,
-    validateStatus: () => true,
-    responseType: 'text',
-    transformResponse: [(data: unknown) => data],
-    proxy: false,
-    decompress: true,
-  });
+  const agents = outboundAgents(options.maxSocketsPerOrigin);
 
   let calls = 0;
 
@@ -303,16 +278,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ...(answerHeaders ? { rateLimitHeaders: rateLimitHeadersOf(answerHeaders) } : {}),
       });
     try {
-      const response = await instance.get<unknown>(url, {
+      const response = await getText(url, {
         headers: { Accept: 'application/json', 'User-Agent': USER_AGENT, ...request.headers },
         signal,
-        timeout: remaining,
+        maxBytes,
+        agents,
       });
-      const headers = headerMap(response);
+      const { headers, text, status } = response;
       answerHeaders = headers;
       options.gate?.observe?.(headers);
-      const text = typeof response.data === 'string' ? response.data : '';
-      const status = response.status;
       if (status >= 200 && status < 300) {
         let data: unknown;
         try {

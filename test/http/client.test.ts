@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import nock from 'nock';
 import { ProviderError } from '../../src/errors';
 import * as httpIndex from '../../src/http';
@@ -187,8 +188,8 @@ describe('createHttpClient: the headers sent', () => {
       accept: 'application/json',
       'user-agent': USER_AGENT,
       'x-api-key': CANARY,
-      // Added by Node/axios themselves, not by us:
-      'accept-encoding': 'gzip, compress, deflate, br',
+      // The codings the transport decompresses; the rest Node adds itself:
+      'accept-encoding': 'gzip, deflate, br',
       connection: 'close',
       host: 'api.example.test',
     });
@@ -288,6 +289,37 @@ describe('createHttpClient: status mapping', () => {
   });
 });
 
+describe('createHttpClient: compressed bodies', () => {
+  const body = { campaigns: [{ id: 'é', sent: 3 }] };
+  it.each<[string, (text: string) => Buffer]>([
+    ['gzip', (text) => gzipSync(text)],
+    ['x-gzip', (text) => gzipSync(text)],
+    ['deflate', (text) => deflateSync(text)],
+    ['br', (text) => brotliCompressSync(text)],
+  ])('decompresses a %s body', async (coding, compress) => {
+    nock(ORIGIN).get('/v1/z').reply(200, compress(JSON.stringify(body)), { 'Content-Encoding': coding, 'Content-Type': 'application/json' });
+    await expect(client().getJson({ path: '/v1/z', headers: {} })).resolves.toMatchObject({ status: 200, data: body });
+  });
+
+  it('a body that does not decompress is a network error, retried like one', async () => {
+    nock(ORIGIN).get('/v1/z').times(2).reply(200, 'not gzip at all', { 'Content-Encoding': 'gzip' });
+    const http = client({ retry: { maxAttempts: 2 } });
+    const error = await failure(http.getJson({ path: '/v1/z', headers: {} }));
+    expect({ code: error.code, message: error.message }).toEqual({ code: 'network', message: 'network error talking to the vendor (ERR_BAD_ENCODING)' });
+    expect(http.calls).toBe(2);
+  });
+
+  it('an empty 204 labelled gzip is an empty body, not a broken one', async () => {
+    nock(ORIGIN).get('/v1/z').reply(204, '', { 'Content-Encoding': 'gzip' });
+    await expect(client().getJson({ path: '/v1/z', headers: {} })).resolves.toMatchObject({ status: 204, data: null });
+  });
+
+  it('drops a UTF-8 byte-order mark before parsing', async () => {
+    nock(ORIGIN).get('/v1/bom').reply(200, `\uFEFF${JSON.stringify(body)}`);
+    await expect(client().getJson({ path: '/v1/bom', headers: {} })).resolves.toMatchObject({ data: body });
+  });
+});
+
 describe('createHttpClient: response size cap', () => {
   it('fails a body over maxResponseBytes as upstream_too_large and does not retry it', async () => {
     nock(ORIGIN).get('/v1/big').reply(200, JSON.stringify({ pad: 'x'.repeat(4096) }));
@@ -304,6 +336,15 @@ describe('createHttpClient: response size cap', () => {
     nock(ORIGIN).get('/v1/ok').reply(200, body);
     const response = await client({ maxResponseBytes: 1024 }).getJson({ path: '/v1/ok', headers: {} });
     expect(response.data).toEqual({ pad: 'x'.repeat(1000) });
+  });
+
+  it('counts the cap after decompression (a small gzip body that inflates past it fails)', async () => {
+    const inflated = JSON.stringify({ pad: 'x'.repeat(64 * 1024) });
+    const compressed = gzipSync(inflated);
+    expect(compressed.length).toBeLessThan(1024);
+    nock(ORIGIN).get('/v1/bomb').reply(200, compressed, { 'Content-Encoding': 'gzip' });
+    const error = await failure(client({ maxResponseBytes: 4096 }).getJson({ path: '/v1/bomb', headers: {} }));
+    expect({ code: error.code, message: error.message }).toEqual({ code: 'upstream_too_large', message: 'response body exceeded the size cap' });
   });
 
   it('has documented defaults', () => {
