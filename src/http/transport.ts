@@ -70,12 +70,14 @@ export function getText(url: string, options: GetTextOptions): Promise<TextRespo
   return new Promise<TextResponse>((resolve, reject) => {
     let settled = false;
     const onAbort = (): void => fail(new TransportError('ABORT_ERR', 'the call was aborted'));
-    const fail = (error: unknown): void => {
+    // Passed on as it is: a socket error's `code` (ECONNREFUSED) is what the client reports, and
+    // an error from another realm (a test's VM context) is not `instanceof Error` here.
+    const fail = (error: Error): void => {
       if (settled) return;
       settled = true;
       options.signal.removeEventListener('abort', onAbort);
       request.destroy();
-      reject(error instanceof Error ? error : new Error(String(error)));
+      reject(error);
     };
     const send = secure ? httpsRequest : httpRequest;
     const request = send(

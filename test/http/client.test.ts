@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import nock from 'nock';
@@ -473,6 +475,16 @@ describe('createHttpClient: retries', () => {
       [2, undefined, 'network'],
       [3, 200, 'ok'],
     ]);
+  });
+
+  it('names the socket error of a refused connection on loopback (the error comes from another realm under jest)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const http = createHttpClient({ provider: 'seleqt', baseUrl: `http://127.0.0.1:${port}`, retry: { maxAttempts: 1 } });
+    const error = await failure(http.getJson({ path: '/v1/x', headers: {} }));
+    expect(error.message).toBe('network error talking to the vendor (ECONNREFUSED)');
   });
 
   it('fails with network after the last network error', async () => {
