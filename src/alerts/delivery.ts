@@ -7,6 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { AlertWebhook } from '../config';
+import { abortAfter } from '../deadline';
 import type { Alert, Notification, NotificationEvent } from './schema';
 
 export const SIGNATURE_HEADER = 'X-Outreach-Signature';
@@ -55,21 +56,18 @@ export async function deliver(webhook: AlertWebhook, id: string, event: string, 
     [EVENT_HEADER]: event,
   };
   if (webhook.secret !== undefined) headers[SIGNATURE_HEADER] = signature(webhook.secret, body);
-  // The timeout waits one more turn of the event loop before it aborts: after a busy stretch timers
-  // run before pending I/O, and an answer already in the socket would lose to its own timeout (the
-  // notification then goes again: a repeat the receiver has to drop).
-  const controller = new AbortController();
-  const timer = setTimeout(() => setImmediate(() => controller.abort()), timeoutMs);
+  // An answer already in the socket when the time runs out still counts (`afterPendingIo`): taken
+  // for a timeout, the notification would go again, a repeat the receiver has to drop.
+  const countdown = abortAfter(timeoutMs, { afterPendingIo: true });
   try {
-    const response = await fetch(webhook.url, { method: 'POST', headers, body, redirect: 'manual', signal: controller.signal });
+    const response = await fetch(webhook.url, { method: 'POST', headers, body, redirect: 'manual', signal: countdown.signal });
     await response.body?.cancel().catch(() => undefined);
     if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
     return { ok: false, reason: `HTTP ${response.status}` };
-  } catch (error) {
-    // Only the error's kind: undici's messages can repeat the URL.
-    const name = error instanceof Error ? error.name : 'Error';
-    return { ok: false, reason: name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${timeoutMs} ms` : 'connection failed' };
+  } catch {
+    // Never the error's message: undici's can repeat the URL.
+    return { ok: false, reason: countdown.timedOut() ? `no answer within ${timeoutMs} ms` : 'connection failed' };
   } finally {
-    clearTimeout(timer);
+    countdown.clear();
   }
 }

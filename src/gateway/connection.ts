@@ -19,7 +19,7 @@ import { CircuitBreaker, type BreakerState, type BreakerTicket } from '../rateli
 import type { AccountLimiter } from '../ratelimit/limiter';
 import type { CampaignAnalytics } from '../schema/campaign';
 import type { WalkSnapshot } from '../store/snapshots';
-import { settleWithin } from '../deadline';
+import { abortAfter, settleWithin, type Countdown } from '../deadline';
 
 /** How long a connection whose key the vendor rejected (401/403) is left alone. */
 export const AUTH_BLOCK_MS = 60_000;
@@ -158,7 +158,7 @@ interface WalkOptions {
 
 /** A walk in flight, and the deadline of the request that started it. */
 interface ActiveWalk {
-  controller: AbortController;
+  countdown: Countdown;
   requestDeadlineMs: number;
   /** Set when the vendor's Retry-After ends past that deadline: the walk stops with it. */
   rateLimited: ProviderError | undefined;
@@ -436,7 +436,7 @@ export class ConnectionRuntime {
     for (const walk of this.activeWalks) {
       if (walk.rateLimited !== undefined || until < walk.requestDeadlineMs) continue;
       walk.rateLimited = rateLimitedError(this.connection.provider, pausedMs);
-      walk.controller.abort();
+      walk.countdown.abort();
     }
   }
 
@@ -451,11 +451,8 @@ export class ConnectionRuntime {
         retryAfterMs: this.breaker.retryAfterMs(),
       });
     }
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    const cancel = (): void => controller.abort();
-    signal?.addEventListener('abort', cancel, { once: true });
-    const active: ActiveWalk = { controller, requestDeadlineMs, rateLimited: undefined };
+    const countdown = abortAfter(timeoutMs, { linked: signal });
+    const active: ActiveWalk = { countdown, requestDeadlineMs, rateLimited: undefined };
     this.activeWalks.add(active);
     const started = this.now();
     try {
@@ -466,7 +463,7 @@ export class ConnectionRuntime {
           startDate: query.startDate,
           endDate: query.endDate,
           include: { steps: query.steps, daily: query.daily, raw: query.raw },
-          signal: controller.signal,
+          signal: countdown.signal,
           deadlineMs: started + timeoutMs,
         },
         http,
@@ -487,8 +484,7 @@ export class ConnectionRuntime {
       this.noteFailure(error, ticket, query);
       throw error;
     } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', cancel);
+      countdown.clear();
       this.activeWalks.delete(active);
     }
   }

@@ -13,12 +13,13 @@
  *   generic advice for its own (`withWrongHostAdvice`);
  * - sockets from the shared keep-alive pools of `agents.ts`, at most `maxSocketsPerOrigin` per
  *   vendor origin for the whole process (800 connections never open thousands of sockets at once);
- * - `validateStatus: () => true`: statuses are mapped here, in one place, to `ProviderError`;
+ * - every status comes back from the transport and is mapped here, in one place, to `ProviderError`;
  * - retries per `decideRetry`, bounded by attempts and by the caller's deadline and signal;
  * - errors are our own `ProviderError`: no transport error (which may carry the URL) escapes,
  *   and every configured secret is removed from vendor-supplied message text.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { abortAfter } from '../deadline';
 import { ProviderError, redactSecrets, type ProviderErrorCode } from '../errors';
 import { outboundAgents } from './agents';
 import { BODY_TOO_LARGE, getText, TransportError } from './transport';
@@ -213,7 +214,7 @@ export function describeErrorBody(text: string, secrets: readonly string[]): str
 function classifyThrown(error: unknown): { code: ProviderErrorCode; message: string } {
   if (error instanceof TransportError && error.code === BODY_TOO_LARGE) return { code: 'upstream_too_large', message: 'response body exceeded the size cap' };
   const code = error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-  if (code === 'ETIMEDOUT' || code === 'ABORT_ERR') return { code: 'upstream_timeout', message: 'the vendor did not answer in time' };
+  if (code === 'ETIMEDOUT') return { code: 'upstream_timeout', message: 'the vendor did not answer in time' };
   return { code: 'network', message: `network error talking to the vendor (${code ?? 'unknown'})` };
 }
 
@@ -254,16 +255,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       release?.();
       return deadlineReached();
     }
-    // One controller and one timer per attempt, both undone when it ends (AbortSignal.timeout and
-    // AbortSignal.any leave a timer and listeners to the collector: thousands per cold walk).
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), remaining);
-    const callerSignal = request.signal;
-    const onCallerAbort = (): void => controller.abort();
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-    if (callerSignal?.aborted) controller.abort();
-    const timedOut = (): boolean => controller.signal.aborted && !callerSignal?.aborted;
-    const signal = controller.signal;
+    const countdown = abortAfter(remaining, { linked: request.signal });
     const started = now();
     calls += 1;
     let answerHeaders: Record<string, string> | undefined;
@@ -280,7 +272,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     try {
       const response = await getText(url, {
         headers: { Accept: 'application/json', 'User-Agent': USER_AGENT, ...request.headers },
-        signal,
+        signal: countdown.signal,
         maxBytes,
         agents,
       });
@@ -329,7 +321,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         emit(undefined, error.code);
         return { ok: false, error, outcome: { kind: 'timeout' } };
       }
-      const classified = timedOut() ? { code: 'upstream_timeout' as const, message: 'the vendor did not answer in time' } : classifyThrown(thrown);
+      const classified = countdown.timedOut() ? { code: 'upstream_timeout' as const, message: 'the vendor did not answer in time' } : classifyThrown(thrown);
       const error = new ProviderError({ provider, ...classified });
       emit(undefined, error.code);
       const outcome: AttemptOutcome = error.code === 'upstream_timeout' ? { kind: 'timeout' } : { kind: 'network' };
@@ -337,8 +329,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (error.code === 'upstream_too_large') return { ok: false, error, outcome: { kind: 'status', status: 413 } };
       return { ok: false, error, outcome };
     } finally {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
+      countdown.clear();
       release?.();
     }
   }

@@ -70,12 +70,18 @@ export function getText(url: string, options: GetTextOptions): Promise<TextRespo
   return new Promise<TextResponse>((resolve, reject) => {
     let settled = false;
     const onAbort = (): void => fail(new TransportError('ABORT_ERR', 'the call was aborted'));
-    // Passed on as it is: a socket error's `code` (ECONNREFUSED) is what the client reports, and
-    // an error from another realm (a test's VM context) is not `instanceof Error` here.
-    const fail = (error: Error): void => {
-      if (settled) return;
+    /** True for the first outcome only (an answer, or the first failure). */
+    const settle = (): boolean => {
+      if (settled) return false;
       settled = true;
       options.signal.removeEventListener('abort', onAbort);
+      return true;
+    };
+    // Passed on as it is: a socket error's `code` (ECONNREFUSED) is what the client reports, and
+    // an error from another realm (a test's VM context) is not `instanceof Error` here. Destroying
+    // the request closes its socket, and with it the answer being read.
+    const fail = (error: Error): void => {
+      if (!settle()) return;
       request.destroy();
       reject(error);
     };
@@ -84,7 +90,7 @@ export function getText(url: string, options: GetTextOptions): Promise<TextRespo
       url,
       {
         method: 'GET',
-        headers: { ...options.headers, 'Accept-Encoding': ACCEPT_ENCODING },
+        headers: options.headers,
         agent: secure ? options.agents.httpsAgent : options.agents.httpAgent,
       },
       (response) => {
@@ -100,22 +106,21 @@ export function getText(url: string, options: GetTextOptions): Promise<TextRespo
           bytes += chunk.length;
           if (bytes > options.maxBytes) {
             fail(new TransportError(BODY_TOO_LARGE, 'response body exceeded the size cap'));
-            response.destroy();
             if (body !== response) body.destroy();
             return;
           }
           chunks.push(chunk);
         });
         body.on('end', () => {
-          if (settled) return;
-          settled = true;
-          options.signal.removeEventListener('abort', onAbort);
+          if (!settle()) return;
           const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
           const text = buffer.toString('utf8');
           resolve({ status, headers, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text });
         });
       },
     );
+    // The codings this module decodes (set here, not copied into the caller's headers).
+    request.setHeader('Accept-Encoding', ACCEPT_ENCODING);
     request.on('error', fail);
     if (options.signal.aborted) return onAbort();
     options.signal.addEventListener('abort', onAbort, { once: true });

@@ -39,6 +39,10 @@ function isRunning(pid: number): boolean {
   }
 }
 
+const LOCK_FILE = 'outreach-gateway.lock';
+/** Written last into a pristine cluster: a template without it is not used. */
+const TEMPLATE_MARK = 'outreach-gateway-template';
+
 /**
  * The embedded database is one process's: a second gateway on the same directory would corrupt it.
  * A lock file holds the owner's pid; a lock whose process is gone is taken over. Returns the
@@ -64,10 +68,6 @@ function lockDirectory(dir: string): () => void {
     }
   };
 }
-
-const LOCK_FILE = 'outreach-gateway.lock';
-/** Written last into a pristine cluster: a template without it is not used. */
-const TEMPLATE_MARK = 'outreach-gateway-template';
 
 type PGliteModule = typeof import('@electric-sql/pglite');
 
