@@ -55,6 +55,8 @@ export const CONFIG_BOUNDS = {
   requestsPerSecond: { min: 0.01, max: 1000, integer: false, unit: 'per second' },
   burst: { min: 1, max: 10_000, integer: true },
   concurrency: { min: 1, max: 64, integer: true },
+  'windows.requests': { min: 1, max: 1_000_000, integer: true },
+  'windows.seconds': { min: 0.001, max: 86_400, integer: false, unit: 'seconds', note: '1 day' },
   maxSocketsPerOrigin: { min: 1, max: 4096, integer: true },
   ttlSeconds: { min: 0, max: 604_800, integer: true, unit: 'seconds', note: '7 days' },
   staleSeconds: { min: 0, max: 2_592_000, integer: true, unit: 'seconds', note: '30 days' },
@@ -172,6 +174,14 @@ export const ProviderSettingsSchema = z
     burst: bounded('burst'),
     /** Upstream calls in flight per vendor account. @default 4 */
     concurrency: bounded('concurrency'),
+    /**
+     * The vendor's documented sliding windows per account ("100 per second and 6,000 per minute"):
+     * never more than `requests` calls in any `seconds`, counted from when each call was sent.
+     * @default [] (the token bucket alone)
+     */
+    windows: z
+      .array(z.object({ requests: bounded('windows.requests'), seconds: bounded('windows.seconds') }).strict())
+      .max(8, { error: 'expected at most 8 windows' }),
     /** Sockets to the vendor's origin for the whole process, all its connections together (a keep-alive pool). @default 64 */
     maxSocketsPerOrigin: bounded('maxSocketsPerOrigin'),
     /** Seconds a cached result is fresh. */
@@ -204,7 +214,7 @@ const COMMON_DEFAULTS = {
 
 /** Defaults per vendor: the settings every vendor shares, then what each provider's folder says (`defaults`). */
 export const DEFAULT_PROVIDER_SETTINGS: Readonly<Record<ProviderId, ProviderSettings>> = Object.fromEntries(
-  PROVIDER_IDS.map((provider) => [provider, { ...COMMON_DEFAULTS, ...PROVIDER_FACTORIES[provider]().defaults }]),
+  PROVIDER_IDS.map((provider) => [provider, { ...COMMON_DEFAULTS, windows: [] as ProviderSettings['windows'], ...PROVIDER_FACTORIES[provider]().defaults }]),
 ) as Record<ProviderId, ProviderSettings>;
 
 const idSchema = z

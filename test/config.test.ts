@@ -231,6 +231,7 @@ describe('provider settings', () => {
       requestsPerSecond: 10,
       burst: 20,
       concurrency: 4,
+      windows: [],
       maxSocketsPerOrigin: 64,
       ttlSeconds: 300,
       staleSeconds: 86_400,

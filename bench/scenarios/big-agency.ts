@@ -42,13 +42,15 @@ const WORKSPACES = Number(process.env.BENCH_AGENCY_WORKSPACES ?? 200);
 const SMOKE_WORKSPACES = 4;
 /**
  * The gateway's outbound limits at the vendors' documented ones (an operator who knows them sets
- * them so): a token bucket of `burst` and `requestsPerSecond` never exceeds a sliding window of
- * `limit` per `window` when `burst + rate × window ≤ limit`. Kakiyo's 60 per minute is per
- * endpoint; the gateway's bucket is per account, so it holds the whole 60 for both endpoints.
+ * them so). SendKit's 10 per second (the simulator's number; SendKit publishes none) is configured
+ * as the window it is (`windows`), with the bucket at the same rate, so the window paces the calls.
+ * The others keep a token bucket that never exceeds their sliding window (`burst + rate × window ≤
+ * limit`): Kakiyo's 60 per minute is per endpoint, and the gateway's bucket is per account, so it
+ * holds the whole 60 for both endpoints.
  */
-const PROVIDER_SETTINGS: Readonly<Record<ProviderId, { requestsPerSecond: number; burst: number }>> = {
+const PROVIDER_SETTINGS: Readonly<Record<ProviderId, { requestsPerSecond: number; burst: number; windows?: { requests: number; seconds: number }[] }>> = {
   instantly: { requestsPerSecond: 90, burst: 10 },
-  sendkit: { requestsPerSecond: 9, burst: 1 },
+  sendkit: { requestsPerSecond: 10, burst: 10, windows: [{ requests: 10, seconds: 1 }] },
   kakiyo: { requestsPerSecond: 1 / 60, burst: 59 },
   seleqt: { requestsPerSecond: 49 / 60, burst: 1 },
 };

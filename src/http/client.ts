@@ -31,14 +31,22 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 const USER_AGENT = 'outreach-gateway/0.1 (+https://github.com/outreach-gateway)';
 const MAX_MESSAGE_CHARS = 300;
 
+/** One attempt's hold on the gate, from its permit to its end. */
+export interface Permit {
+  /** The request is written to its socket (after any wait for a free one): the vendor counts it from about now. */
+  readonly sent: () => void;
+  /** The vendor's answer headers (lower-case names), for a gate that follows its rate-limit headers. */
+  readonly answered: (headers: Readonly<Record<string, string>>) => void;
+  /** The attempt is over: answered, failed, or never sent. */
+  readonly release: () => void;
+}
+
 /** A seam for outbound limits: the rate limiter hands out permits per attempt. */
 export interface RequestGate {
-  /** Waits for a permit (concurrency slot + token); resolves with its release function. */
-  acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<() => void>;
+  /** Waits for a permit (concurrency slot + token). */
+  acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<Permit>;
   /** The vendor said 429: hold every caller of this account for `ms`. */
   pause(ms: number): void;
-  /** Every vendor answer's headers (lower-case names), for a gate that follows the vendor's rate-limit headers. */
-  observe?(headers: Readonly<Record<string, string>>): void;
 }
 
 export interface UpstreamEvent {
@@ -249,10 +257,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // bounded by the deadline (the gate fails at once as rate_limited when the wait would pass
     // it), not by timeoutMs: a walk of many calls under a slow rate would otherwise cancel its
     // own queued calls and fail as "aborted".
-    const release = options.gate ? await options.gate.acquire(request.signal, request.deadlineMs) : undefined;
+    const permit = options.gate ? await options.gate.acquire(request.signal, request.deadlineMs) : undefined;
     const remaining = remainingMs();
     if (remaining <= 0) {
-      release?.();
+      permit?.release();
       return deadlineReached();
     }
     const countdown = abortAfter(remaining, { linked: request.signal });
@@ -275,10 +283,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         signal: countdown.signal,
         maxBytes,
         agents,
+        onSent: permit?.sent,
       });
       const { headers, text, status } = response;
       answerHeaders = headers;
-      options.gate?.observe?.(headers);
+      permit?.answered(headers);
       if (status >= 200 && status < 300) {
         let data: unknown;
         try {
@@ -330,7 +339,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       return { ok: false, error, outcome };
     } finally {
       countdown.clear();
-      release?.();
+      permit?.release();
     }
   }
 

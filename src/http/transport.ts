@@ -43,6 +43,8 @@ export interface GetTextOptions {
   signal: AbortSignal;
   maxBytes: number;
   agents: OutboundAgents;
+  /** Called once the request is written to its socket (after any wait for a free one). */
+  onSent?: (() => void) | undefined;
 }
 
 function headerMap(headers: IncomingHttpHeaders): Record<string, string> {
@@ -122,6 +124,7 @@ export function getText(url: string, options: GetTextOptions): Promise<TextRespo
     // The codings this module decodes (set here, not copied into the caller's headers).
     request.setHeader('Accept-Encoding', ACCEPT_ENCODING);
     request.on('error', fail);
+    if (options.onSent) request.once('finish', options.onSent);
     if (options.signal.aborted) return onAbort();
     options.signal.addEventListener('abort', onAbort, { once: true });
     request.end();

@@ -3,14 +3,19 @@
  * (p-limit) and a token bucket at `requestsPerSecond`; a 429 pauses the whole account. It is the
  * HTTP client's `RequestGate`, so every attempt (retries included) takes a permit. A wait that
  * would end after the caller's deadline fails at once as `rate_limited` instead of sleeping.
- * Where the vendor sends rate-limit headers (`observe`), the limiter also follows its quota: when
- * the calls it knows of would use up what remains, the account waits for the vendor's reset.
+ * With the vendor's own windows configured (`windows`: "10 calls in any second"), a log of the calls
+ * as they were really sent (`SendLog`) also keeps every window to its count.
+ * Where the vendor sends rate-limit headers (a permit's `answered`), the limiter also follows its
+ * quota: when the calls it knows of would use up what remains, the account waits for the vendor's
+ * reset, unless the log of sends already accounts for every call the vendor counted (its windows
+ * then say when the next call may go, to the millisecond, where the reset is often whole seconds).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { ProviderError } from '../errors';
-import type { RequestGate } from '../http/client';
+import type { Permit, RequestGate } from '../http/client';
 import type { ProviderId } from '../schema/campaign';
+import { SendLog, type LoggedCall, type SendWindow } from './send-log';
 import type { SharedBucket } from './shared';
 import { TokenBucket } from './token-bucket';
 import { parseRateLimitHeaders } from './vendor-headers';
@@ -29,6 +34,8 @@ export interface AccountLimiterOptions {
    * each instance is held to the full rate on its own). Concurrency always stays per instance.
    */
   shared?: SharedBucket | undefined;
+  /** The vendor's sliding windows, kept by this instance's log of sends (not shared through Redis). */
+  windows?: readonly SendWindow[] | undefined;
 }
 
 /**
@@ -72,9 +79,11 @@ export class AccountLimiter implements RequestGate {
   /** Settles when the caller before has taken its token and waited for it (see `inTurn`). */
   private turn: Promise<void> = Promise.resolve();
   private vendorWindow: VendorWindow | undefined;
+  private readonly log: SendLog | undefined;
 
   constructor(private readonly options: AccountLimiterOptions) {
     this.now = options.now ?? Date.now;
+    this.log = options.windows && options.windows.length > 0 ? new SendLog(options.windows, OUTBOUND_PACING_MARGIN) : undefined;
     this.bucket = new TokenBucket({ ratePerSecond: options.requestsPerSecond * (1 - OUTBOUND_PACING_MARGIN), burst: options.burst, now: this.now });
     this.slots = pLimit(options.concurrency);
   }
@@ -100,31 +109,55 @@ export class AccountLimiter implements RequestGate {
     });
   }
 
-  async acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<() => void> {
+  async acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<Permit> {
     if (signal?.aborted) throw abortError(this.options.provider);
     const release = await this.takeSlot(signal);
+    let call: LoggedCall | undefined;
     try {
       await this.inTurn(signal, async () => {
         if (signal?.aborted) throw abortError(this.options.provider);
         const maxWait = deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now();
-        const waitMs = await this.reserve(maxWait);
-        if (waitMs === undefined) {
-          throw new ProviderError({
-            provider: this.options.provider,
-            code: 'rate_limited',
-            message: 'the outbound rate limit for this vendor account would delay the call past the deadline',
-            retryAfterMs: Math.max(this.bucket.pausedForMs(), 1000),
-          });
+        const windowWait = this.log ? this.log.earliest(this.now(), this.now()) - this.now() : 0;
+        const bucketWait = windowWait > maxWait ? undefined : await this.reserve(maxWait);
+        if (bucketWait === undefined) throw this.refusal(windowWait);
+        let waitMs = bucketWait;
+        if (this.log) {
+          const now = this.now();
+          const at = this.log.earliest(now + bucketWait, now);
+          waitMs = Math.ceil(at - now);
+          if (waitMs > maxWait) throw this.refusal(waitMs);
+          call = this.log.reserve(now + waitMs);
         }
         this.options.onWait?.(waitMs);
         this.spendVendorQuota();
         await wait(waitMs, signal, this.options.provider);
       });
-      return release;
     } catch (error) {
+      if (call) this.log?.drop(call);
       release();
       throw error;
     }
+    const log = this.log;
+    return {
+      sent: () => {
+        if (call) log?.sent(call, this.now());
+      },
+      answered: (headers) => this.observe(headers, call),
+      release: () => {
+        if (call && !call.sent) log?.drop(call);
+        release();
+      },
+    };
+  }
+
+  /** The call would wait past its deadline: refused at once, with how long it would have waited. */
+  private refusal(waitMs: number): ProviderError {
+    return new ProviderError({
+      provider: this.options.provider,
+      code: 'rate_limited',
+      message: 'the outbound rate limit for this vendor account would delay the call past the deadline',
+      retryAfterMs: Math.max(this.bucket.pausedForMs(), Math.ceil(waitMs), 1000),
+    });
   }
 
   /**
@@ -178,12 +211,15 @@ export class AccountLimiter implements RequestGate {
   /**
    * A vendor answer's headers (lower-case names): when they carry the vendor's quota, later calls
    * keep to it. The other calls in flight may not have been counted in `remaining` yet, so they are
-   * taken off it; within one window the lower count wins (answers can arrive out of order).
+   * taken off it; within one window the lower count wins (answers can arrive out of order). When
+   * the answer is to a logged `call` and the vendor counts no more calls than the log does, the
+   * log's windows already hold the next calls back as long as needed, and the reset adds nothing.
    */
-  observe(headers: Readonly<Record<string, string>>): void {
+  observe(headers: Readonly<Record<string, string>>, call?: LoggedCall): void {
     const now = this.now();
     const quota = parseRateLimitHeaders(headers, now);
     if (quota === undefined || quota.resetAtMs === undefined || quota.resetAtMs <= now) return;
+    if (call?.sent && this.log && quota.remaining >= this.log.leftAfter(call, now)) return;
     const left = quota.remaining - Math.max(0, this.slots.activeCount - 1);
     // A reset further away than the cap is trusted only up to it; then the vendor is asked again.
     const resetAtMs = Math.min(quota.resetAtMs, now + MAX_VENDOR_RESET_WAIT_MS);

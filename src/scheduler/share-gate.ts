@@ -11,7 +11,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { ProviderError } from '../errors';
-import type { RequestGate } from '../http/client';
+import type { Permit, RequestGate } from '../http/client';
 import type { AccountLimiter } from '../ratelimit/limiter';
 import { TokenBucket } from '../ratelimit/token-bucket';
 import type { SharedBucket } from '../ratelimit/shared';
@@ -64,7 +64,7 @@ export class ShareGate implements RequestGate {
     });
   }
 
-  async acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<() => void> {
+  async acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<Permit> {
     const { provider } = this.options;
     const cancel = signal ? AbortSignal.any([signal, this.stopping.signal]) : this.stopping.signal;
     if (cancel.aborted) throw aborted(provider);
@@ -117,10 +117,6 @@ export class ShareGate implements RequestGate {
 
   pause(ms: number): void {
     this.options.account.pause(ms);
-  }
-
-  observe(headers: Readonly<Record<string, string>>): void {
-    this.options.account.observe(headers);
   }
 
   /** Ends every wait now; later calls are refused. */

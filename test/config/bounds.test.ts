@@ -29,6 +29,16 @@ function place(setting: BoundedSetting, value: number, where: 'connection' | 'pr
     Object.assign(doc.workspaces[0]?.connections[0] ?? {}, { [setting]: value });
     return { doc, path: `workspaces[0].connections[0].${setting}` };
   }
+  // A vendor window is one entry of a provider's `windows` list, the other number valid.
+  if (setting === 'windows.requests' || setting === 'windows.seconds') {
+    const window = { requests: 10, seconds: 1, [setting.split('.')[1] ?? '']: value };
+    if (where === 'providers') {
+      doc.providers = { instantly: { windows: [window] } };
+      return { doc, path: `providers.instantly.windows[0].${setting.split('.')[1] ?? ''}` };
+    }
+    Object.assign(doc.workspaces[0]?.connections[0] ?? {}, { windows: [window] });
+    return { doc, path: `workspaces[0].connections[0].windows[0].${setting.split('.')[1] ?? ''}` };
+  }
   if (setting === 'requestsPerMinute') {
     Object.assign(doc.clients[0] ?? {}, { requestsPerMinute: value });
     return { doc, path: 'clients[0].requestsPerMinute' };

@@ -702,7 +702,12 @@ describe('createHttpClient: gate and observer', () => {
       acquire: async (signal, deadlineMs) => {
         acquired.push({ aborted: signal?.aborted ?? true, deadlineMs });
         log.push('acquire');
-        return () => log.push('release');
+        return {
+          // When the request reaches its socket is the transport's to tell (tested on loopback).
+          sent: () => undefined,
+          answered: (headers) => log.push(`answered ${headers['x-ratelimit-remaining'] ?? '-'}`),
+          release: () => log.push('release'),
+        };
       },
       pause: (ms) => log.push(`pause ${ms}`),
     };
@@ -718,7 +723,7 @@ describe('createHttpClient: gate and observer', () => {
     const http = client({ gate, now: () => fakeNow });
     // The gate gets the caller's signal (the attempt's own timeout starts once the permit is held).
     await http.getJson({ path: '/v1/x', headers: {}, deadlineMs, signal: new AbortController().signal });
-    expect(log).toEqual(['acquire', 'pause 40', 'release', 'acquire', 'release']);
+    expect(log).toEqual(['acquire', 'answered -', 'pause 40', 'release', 'acquire', 'answered -', 'release']);
     expect(gate.acquired).toEqual([
       { aborted: false, deadlineMs },
       { aborted: false, deadlineMs },
@@ -730,7 +735,7 @@ describe('createHttpClient: gate and observer', () => {
     const log: string[] = [];
     const http = client({ gate: recordingGate(log), retry: { maxAttempts: 1, baseDelayMs: 7 } });
     await failure(http.getJson({ path: '/v1/x', headers: {} }));
-    expect(log).toEqual(['acquire', 'pause 7', 'release']);
+    expect(log).toEqual(['acquire', 'answered -', 'pause 7', 'release']);
   });
 
   it('releases the permit when the attempt throws, and does not pause for a 503', async () => {
@@ -738,7 +743,7 @@ describe('createHttpClient: gate and observer', () => {
     const log: string[] = [];
     const http = client({ gate: recordingGate(log), retry: { maxAttempts: 2 } });
     await failure(http.getJson({ path: '/v1/x', headers: {} }));
-    expect(log).toEqual(['acquire', 'release', 'acquire', 'release']);
+    expect(log).toEqual(['acquire', 'release', 'acquire', 'answered -', 'release']);
   });
 
   it('tells the observer about every attempt', async () => {

@@ -36,7 +36,7 @@ describe('AccountLimiter', () => {
     const finished: number[] = [];
     await Promise.all(
       Array.from({ length: 12 }, async (_, i) => {
-        const release = await limiter.acquire(undefined, undefined);
+        const { release } = await limiter.acquire(undefined, undefined);
         inFlight += 1;
         maxInFlight = Math.max(maxInFlight, inFlight);
         await sleep(10 + (i % 3) * 5);
@@ -52,7 +52,7 @@ describe('AccountLimiter', () => {
 
   it('counts calls in flight and queued in `pending`, and a second release() frees nothing more', async () => {
     const limiter = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 1 });
-    const release = await limiter.acquire(undefined, undefined);
+    const { release } = await limiter.acquire(undefined, undefined);
     const second = limiter.acquire(undefined, undefined);
     const third = limiter.acquire(undefined, undefined);
     await settle();
@@ -69,8 +69,8 @@ describe('AccountLimiter', () => {
     await settle();
     expect(thirdDone).toBe(false);
     expect(limiter.pending).toBe(2);
-    releaseSecond();
-    (await third)();
+    releaseSecond.release();
+    (await third).release();
     await settle();
     expect(limiter.pending).toBe(0);
   });
@@ -78,7 +78,7 @@ describe('AccountLimiter', () => {
   it('fails at once with rate_limited when the token wait would pass the deadline, without holding a slot or a token', async () => {
     const clock = manualClock();
     const limiter = new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1, burst: 1, concurrency: 1, now: clock.now });
-    (await limiter.acquire(undefined, clock.now() + 100))();
+    (await limiter.acquire(undefined, clock.now() + 100)).release();
 
     const started = Date.now();
     const error = await failure(limiter.acquire(undefined, clock.now() + 100));
@@ -93,7 +93,7 @@ describe('AccountLimiter', () => {
     clock.advance(Math.ceil(1000 / (1 - OUTBOUND_PACING_MARGIN)));
     expect(limiter.bucket.available()).toBe(1);
     // And the only slot is free: this acquisition goes through at once.
-    const release = await limiter.acquire(undefined, clock.now() + 100);
+    const { release } = await limiter.acquire(undefined, clock.now() + 100);
     release();
   });
 
@@ -112,9 +112,9 @@ describe('AccountLimiter', () => {
     const clock = manualClock();
     const waits: number[] = [];
     const limiter = new AccountLimiter({ provider: 'instantly', requestsPerSecond: 20, burst: 1, concurrency: 4, now: clock.now, onWait: (ms) => waits.push(ms) });
-    (await limiter.acquire(undefined, clock.now() + 1000))();
+    (await limiter.acquire(undefined, clock.now() + 1000)).release();
     const started = Date.now();
-    (await limiter.acquire(undefined, clock.now() + 1000))();
+    (await limiter.acquire(undefined, clock.now() + 1000)).release();
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     // 20/s paced OUTBOUND_PACING_MARGIN (5 %) slower: 52.6 ms, rounded up.
     expect(waits).toEqual([0, Math.ceil(1000 / (20 * (1 - OUTBOUND_PACING_MARGIN)))]);
@@ -126,7 +126,7 @@ describe('AccountLimiter', () => {
     const limiter = new AccountLimiter({ provider: 'instantly', requestsPerSecond: 100, burst: 100, concurrency: 4, now: clock.now, onWait: (ms) => waits.push(ms) });
     limiter.pause(120);
     const started = Date.now();
-    const release = await limiter.acquire(undefined, undefined);
+    const { release } = await limiter.acquire(undefined, undefined);
     expect(Date.now() - started).toBeGreaterThanOrEqual(115);
     expect(waits).toEqual([120]);
     release();
@@ -145,7 +145,7 @@ describe('AccountLimiter', () => {
 
   it('abort while queued for a slot rejects with aborted and gives the slot back', async () => {
     const limiter = new AccountLimiter({ provider: 'seleqt', requestsPerSecond: 1000, burst: 1000, concurrency: 1 });
-    const holder = await limiter.acquire(undefined, undefined);
+    const { release: holder } = await limiter.acquire(undefined, undefined);
     const controller = new AbortController();
     const queued = limiter.acquire(controller.signal, undefined);
     await settle();
@@ -155,7 +155,7 @@ describe('AccountLimiter', () => {
     expect(error.code).toBe('aborted');
     holder();
     // The aborted caller's turn is handed straight on: a new caller gets the one slot.
-    const next = await limiter.acquire(undefined, undefined);
+    const { release: next } = await limiter.acquire(undefined, undefined);
     await settle();
     expect(limiter.pending).toBe(1);
     next();
@@ -166,7 +166,7 @@ describe('AccountLimiter', () => {
   it('abort while waiting for a token rejects with aborted and frees the slot', async () => {
     const clock = manualClock();
     const limiter = new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1, burst: 1, concurrency: 1, now: clock.now });
-    (await limiter.acquire(undefined, undefined))();
+    (await limiter.acquire(undefined, undefined)).release();
     const controller = new AbortController();
     const started = Date.now();
     const waiting = limiter.acquire(controller.signal, undefined);

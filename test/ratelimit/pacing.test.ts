@@ -78,7 +78,7 @@ describe('AccountLimiter pacing', () => {
     const interval = 1000 / (50 * (1 - OUTBOUND_PACING_MARGIN));
     const granted: number[] = [];
     const calls = Array.from({ length: 6 }, async () => {
-      const release = await limiter.acquire(undefined, undefined);
+      const { release } = await limiter.acquire(undefined, undefined);
       granted.push(performance.now());
       if (granted.length === 1) {
         // The process stalls for longer than several intervals right after the first call.
@@ -98,7 +98,7 @@ describe('AccountLimiter pacing', () => {
 
   it('an abort ends a wait queued behind other callers at once, and the queue goes on', async () => {
     const limiter = new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 5, burst: 1, concurrency: 4 });
-    (await limiter.acquire(undefined, undefined))();
+    (await limiter.acquire(undefined, undefined)).release();
     const second = limiter.acquire(undefined, undefined); // waits ~210 ms for its token
     const controller = new AbortController();
     const third = limiter.acquire(controller.signal, undefined); // queued behind the second
@@ -106,8 +106,8 @@ describe('AccountLimiter pacing', () => {
     controller.abort();
     await expect(third).rejects.toMatchObject({ code: 'aborted', provider: 'kakiyo' });
     expect(Date.now() - started).toBeLessThan(100);
-    (await second)();
-    const fourth = await limiter.acquire(undefined, undefined);
+    (await second).release();
+    const { release: fourth } = await limiter.acquire(undefined, undefined);
     fourth();
     await new Promise((resolve) => setTimeout(resolve, 5)); // p-limit frees a slot a tick later
     expect(limiter.pending).toBe(0);

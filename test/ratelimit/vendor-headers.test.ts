@@ -77,7 +77,7 @@ describe('AccountLimiter follows the vendor headers', () => {
   test('remaining=0 with a reset: no call starts before the reset', async () => {
     const time = clock();
     const limiter = generousLimiter(time.now);
-    const release = await limiter.acquire(undefined, undefined);
+    const { release } = await limiter.acquire(undefined, undefined);
     limiter.observe({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 3) });
     release();
     expect(limiter.bucket.pausedForMs()).toBe(3000);
@@ -86,21 +86,21 @@ describe('AccountLimiter follows the vendor headers', () => {
     expect(error.code).toBe('rate_limited');
     expect(error.retryAfterMs).toBe(3000);
     time.advance(3000);
-    (await limiter.acquire(undefined, NOW + 3100))();
+    (await limiter.acquire(undefined, NOW + 3100)).release();
   });
 
   test('remaining=N lets N more calls go, the calls already in flight counted, then waits for the reset', async () => {
     const time = clock();
     const limiter = generousLimiter(time.now);
-    const first = await limiter.acquire(undefined, undefined);
-    const second = await limiter.acquire(undefined, undefined);
+    const { release: first } = await limiter.acquire(undefined, undefined);
+    const { release: second } = await limiter.acquire(undefined, undefined);
     // `first` answers: 3 left when it was counted; `second` is still in flight and will take one.
     limiter.observe({ 'x-ratelimit-remaining': '3', 'x-ratelimit-reset': String(NOW / 1000 + 1) });
     first();
     second();
-    (await limiter.acquire(undefined, NOW + 10))();
+    (await limiter.acquire(undefined, NOW + 10)).release();
     expect(limiter.bucket.pausedForMs()).toBe(0);
-    (await limiter.acquire(undefined, NOW + 10))();
+    (await limiter.acquire(undefined, NOW + 10)).release();
     // That was the last one the vendor would take before its reset.
     expect(limiter.bucket.pausedForMs()).toBe(1000);
     expect((await refused(limiter.acquire(undefined, NOW + 10))).code).toBe('rate_limited');
@@ -112,7 +112,7 @@ describe('AccountLimiter follows the vendor headers', () => {
     const reset = String(NOW / 1000 + 1);
     limiter.observe({ 'x-ratelimit-remaining': '1', 'x-ratelimit-reset': reset });
     limiter.observe({ 'x-ratelimit-remaining': '5', 'x-ratelimit-reset': reset });
-    (await limiter.acquire(undefined, NOW + 10))();
+    (await limiter.acquire(undefined, NOW + 10)).release();
     expect(limiter.bucket.pausedForMs()).toBe(1000);
   });
 

@@ -128,9 +128,9 @@ describe('RedisTokenBucket', () => {
       const times: number[] = [];
       await Promise.all(
         Array.from({ length: 12 }, async (_, i) => {
-          const release = await (limiters[i % 2] ?? limiters[0])?.acquire(undefined, undefined);
+          const permit = await (limiters[i % 2] ?? limiters[0])?.acquire(undefined, undefined);
           times.push(Date.now() - started);
-          release?.();
+          permit?.release();
         }),
       );
       // 12 permits at 20/s with a burst of 1 take at least 11 × 50 ms, whichever instance asks.
@@ -167,7 +167,7 @@ describe('RedisTokenBucket', () => {
       const shared = new RedisTokenBucket(await connection(`redis://127.0.0.1:${port}`), { keySecret: SECRET, group: group(), ratePerSecond: 10, burst: 2 });
       const limiter = new AccountLimiter({ provider: 'instantly', requestsPerSecond: 10, burst: 2, concurrency: 4, shared });
       const started = Date.now();
-      for (let i = 0; i < 4; i += 1) (await limiter.acquire(undefined, undefined))();
+      for (let i = 0; i < 4; i += 1) (await limiter.acquire(undefined, undefined)).release();
       const elapsed = Date.now() - started;
       // Burst 2, then 100 ms per token: the local bucket paced the calls.
       expect(elapsed).toBeGreaterThanOrEqual(180);

@@ -170,7 +170,7 @@ describe('ShareGate', () => {
     const times: number[] = [];
     await Promise.all(
       Array.from({ length: 15 }, async () => {
-        const release = await g.acquire(undefined, undefined);
+        const { release } = await g.acquire(undefined, undefined);
         times.push(Date.now() - started);
         release();
       }),
@@ -188,7 +188,7 @@ describe('ShareGate', () => {
   test('refuses the call past the daily budget, and gives back a permit that never became a call', async () => {
     const budget = new DailyCallBudget(3, 'kakiyo:acct');
     const { gate: g } = gate(1, budget);
-    for (let i = 0; i < 3; i++) (await g.acquire(undefined, undefined))();
+    for (let i = 0; i < 3; i++) (await g.acquire(undefined, undefined)).release();
     await expect(g.acquire(undefined, undefined)).rejects.toMatchObject({ code: 'aborted', message: expect.stringMatching(/daily call budget/) });
     expect(budget.spent()).toBe(3);
     const fresh = new DailyCallBudget(3, 'kakiyo:acct');
@@ -201,7 +201,7 @@ describe('ShareGate', () => {
 
   test('stop() ends a wait at once', async () => {
     const { gate: g } = gate(0.05);
-    (await g.acquire(undefined, undefined))();
+    (await g.acquire(undefined, undefined)).release();
     const waiting = g.acquire(undefined, undefined);
     const t0 = Date.now();
     g.stop();
