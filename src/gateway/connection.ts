@@ -217,7 +217,10 @@ export class ConnectionRuntime {
       observer: (event) => {
         deps.metrics.upstreamCalls.inc({ provider, outcome: event.outcome });
         deps.metrics.upstreamDuration.observe({ provider }, event.durationMs / 1000);
-        deps.logger.debug('upstream call', { connection: connection.id, provider, path: event.path, status: event.status, outcome: event.outcome, ms: event.durationMs });
+        // Checked first: winston builds and pipes a line through its formats before its level drops it.
+        if (deps.logger.isDebugEnabled()) {
+          deps.logger.debug('upstream call', { connection: connection.id, provider, path: event.path, status: event.status, outcome: event.outcome, ms: event.durationMs });
+        }
         // The client has just paused the account for the vendor's Retry-After.
         if (event.status === 429) this.onVendorPause();
       },
