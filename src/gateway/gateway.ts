@@ -12,7 +12,7 @@ import type { AnalyticsProvider } from '../providers/types';
 import type { SharedSourceTier } from '../scaleout/redis-tier';
 import { CacheKeyer, SourceCache, type UpstreamQueryKey } from '../cache/source-cache';
 import { AccountLimiter } from '../ratelimit/limiter';
-import type { SharedBucket } from '../ratelimit/shared';
+import type { SharedBucket, SharedSendLog } from '../ratelimit/shared';
 import { PROVIDER_IDS, type ProviderId } from '../schema/campaign';
 import type { AnalyticsResponse, ConnectionSync, Source } from '../schema/envelope';
 import { ConnectionRuntime, type SourceResult } from './connection';
@@ -31,7 +31,7 @@ export interface GatewayDeps {
   /** Secret for the cache's credential HMAC; random per process when absent. */
   cacheKeySecret?: string;
   /** Scale-out through Redis: the shared cache tier, and each vendor account's shared bucket. */
-  scaleOut?: { tier: SharedSourceTier; bucketFor(connection: ResolvedConnection): SharedBucket } | undefined;
+  scaleOut?: { tier: SharedSourceTier; bucketFor(connection: ResolvedConnection): SharedBucket; sendLogFor(connection: ResolvedConnection): SharedSendLog | undefined } | undefined;
   /** Receives every complete walk of all of a connection's campaigns (the history store's snapshots). */
   snapshots?: ((walk: WalkSnapshot) => void) | undefined;
   /** Answers a date range from snapshots for a vendor without range support (range.ts): the history store. */
@@ -135,6 +135,7 @@ export class Gateway {
       now: this.now,
       onWait: (ms) => this.deps.metrics.rateLimitWait.observe({ provider }, ms / 1000),
       shared: this.deps.scaleOut?.bucketFor(connection),
+      sharedLog: this.deps.scaleOut?.sendLogFor(connection),
     });
     this.limiters.set(connection.rateLimitGroup, limiter);
     return limiter;

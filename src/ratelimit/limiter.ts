@@ -16,7 +16,7 @@ import { ProviderError } from '../errors';
 import type { Permit, RequestGate } from '../http/client';
 import type { ProviderId } from '../schema/campaign';
 import { SendLog, type LoggedCall, type SendWindow } from './send-log';
-import type { SharedBucket } from './shared';
+import type { SharedBucket, SharedSendLog } from './shared';
 import { TokenBucket } from './token-bucket';
 import { parseRateLimitHeaders } from './vendor-headers';
 
@@ -34,8 +34,13 @@ export interface AccountLimiterOptions {
    * each instance is held to the full rate on its own). Concurrency always stays per instance.
    */
   shared?: SharedBucket | undefined;
-  /** The vendor's sliding windows, kept by this instance's log of sends (not shared through Redis). */
+  /** The vendor's sliding windows, kept by a log of sends. */
   windows?: readonly SendWindow[] | undefined;
+  /**
+   * The same windows' log shared by every instance (Redis). Its answer wins; the local log is also
+   * charged, and keeps the windows per instance while Redis is away.
+   */
+  sharedLog?: SharedSendLog | undefined;
 }
 
 /**
@@ -113,6 +118,7 @@ export class AccountLimiter implements RequestGate {
     if (signal?.aborted) throw abortError(this.options.provider);
     const release = await this.takeSlot(signal);
     let call: LoggedCall | undefined;
+    let sharedId: string | undefined;
     try {
       await this.inTurn(signal, async () => {
         if (signal?.aborted) throw abortError(this.options.provider);
@@ -122,9 +128,15 @@ export class AccountLimiter implements RequestGate {
         if (bucketWait === undefined) throw this.refusal(windowWait);
         let waitMs = bucketWait;
         if (this.log) {
+          const shared = this.options.sharedLog ? await this.options.sharedLog.reserve(bucketWait, maxWait) : undefined;
           const now = this.now();
-          const at = this.log.earliest(now + bucketWait, now);
-          waitMs = Math.ceil(at - now);
+          if (shared === undefined) {
+            waitMs = Math.ceil(this.log.earliest(now + bucketWait, now) - now);
+          } else {
+            if (shared.waitMs === undefined) throw this.refusal(Math.max(windowWait, bucketWait));
+            sharedId = shared.id;
+            waitMs = shared.waitMs;
+          }
           if (waitMs > maxWait) throw this.refusal(waitMs);
           call = this.log.reserve(now + waitMs);
         }
@@ -133,21 +145,27 @@ export class AccountLimiter implements RequestGate {
         await wait(waitMs, signal, this.options.provider);
       });
     } catch (error) {
-      if (call) this.log?.drop(call);
+      this.forget(call, sharedId);
       release();
       throw error;
     }
-    const log = this.log;
     return {
       sent: () => {
-        if (call) log?.sent(call, this.now());
+        if (call) this.log?.sent(call, this.now());
+        if (sharedId !== undefined) this.options.sharedLog?.sent(sharedId);
       },
       answered: (headers) => this.observe(headers, call),
       release: () => {
-        if (call && !call.sent) log?.drop(call);
+        if (call && !call.sent) this.forget(call, sharedId);
         release();
       },
     };
+  }
+
+  /** A logged call that never went out. */
+  private forget(call: LoggedCall | undefined, sharedId: string | undefined): void {
+    if (call) this.log?.drop(call);
+    if (sharedId !== undefined) this.options.sharedLog?.drop(sharedId);
   }
 
   /** The call would wait past its deadline: refused at once, with how long it would have waited. */

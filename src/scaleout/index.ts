@@ -1,14 +1,16 @@
 /**
  * Everything a gateway instance shares with the others through Redis, wired from `redis` in the
  * config: one connection, the shared cache tier (with cross-instance coalescing), one shared
- * token bucket per vendor account, and the scheduled sync's lease per connection, share bucket per
+ * token bucket and (with `windows`) one shared log of sends per vendor account, and the scheduled sync's lease per connection, share bucket per
  * account and daily call counts. `createService` builds it when `redis.url` is set.
  */
 import type { Registry } from 'prom-client';
 import type { RedisConfig, ResolvedConnection } from '../config';
 import type { Logger } from '../logger';
-import type { SharedBucket } from '../ratelimit/shared';
+import { OUTBOUND_PACING_MARGIN } from '../ratelimit/limiter';
+import type { SharedBucket, SharedSendLog } from '../ratelimit/shared';
 import { RedisTokenBucket } from './shared-bucket';
+import { RedisSendLog } from './shared-send-log';
 import { RedisCallTally } from './call-tally';
 import { createSyncLease, type SyncLease } from './lease';
 import { RedisConnection } from './redis';
@@ -21,6 +23,8 @@ export interface ScaleOut {
   readonly keySecret: string;
   /** The shared bucket of a connection's vendor account (one per `rateLimitGroup`). */
   readonly bucketFor: (connection: ResolvedConnection) => SharedBucket;
+  /** The shared log of sends of a connection's vendor account, when it has `windows` (one per `rateLimitGroup`). */
+  readonly sendLogFor: (connection: ResolvedConnection) => SharedSendLog | undefined;
   /** The scheduled sync's lease per connection (one instance walks each round). */
   readonly syncLease: SyncLease;
   /**
@@ -60,6 +64,15 @@ export function createScaleOut(config: RedisConfig, deps: { logger: Logger; regi
         ratePerSecond: connection.settings.requestsPerSecond,
         burst: connection.settings.burst,
       }),
+    sendLogFor: (connection) =>
+      connection.settings.windows.length === 0
+        ? undefined
+        : new RedisSendLog(redis, {
+            keySecret: config.keySecret,
+            group: connection.rateLimitGroup,
+            windows: connection.settings.windows.map((window) => ({ requests: window.requests, windowMs: window.seconds * 1000 })),
+            margin: OUTBOUND_PACING_MARGIN,
+          }),
     syncLease: createSyncLease(redis, config.keySecret),
     // A group name of its own: the scheduler's share is a bucket beside the account's, not in it.
     syncShareBucket: (group, ratePerSecond, burst) => new RedisTokenBucket(redis, { keySecret: config.keySecret, group: `sync-share\u0000${group}`, ratePerSecond, burst }),

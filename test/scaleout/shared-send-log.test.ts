@@ -1,0 +1,141 @@
+/**
+ * The vendor's windows shared by several instances (RedisSendLog, Lua scripts on a real Redis):
+ * reservations from two "instances" of one account share each window; a call is counted from when
+ * it was sent, a dropped one frees its place; end to end, two limiters on one Redis keep a walk of
+ * both under Kakiyo's simulator at 4 per second (no rate-limit headers to fall back on) where two
+ * limiters with only their own logs meet 429s; without Redis the local log paces alone.
+ */
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProviderError } from '../../src/errors';
+import { createHttpClient } from '../../src/http/client';
+import { createLogger } from '../../src/logger';
+import { AccountLimiter, OUTBOUND_PACING_MARGIN } from '../../src/ratelimit/limiter';
+import { RedisConnection } from '../../src/scaleout/redis';
+import { RedisSendLog } from '../../src/scaleout/shared-send-log';
+import { perSecond, startSimulator, type VendorSimulator } from '../../src/simulator';
+import { freePort, startRedis, type TestRedis } from '../helpers/redis';
+
+const SECRET = 'shared-secret-of-every-instance-0123456789';
+const PACE = Math.ceil(1000 * (1 + OUTBOUND_PACING_MARGIN));
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await sleep(10);
+  }
+}
+
+describe('RedisSendLog', () => {
+  let redis: TestRedis;
+  const connections: RedisConnection[] = [];
+  let groups = 0;
+
+  async function connection(url?: string): Promise<RedisConnection> {
+    const c = new RedisConnection({ url: url ?? redis.url, logger: createLogger({ stream: new PassThrough(), level: 'error' }), commandTimeoutMs: 500 });
+    connections.push(c);
+    c.start();
+    if (url === undefined) await until(() => c.up);
+    return c;
+  }
+  function group(): string {
+    groups += 1;
+    return `kakiyo:group-${groups}`;
+  }
+  async function log(g: string, requests: number, url?: string): Promise<RedisSendLog> {
+    return new RedisSendLog(await connection(url), { keySecret: SECRET, group: g, windows: [{ requests, windowMs: 1000 }], margin: OUTBOUND_PACING_MARGIN });
+  }
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await Promise.all(connections.map((c) => c.close()));
+    await redis.stop();
+  });
+
+  it('two instances share one window: the third call of a 2-per-second window waits a paced second, from either instance', async () => {
+    const g = group();
+    const a = await log(g, 2);
+    const b = await log(g, 2);
+    const first = await a.reserve(0, Number.POSITIVE_INFINITY);
+    const second = await b.reserve(0, Number.POSITIVE_INFINITY);
+    expect([first?.waitMs, second?.waitMs]).toEqual([0, 0]);
+    a.sent(first?.id ?? '');
+    b.sent(second?.id ?? '');
+    const third = await a.reserve(0, Number.POSITIVE_INFINITY);
+    expect(third?.waitMs).toBeGreaterThan(PACE - 50);
+    expect(third?.waitMs).toBeLessThanOrEqual(PACE);
+    // Past the max wait: refused, and nothing logged.
+    const refused = await b.reserve(0, 100);
+    expect(refused?.waitMs).toBeUndefined();
+  });
+
+  it('a dropped reservation frees its place; one not yet sent counts as starting now', async () => {
+    const g = group();
+    const a = await log(g, 1);
+    const first = await a.reserve(0, Number.POSITIVE_INFINITY);
+    a.drop(first?.id ?? '');
+    await sleep(20);
+    expect((await a.reserve(0, Number.POSITIVE_INFINITY))?.waitMs).toBe(0);
+    // That one is still pending: the next waits a paced window from now at least.
+    await sleep(200);
+    expect((await a.reserve(0, Number.POSITIVE_INFINITY))?.waitMs).toBeGreaterThan(PACE - 50);
+  });
+
+  it('answers undefined without Redis, and the limiter keeps the window with its local log', async () => {
+    const port = await freePort();
+    const offline = await log(group(), 2, `redis://127.0.0.1:${port}`);
+    expect(await offline.reserve(0, Number.POSITIVE_INFINITY)).toBeUndefined();
+    const limiter = new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 2, windowMs: 1000 }], sharedLog: offline });
+    for (let i = 0; i < 2; i += 1) {
+      const permit = await limiter.acquire(undefined, Date.now() + 100);
+      permit.sent();
+      permit.release();
+    }
+    await expect(limiter.acquire(undefined, Date.now() + 100)).rejects.toMatchObject({ code: 'rate_limited' });
+  });
+
+  describe('two limiters against Kakiyo\'s simulator at 4 per second', () => {
+    let sim: VendorSimulator;
+    // Kakiyo keys are 40 characters.
+    const apiKey = 'kk_shared_windows_test_0123456789abcdefg';
+    beforeAll(async () => {
+      sim = await startSimulator('kakiyo', { accounts: [{ apiKey, seed: 5, campaigns: 3, label: 'Shared' }], rateLimit: { rules: [perSecond(4)], perEndpoint: false } });
+    });
+    afterAll(async () => {
+      await sim.close();
+    });
+
+    async function walkBoth(make: () => Promise<AccountLimiter>): Promise<Record<string, number>> {
+      await sleep(1100);
+      sim.resetStats();
+      const limiters = [await make(), await make()];
+      await Promise.all(
+        limiters.map(async (gate) => {
+          const http = createHttpClient({ provider: 'kakiyo', baseUrl: sim.url, gate, retry: { maxAttempts: 1 } });
+          await Promise.all(
+            Array.from({ length: 6 }, () =>
+              http.getJson({ path: '/v1/campaigns', headers: { Authorization: `Bearer ${apiKey}` } }).catch((error: unknown) => {
+                if (!(error instanceof ProviderError && error.code === 'rate_limited')) throw error;
+              }),
+            ),
+          );
+        }),
+      );
+      return sim.stats().byStatus;
+    }
+
+    it('sharing the log through Redis: 12 calls, no 429', async () => {
+      const g = group();
+      const statuses = await walkBoth(async () => new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 4, windowMs: 1000 }], sharedLog: await log(g, 4) }));
+      expect(statuses).toEqual({ '200': 12 });
+    }, 20_000);
+
+    it('each with only its own log: the vendor answers 429 (the test can fail)', async () => {
+      const statuses = await walkBoth(() => Promise.resolve(new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 4, windowMs: 1000 }] })));
+      expect(statuses['429']).toBeGreaterThan(0);
+    }, 20_000);
+  });
+});
