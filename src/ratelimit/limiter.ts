@@ -129,14 +129,11 @@ export class AccountLimiter implements RequestGate {
         let waitMs = bucketWait;
         if (this.log) {
           const shared = this.options.sharedLog ? await this.options.sharedLog.reserve(bucketWait, maxWait) : undefined;
+          if (shared && shared.waitMs === undefined) throw this.refusal(Math.max(windowWait, bucketWait));
+          sharedId = shared?.id;
           const now = this.now();
-          if (shared === undefined) {
-            waitMs = Math.ceil(this.log.earliest(now + bucketWait, now) - now);
-          } else {
-            if (shared.waitMs === undefined) throw this.refusal(Math.max(windowWait, bucketWait));
-            sharedId = shared.id;
-            waitMs = shared.waitMs;
-          }
+          // The local log as well: calls it made while Redis was away are not in the shared one.
+          waitMs = Math.max(shared?.waitMs ?? 0, Math.ceil(this.log.earliest(now + bucketWait, now) - now));
           if (waitMs > maxWait) throw this.refusal(waitMs);
           call = this.log.reserve(now + waitMs);
         }
