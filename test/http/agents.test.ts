@@ -1,12 +1,13 @@
 /**
  * The outbound socket pools: many clients of one origin share at most `maxSocketsPerOrigin`
  * sockets (the rest wait in the pool's queue and all succeed), sockets are reused (keep-alive),
- * and pools are shared per cap.
+ * and pools are shared per cap. A call counts as sent (for the vendor's windows) when it is written
+ * to its socket, not when it starts waiting for one.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import { createHttpClient } from '../../src/http/client';
+import { createHttpClient, type RequestGate } from '../../src/http/client';
 import { DEFAULT_MAX_SOCKETS_PER_ORIGIN, destroyOutboundAgents, outboundAgents } from '../../src/http/agents';
 
 interface Served {
@@ -74,6 +75,31 @@ describe('outbound socket pools', () => {
       expect(served.peakOpen()).toBeLessThanOrEqual(3);
       // Keep-alive: 60 calls over at most 3 sockets.
       expect(served.connections()).toBeLessThanOrEqual(3);
+    } finally {
+      await stop(served);
+    }
+  });
+
+  it('tells the gate a call was sent when it is written, after its wait for a socket', async () => {
+    const served = await serve(100);
+    try {
+      const sentAt: Record<string, number> = {};
+      const gate = (name: string): RequestGate => ({
+        acquire: () =>
+          Promise.resolve({
+            sent: () => {
+              sentAt[name] = Date.now();
+            },
+            answered: () => undefined,
+            release: () => undefined,
+          }),
+        pause: () => undefined,
+      });
+      // One socket, held 100 ms by the server: the second call is written once the first is answered.
+      const first = createHttpClient({ provider: 'sendkit', baseUrl: served.url, maxSocketsPerOrigin: 1, gate: gate('first') });
+      const second = createHttpClient({ provider: 'sendkit', baseUrl: served.url, maxSocketsPerOrigin: 1, gate: gate('second') });
+      await Promise.all([first.getJson({ path: '/v1/a', headers: {} }), second.getJson({ path: '/v1/b', headers: {} })]);
+      expect((sentAt.second ?? 0) - (sentAt.first ?? Infinity)).toBeGreaterThanOrEqual(90);
     } finally {
       await stop(served);
     }
