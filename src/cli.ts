@@ -135,7 +135,8 @@ async function fetchOnce(path: string, options: FetchOptions, io: CliIo): Promis
     const answer = await service.gateway.analytics(client, request, `cli-${Date.now()}`);
     if (request.format === 'csv' || request.format === 'ndjson') {
       const chunks = request.format === 'csv' ? csvChunks(answer.body.data, csvColumns(request.shape?.fields), { bom: options.bom }) : ndjsonChunks(answer.body.data);
-      if (io.write) for (const chunk of chunks) io.write(chunk);
+      // CSV chunks are UTF-8 bytes ending at a row's end, so each decodes whole.
+      if (io.write) for (const chunk of chunks) io.write(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
       else io.out([...chunks].join('').replace(/\r?\n$/, ''));
       // A flat file has no room for source status: a cron job's mail (stderr) gets it instead.
       const problems = sourcesHeader(answer.body.sources, Number.POSITIVE_INFINITY);
