@@ -121,8 +121,60 @@ export function isGatewayError(value: unknown): value is GatewayError {
   return value instanceof GatewayError;
 }
 
-/** Removes every occurrence of each secret (longer than 3 chars) from a string. */
+/** Secrets are looked for one by one up to this many; past it, through an index of their first characters. */
+const LINEAR_SECRETS = 16;
+const PREFIX = 4;
+
+/** The secrets (longer than 3 chars) by their first `PREFIX` characters, with their order in the list. */
+interface SecretIndex {
+  count: number;
+  byPrefix: Map<string, number[]>;
+}
+
+const indexes = new WeakMap<readonly string[], SecretIndex>();
+
+function indexOf(secrets: readonly string[]): SecretIndex {
+  const known = indexes.get(secrets);
+  if (known && known.count === secrets.length) return known;
+  const byPrefix = new Map<string, number[]>();
+  secrets.forEach((secret, i) => {
+    if (secret.length <= 3) return;
+    const prefix = secret.slice(0, PREFIX);
+    const list = byPrefix.get(prefix);
+    if (list) list.push(i);
+    else byPrefix.set(prefix, [i]);
+  });
+  const index = { count: secrets.length, byPrefix };
+  indexes.set(secrets, index);
+  return index;
+}
+
+/**
+ * Removes every occurrence of each secret (longer than 3 chars) from a string, in the list's order.
+ * A big agency configures hundreds of vendor keys and every log line and error message passes
+ * here: past `LINEAR_SECRETS`, the text is scanned once against an index of the secrets' first
+ * characters, and only the secrets found in it are cut out (the same result as trying each one).
+ */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
+  if (secrets.length <= LINEAR_SECRETS) return cutOut(text, secrets);
+  if (text.length < PREFIX) return text;
+  const { byPrefix } = indexOf(secrets);
+  let found: number[] | undefined;
+  for (let at = 0; at + PREFIX <= text.length; at += 1) {
+    const candidates = byPrefix.get(text.slice(at, at + PREFIX));
+    if (candidates === undefined) continue;
+    for (const i of candidates) {
+      if (text.startsWith(secrets[i] as string, at)) (found ??= []).push(i);
+    }
+  }
+  if (found === undefined) return text;
+  return cutOut(
+    text,
+    [...new Set(found)].sort((a, b) => a - b).map((i) => secrets[i] as string),
+  );
+}
+
+function cutOut(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
     if (secret.length > 3 && out.includes(secret)) out = out.split(secret).join('[REDACTED]');
