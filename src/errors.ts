@@ -133,7 +133,7 @@ interface SecretIndex {
 
 const indexes = new WeakMap<readonly string[], SecretIndex>();
 
-function indexOf(secrets: readonly string[]): SecretIndex {
+function secretIndex(secrets: readonly string[]): SecretIndex {
   const known = indexes.get(secrets);
   if (known && known.count === secrets.length) return known;
   const byPrefix = new Map<string, number[]>();
@@ -158,7 +158,7 @@ function indexOf(secrets: readonly string[]): SecretIndex {
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   if (secrets.length <= LINEAR_SECRETS) return cutOut(text, secrets);
   if (text.length < PREFIX) return text;
-  const { byPrefix } = indexOf(secrets);
+  const { byPrefix } = secretIndex(secrets);
   let found: number[] | undefined;
   for (let at = 0; at + PREFIX <= text.length; at += 1) {
     const candidates = byPrefix.get(text.slice(at, at + PREFIX));

@@ -131,7 +131,7 @@ export class Gateway {
       requestsPerSecond: settings.requestsPerSecond,
       burst: settings.burst,
       concurrency: settings.concurrency,
-      windows: settings.windows.map((window) => ({ requests: window.requests, windowMs: window.seconds * 1000 })),
+      windows: settings.windows,
       now: this.now,
       onWait: (ms) => this.deps.metrics.rateLimitWait.observe({ provider }, ms / 1000),
       shared: this.deps.scaleOut?.bucketFor(connection),

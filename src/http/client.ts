@@ -218,11 +218,14 @@ export function describeErrorBody(text: string, secrets: readonly string[]): str
   return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS)}…` : flat;
 }
 
+/** An attempt that ran out of time, whoever noticed first (the countdown or the socket). */
+const TIMED_OUT = { code: 'upstream_timeout', message: 'the vendor did not answer in time' } as const;
+
 /** Classifies an exception thrown by the transport (never a status: those are returned). */
 function classifyThrown(error: unknown): { code: ProviderErrorCode; message: string } {
   if (error instanceof TransportError && error.code === BODY_TOO_LARGE) return { code: 'upstream_too_large', message: 'response body exceeded the size cap' };
   const code = error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-  if (code === 'ETIMEDOUT') return { code: 'upstream_timeout', message: 'the vendor did not answer in time' };
+  if (code === 'ETIMEDOUT') return TIMED_OUT;
   return { code: 'network', message: `network error talking to the vendor (${code ?? 'unknown'})` };
 }
 
@@ -330,7 +333,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         emit(undefined, error.code);
         return { ok: false, error, outcome: { kind: 'timeout' } };
       }
-      const classified = countdown.timedOut() ? { code: 'upstream_timeout' as const, message: 'the vendor did not answer in time' } : classifyThrown(thrown);
+      const classified = countdown.timedOut() ? TIMED_OUT : classifyThrown(thrown);
       const error = new ProviderError({ provider, ...classified });
       emit(undefined, error.code);
       const outcome: AttemptOutcome = error.code === 'upstream_timeout' ? { kind: 'timeout' } : { kind: 'network' };

@@ -57,6 +57,13 @@ export const OUTBOUND_PACING_MARGIN = 0.05;
 /** The longest wait a vendor's reset header can impose (as `Retry-After` is capped). */
 export const MAX_VENDOR_RESET_WAIT_MS = 60_000;
 
+/** A call's reserved start: the wait before it, and its place in the local and the shared log. */
+interface ReservedStart {
+  waitMs: number;
+  call: LoggedCall | undefined;
+  sharedId: string | undefined;
+}
+
 /** What the vendor last said of its window, less the calls started since. */
 interface VendorWindow {
   left: number;
@@ -117,35 +124,26 @@ export class AccountLimiter implements RequestGate {
   async acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<Permit> {
     if (signal?.aborted) throw abortError(this.options.provider);
     const release = await this.takeSlot(signal);
-    let call: LoggedCall | undefined;
-    let sharedId: string | undefined;
+    let start: ReservedStart;
     try {
-      await this.inTurn(signal, async () => {
+      start = await this.inTurn(signal, async () => {
         if (signal?.aborted) throw abortError(this.options.provider);
-        const maxWait = deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now();
-        const windowWait = this.log ? this.log.earliest(this.now(), this.now()) - this.now() : 0;
-        const bucketWait = windowWait > maxWait ? undefined : await this.reserve(maxWait);
-        if (bucketWait === undefined) throw this.refusal(windowWait);
-        let waitMs = bucketWait;
-        if (this.log) {
-          const shared = this.options.sharedLog ? await this.options.sharedLog.reserve(bucketWait, maxWait) : undefined;
-          if (shared && shared.waitMs === undefined) throw this.refusal(Math.max(windowWait, bucketWait));
-          sharedId = shared?.id;
-          const now = this.now();
-          // The local log as well: calls it made while Redis was away are not in the shared one.
-          waitMs = Math.max(shared?.waitMs ?? 0, Math.ceil(this.log.earliest(now + bucketWait, now) - now));
-          if (waitMs > maxWait) throw this.refusal(waitMs);
-          call = this.log.reserve(now + waitMs);
-        }
-        this.options.onWait?.(waitMs);
+        const reserved = await this.reserveStart(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now());
+        this.options.onWait?.(reserved.waitMs);
         this.spendVendorQuota();
-        await wait(waitMs, signal, this.options.provider);
-      });
+        try {
+          await wait(reserved.waitMs, signal, this.options.provider);
+        } catch (error) {
+          this.forget(reserved);
+          throw error;
+        }
+        return reserved;
+      }, (reserved) => this.forget(reserved));
     } catch (error) {
-      this.forget(call, sharedId);
       release();
       throw error;
     }
+    const { call, sharedId } = start;
     return {
       sent: () => {
         if (call) this.log?.sent(call, this.now());
@@ -153,14 +151,37 @@ export class AccountLimiter implements RequestGate {
       },
       answered: (headers) => this.observe(headers, call),
       release: () => {
-        if (call && !call.sent) this.forget(call, sharedId);
+        if (!call?.sent) this.forget(start);
         release();
       },
     };
   }
 
-  /** A logged call that never went out. */
-  private forget(call: LoggedCall | undefined, sharedId: string | undefined): void {
+  /**
+   * When this call may start, under the bucket and the windows (the shared log's answer and the
+   * local log's, whichever is later: calls made while Redis was away are only in the local one),
+   * and its place in the logs. A start past `maxWaitMs` is refused, holding no place in a log.
+   */
+  private async reserveStart(maxWaitMs: number): Promise<ReservedStart> {
+    const before = this.now();
+    // The windows are looked at first, so a call they refuse takes no token.
+    const windowWait = this.log ? this.log.earliest(before, before) - before : 0;
+    const bucketWait = windowWait > maxWaitMs ? undefined : await this.reserve(maxWaitMs);
+    if (bucketWait === undefined) throw this.refusal(windowWait);
+    if (!this.log) return { waitMs: bucketWait, call: undefined, sharedId: undefined };
+    const shared = this.options.sharedLog ? await this.options.sharedLog.reserve(bucketWait, maxWaitMs) : undefined;
+    if (shared && shared.waitMs === undefined) throw this.refusal(Math.max(windowWait, bucketWait));
+    const now = this.now();
+    const waitMs = Math.max(shared?.waitMs ?? 0, Math.ceil(this.log.earliest(now + bucketWait, now) - now));
+    if (waitMs > maxWaitMs) {
+      if (shared) this.options.sharedLog?.drop(shared.id);
+      throw this.refusal(waitMs);
+    }
+    return { waitMs, call: this.log.reserve(now + waitMs), sharedId: shared?.id };
+  }
+
+  /** A reserved call that never went out leaves both logs. */
+  private forget({ call, sharedId }: ReservedStart): void {
     if (call) this.log?.drop(call);
     if (sharedId !== undefined) this.options.sharedLog?.drop(sharedId);
   }
@@ -182,22 +203,28 @@ export class AccountLimiter implements RequestGate {
    * starts them together, and the vendor sees more calls in its window than the bucket allowed.
    * In turn, only the one caller whose timer was due can start late, and the next one reserves
    * from the bucket as it is then (at most `burst` more at once, after a gap the vendor saw no
-   * calls in). An abort still ends the wait at once.
+   * calls in). An abort still ends the wait at once; what `take` reserved after that goes to `abandon`.
    */
-  private inTurn(signal: AbortSignal | undefined, take: () => Promise<void>): Promise<void> {
+  private inTurn<T>(signal: AbortSignal | undefined, take: () => Promise<T>, abandon: (value: T) => void): Promise<T> {
     const mine = this.turn.then(take);
     this.turn = mine.then(
       () => undefined,
       () => undefined,
     );
     if (!signal) return mine;
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(abortError(this.options.provider));
+    return new Promise<T>((resolve, reject) => {
+      let left = false;
+      const onAbort = (): void => {
+        left = true;
+        reject(abortError(this.options.provider));
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       mine.then(
-        () => {
+        (value) => {
           signal.removeEventListener('abort', onAbort);
-          resolve();
+          // The caller left while its turn ran to the end: what it took is given back.
+          if (left) abandon(value);
+          else resolve(value);
         },
         (error: unknown) => {
           signal.removeEventListener('abort', onAbort);

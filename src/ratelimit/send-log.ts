@@ -1,7 +1,7 @@
 /**
  * A vendor account's log of calls against the vendor's own sliding windows ("at most 10 calls in
  * any second"): a call may start once, for every window, fewer than `requests` calls are in the
- * `windowMs` before it. It hands out reservations like the token bucket (the time a call may
+ * window before it. It hands out reservations like the token bucket (the time a call may
  * start), and counts each call from the moment it was really written to its socket (`sent`), since
  * that is about when the vendor counts it: a call that waited for one of the process's sockets
  * after its reservation moves later in the log, so a call reserved after it keeps its distance.
@@ -9,10 +9,22 @@
  * pacing margin, as the token bucket's rate is lowered by it (transit and timer jitter).
  */
 
+/** A vendor's window as configured (`providers.<id>.windows`). */
 export interface SendWindow {
-  /** Calls the vendor allows in any `windowMs`. */
+  /** Calls the vendor allows in any `seconds`. */
   requests: number;
-  windowMs: number;
+  seconds: number;
+}
+
+/** A window as the logs keep it: its length in ms, lengthened by the pacing margin. */
+export interface PacedWindow {
+  requests: number;
+  paceMs: number;
+}
+
+/** Each window's length in ms, `margin` longer (the local log and the Redis one use the same). */
+export function pacedWindows(windows: readonly SendWindow[], margin: number): PacedWindow[] {
+  return windows.map((window) => ({ requests: window.requests, paceMs: window.seconds * 1000 * (1 + margin) }));
 }
 
 /** One call in the log: when it starts (or was sent), and whether it is on the wire yet. */
@@ -27,11 +39,11 @@ export class SendLog {
   private head = 0;
   /** Calls reserved and not yet on the wire (at most the account's concurrency). */
   private readonly pending = new Set<LoggedCall>();
-  private readonly windows: readonly { requests: number; paceMs: number }[];
+  private readonly windows: readonly PacedWindow[];
   private readonly longestMs: number;
 
   constructor(windows: readonly SendWindow[], margin: number) {
-    this.windows = windows.map((window) => ({ requests: window.requests, paceMs: window.windowMs * (1 + margin) }));
+    this.windows = pacedWindows(windows, margin);
     this.longestMs = Math.max(0, ...this.windows.map((window) => window.paceMs));
   }
 

@@ -70,7 +70,7 @@ export function createScaleOut(config: RedisConfig, deps: { logger: Logger; regi
         : new RedisSendLog(redis, {
             keySecret: config.keySecret,
             group: connection.rateLimitGroup,
-            windows: connection.settings.windows.map((window) => ({ requests: window.requests, windowMs: window.seconds * 1000 })),
+            windows: connection.settings.windows,
             margin: OUTBOUND_PACING_MARGIN,
           }),
     syncLease: createSyncLease(redis, config.keySecret),

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { SendWindow } from '../ratelimit/send-log';
+import { pacedWindows, type SendWindow } from '../ratelimit/send-log';
 import type { SharedSendLog, SharedSendReservation } from '../ratelimit/shared';
 import { luaScript, redisKeyTag, type RedisConnection } from './redis';
 import { REDIS_KEY_PREFIX } from './redis-tier';
@@ -129,7 +129,7 @@ export class RedisSendLog implements SharedSendLog {
     const tag = redisKeyTag(options.keySecret, options.group);
     this.sentKey = `${REDIS_KEY_PREFIX}rlw:{${tag}}:sent`;
     this.pendingKey = `${REDIS_KEY_PREFIX}rlw:{${tag}}:pending`;
-    this.windowArgs = options.windows.flatMap((window) => [String(window.requests), String(Math.ceil(window.windowMs * (1 + options.margin)))]);
+    this.windowArgs = pacedWindows(options.windows, options.margin).flatMap((window) => [String(window.requests), String(window.paceMs)]);
   }
 
   async reserve(fromMs: number, maxWaitMs: number): Promise<SharedSendReservation | undefined> {

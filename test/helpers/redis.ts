@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '../../src/logger';
+import { RedisConnection } from '../../src/scaleout/redis';
 
 export interface TestRedis {
   readonly port: number;
@@ -118,5 +121,29 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
     thaw: () => child?.kill('SIGCONT'),
     command: (...args) => rawCommand(port, args),
     stop: kill,
+  };
+}
+
+/**
+ * Gateway connections to a test Redis, each started; `connect(url)` with the test server's URL waits
+ * until it is up, with any other URL (a closed port) returns at once. `closeAll()` in afterAll.
+ */
+export function redisConnections(): { connect(url: string, options?: { wait?: boolean }): Promise<RedisConnection>; closeAll(): Promise<void> } {
+  const opened: RedisConnection[] = [];
+  return {
+    async connect(url, { wait = true } = {}) {
+      const connection = new RedisConnection({ url, logger: createLogger({ stream: new PassThrough(), level: 'error' }), commandTimeoutMs: 500 });
+      opened.push(connection);
+      connection.start();
+      const end = Date.now() + 5000;
+      while (wait && !connection.up) {
+        if (Date.now() > end) throw new Error('redis connection not up in time');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return connection;
+    },
+    closeAll: async () => {
+      await Promise.all(opened.map((connection) => connection.close()));
+    },
   };
 }

@@ -16,7 +16,7 @@ const PACE = 1000 * (1 + OUTBOUND_PACING_MARGIN);
 
 describe('SendLog', () => {
   test('a window of 3 per second: three calls start at once, the fourth one paced window after the first was sent', () => {
-    const log = new SendLog([{ requests: 3, windowMs: 1000 }], OUTBOUND_PACING_MARGIN);
+    const log = new SendLog([{ requests: 3, seconds: 1 }], OUTBOUND_PACING_MARGIN);
     const calls = [0, 1, 2].map(() => log.reserve(log.earliest(NOW, NOW)));
     expect(calls.map((call) => call.at)).toEqual([NOW, NOW, NOW]);
     calls.forEach((call, i) => log.sent(call, NOW + 10 * i));
@@ -26,7 +26,7 @@ describe('SendLog', () => {
   });
 
   test('a call that waited for a socket counts from when it was written, and one not yet written as now', () => {
-    const log = new SendLog([{ requests: 1, windowMs: 1000 }], OUTBOUND_PACING_MARGIN);
+    const log = new SendLog([{ requests: 1, seconds: 1 }], OUTBOUND_PACING_MARGIN);
     const first = log.reserve(log.earliest(NOW, NOW));
     // Not on the wire yet at NOW + 300: it cannot count as earlier than that.
     expect(log.earliest(NOW + 300, NOW + 300)).toBe(NOW + 300 + PACE);
@@ -35,7 +35,7 @@ describe('SendLog', () => {
   });
 
   test('a call dropped before it was sent frees its place; sends out of order are kept in order', () => {
-    const log = new SendLog([{ requests: 2, windowMs: 1000 }], OUTBOUND_PACING_MARGIN);
+    const log = new SendLog([{ requests: 2, seconds: 1 }], OUTBOUND_PACING_MARGIN);
     const a = log.reserve(NOW);
     const b = log.reserve(NOW);
     log.drop(b);
@@ -49,8 +49,8 @@ describe('SendLog', () => {
   test('every window holds: 2 per second and 3 per 10 seconds', () => {
     const log = new SendLog(
       [
-        { requests: 2, windowMs: 1000 },
-        { requests: 3, windowMs: 10_000 },
+        { requests: 2, seconds: 1 },
+        { requests: 3, seconds: 10 },
       ],
       OUTBOUND_PACING_MARGIN,
     );
@@ -66,7 +66,7 @@ describe('SendLog', () => {
   });
 
   test('leftAfter: what the vendor should still allow after counting a call, later calls included', () => {
-    const log = new SendLog([{ requests: 5, windowMs: 1000 }], OUTBOUND_PACING_MARGIN);
+    const log = new SendLog([{ requests: 5, seconds: 1 }], OUTBOUND_PACING_MARGIN);
     const calls = [0, 1, 2].map(() => log.reserve(NOW));
     calls.forEach((call, i) => log.sent(call, NOW + i));
     expect(log.leftAfter(calls[0]!, NOW + 5)).toBe(2);
@@ -79,7 +79,7 @@ describe('SendLog', () => {
 
 describe('AccountLimiter with windows', () => {
   function windowed(now: () => number): AccountLimiter {
-    return new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 4, now, windows: [{ requests: 2, windowMs: 1000 }] });
+    return new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 4, now, windows: [{ requests: 2, seconds: 1 }] });
   }
 
   test('the window refuses a call whose deadline comes before its turn, with the wait as retryAfterMs', async () => {
@@ -115,7 +115,7 @@ describe('AccountLimiter with windows', () => {
   });
 
   test('a vendor that counts more calls than the log holds the account until its reset', async () => {
-    const limiter = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 4, now: () => NOW, windows: [{ requests: 3, windowMs: 1000 }] });
+    const limiter = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 4, now: () => NOW, windows: [{ requests: 3, seconds: 1 }] });
     const first = await limiter.acquire(undefined, undefined);
     first.sent();
     const second = await limiter.acquire(undefined, undefined);
@@ -151,7 +151,7 @@ describe('against the SendKit simulator at 10 per second', () => {
 
   test('the window at the vendor\'s 10/s: 25 calls, no 429, and the headers never hold the account', async () => {
     sim.resetStats();
-    const limiter = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 10, windowMs: 1000 }] });
+    const limiter = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 10, seconds: 1 }] });
     const pause = jest.spyOn(limiter, 'pause');
     await walk(limiter, 25);
     expect(sim.stats().byStatus).toEqual({ '200': 25 });
@@ -161,7 +161,7 @@ describe('against the SendKit simulator at 10 per second', () => {
   test('a window set above the vendor\'s (12/s against 10/s): the vendor counts more than the log, and the headers hold it', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     sim.resetStats();
-    const limiter = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 1, windows: [{ requests: 12, windowMs: 1000 }] });
+    const limiter = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 1, windows: [{ requests: 12, seconds: 1 }] });
     const pause = jest.spyOn(limiter, 'pause');
     await walk(limiter, 14);
     expect(pause).toHaveBeenCalled();

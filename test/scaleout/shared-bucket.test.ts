@@ -3,37 +3,22 @@
  * "instances" (connections) draw from one bucket, a 429 pause from one holds all, and without
  * Redis the limiter falls back to its local bucket.
  */
-import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisConnection, redisKeyTag } from '../../src/scaleout/redis';
-import { createLogger } from '../../src/logger';
+import { redisKeyTag, type RedisConnection } from '../../src/scaleout/redis';
 import { AccountLimiter } from '../../src/ratelimit/limiter';
 import { RedisTokenBucket } from '../../src/scaleout/shared-bucket';
 import { ProviderError } from '../../src/errors';
-import { freePort, startRedis, type TestRedis } from '../helpers/redis';
+import { freePort, redisConnections, startRedis, type TestRedis } from '../helpers/redis';
 
 const SECRET = 'shared-secret-of-every-instance-0123456789';
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await sleep(10);
-  }
-}
 
 describe('RedisTokenBucket', () => {
   let redis: TestRedis;
-  const connections: RedisConnection[] = [];
+  const connections = redisConnections();
   let groups = 0;
 
-  async function connection(url?: string): Promise<RedisConnection> {
-    const c = new RedisConnection({ url: url ?? redis.url, logger: createLogger({ stream: new PassThrough(), level: 'error' }), commandTimeoutMs: 500 });
-    connections.push(c);
-    c.start();
-    if (url === undefined) await until(() => c.up);
-    return c;
-  }
+  const connection = (url?: string): Promise<RedisConnection> => connections.connect(url ?? redis.url, { wait: url === undefined });
   /** A fresh group per test, so buckets start full. */
   function group(): string {
     groups += 1;
@@ -44,7 +29,7 @@ describe('RedisTokenBucket', () => {
     redis = await startRedis();
   });
   afterAll(async () => {
-    await Promise.all(connections.map((c) => c.close()));
+    await connections.closeAll();
     await redis.stop();
   });
 

@@ -5,53 +5,38 @@
  * both under Kakiyo's simulator at 4 per second (no rate-limit headers to fall back on) where two
  * limiters with only their own logs meet 429s; without Redis the local log paces alone.
  */
-import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '../../src/errors';
 import { createHttpClient } from '../../src/http/client';
-import { createLogger } from '../../src/logger';
 import { AccountLimiter, OUTBOUND_PACING_MARGIN } from '../../src/ratelimit/limiter';
-import { RedisConnection } from '../../src/scaleout/redis';
+import type { RedisConnection } from '../../src/scaleout/redis';
 import { RedisSendLog } from '../../src/scaleout/shared-send-log';
 import { perSecond, startSimulator, type VendorSimulator } from '../../src/simulator';
-import { freePort, startRedis, type TestRedis } from '../helpers/redis';
+import { freePort, redisConnections, startRedis, type TestRedis } from '../helpers/redis';
 
 const SECRET = 'shared-secret-of-every-instance-0123456789';
 const PACE = Math.ceil(1000 * (1 + OUTBOUND_PACING_MARGIN));
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await sleep(10);
-  }
-}
 
 describe('RedisSendLog', () => {
   let redis: TestRedis;
-  const connections: RedisConnection[] = [];
+  const connections = redisConnections();
   let groups = 0;
 
-  async function connection(url?: string): Promise<RedisConnection> {
-    const c = new RedisConnection({ url: url ?? redis.url, logger: createLogger({ stream: new PassThrough(), level: 'error' }), commandTimeoutMs: 500 });
-    connections.push(c);
-    c.start();
-    if (url === undefined) await until(() => c.up);
-    return c;
-  }
+  const connection = (url?: string): Promise<RedisConnection> => connections.connect(url ?? redis.url, { wait: url === undefined });
   function group(): string {
     groups += 1;
     return `kakiyo:group-${groups}`;
   }
   async function log(g: string, requests: number, url?: string): Promise<RedisSendLog> {
-    return new RedisSendLog(await connection(url), { keySecret: SECRET, group: g, windows: [{ requests, windowMs: 1000 }], margin: OUTBOUND_PACING_MARGIN });
+    return new RedisSendLog(await connection(url), { keySecret: SECRET, group: g, windows: [{ requests, seconds: 1 }], margin: OUTBOUND_PACING_MARGIN });
   }
 
   beforeAll(async () => {
     redis = await startRedis();
   });
   afterAll(async () => {
-    await Promise.all(connections.map((c) => c.close()));
+    await connections.closeAll();
     await redis.stop();
   });
 
@@ -88,7 +73,7 @@ describe('RedisSendLog', () => {
     const port = await freePort();
     const offline = await log(group(), 2, `redis://127.0.0.1:${port}`);
     expect(await offline.reserve(0, Number.POSITIVE_INFINITY)).toBeUndefined();
-    const limiter = new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 2, windowMs: 1000 }], sharedLog: offline });
+    const limiter = new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 2, seconds: 1 }], sharedLog: offline });
     for (let i = 0; i < 2; i += 1) {
       const permit = await limiter.acquire(undefined, Date.now() + 100);
       permit.sent();
@@ -129,12 +114,12 @@ describe('RedisSendLog', () => {
 
     it('sharing the log through Redis: 12 calls, no 429', async () => {
       const g = group();
-      const statuses = await walkBoth(async () => new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 4, windowMs: 1000 }], sharedLog: await log(g, 4) }));
+      const statuses = await walkBoth(async () => new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 4, seconds: 1 }], sharedLog: await log(g, 4) }));
       expect(statuses).toEqual({ '200': 12 });
     }, 20_000);
 
     it('each with only its own log: the vendor answers 429 (the test can fail)', async () => {
-      const statuses = await walkBoth(() => Promise.resolve(new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 4, windowMs: 1000 }] })));
+      const statuses = await walkBoth(() => Promise.resolve(new AccountLimiter({ provider: 'kakiyo', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 4, seconds: 1 }] })));
       expect(statuses['429']).toBeGreaterThan(0);
     }, 20_000);
   });
