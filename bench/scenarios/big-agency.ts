@@ -16,13 +16,13 @@
  * - 8h a sorted and filtered page of 100 (`limit=100&sort=-replyRate&status=active`), paged on with
  *   each `nextCursor` (every page a query of its own): p50.
  * - 8i/8j while big answers stream (two at a time), small requests one after another (`/healthz`
- *   and a one-workspace warm hit): their p99, and the gateway's event-loop delay p99 measured
- *   inside its process.
+ *   and a one-workspace warm hit, from a process of their own, workers/prober.ts, so the pauses of
+ *   the process reading the big answers do not count): their p99, and the gateway's event-loop
+ *   delay p99 measured inside its process.
  * - 8k the gateway's RSS with every campaign cached, after the rest.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROVIDER_IDS, type ProviderId } from '../../src/schema/campaign';
@@ -31,8 +31,10 @@ import type { BenchContext, ScenarioOutcome } from '../lib/context';
 import { startWorker, type Worker } from '../lib/proc';
 import { fmt, median, percentile, type Row } from '../lib/report';
 import { BENCH_CLIENT_KEY, REFERENCE_DATE } from '../lib/stack';
+import { timedGet, type Timed } from '../lib/timed-get';
 import type { LoopDelay } from '../workers/agency-gateway';
 import type { AgencyVendors, AgencyVendorsStart } from '../workers/agency-vendors';
+import type { ProbeResult } from '../workers/prober';
 
 /** Campaigns per workspace and vendor (an Instantly-heavy agency; 300 per workspace). */
 const CAMPAIGNS: Readonly<Record<ProviderId, number>> = { instantly: 110, sendkit: 80, kakiyo: 50, seleqt: 60 };
@@ -56,40 +58,6 @@ const PROVIDER_SETTINGS: Readonly<Record<ProviderId, { requestsPerSecond: number
 };
 const NODE_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 export const AGENCY_RSS_TARGET_BYTES = 512 * 1024 * 1024;
-
-interface Timed {
-  status: number;
-  ttfbMs: number;
-  totalMs: number;
-  bytes: number;
-  headers: Record<string, string | string[] | undefined>;
-  body?: Buffer;
-}
-
-/** One GET on a new connection: the time to the first body byte and to the last. */
-function timedGet(url: string, headers: Record<string, string>, keep = false): Promise<Timed> {
-  const started = process.hrtime.bigint();
-  const since = (): number => Number(process.hrtime.bigint() - started) / 1e6;
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, agent: false }, (res) => {
-      let ttfbMs = Number.NaN;
-      let bytes = 0;
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => {
-        if (bytes === 0) ttfbMs = since();
-        bytes += chunk.length;
-        if (keep) chunks.push(chunk);
-      });
-      res.on('end', () => {
-        const totalMs = since();
-        resolve({ status: res.statusCode ?? 0, ttfbMs: Number.isNaN(ttfbMs) ? totalMs : ttfbMs, totalMs, bytes, headers: res.headers, ...(keep ? { body: Buffer.concat(chunks) } : {}) });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 function workspaceId(i: number): string {
   return `client-${String(i).padStart(4, '0')}`;
@@ -243,26 +211,20 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     }
     context.log(`  pages of 100: p50 ${fmt.ms(median(pageMs))}, max ${fmt.ms(Math.max(...pageMs))} over ${pageMs.length} pages`);
 
-    // 8i/8j: small requests one after another while big answers stream, two at a time.
+    // 8i/8j: small requests one after another (from a process of their own: this one reads the
+    // big answers) while big answers stream, two at a time.
+    const prober = startWorker('prober');
+    workers.push(prober);
+    const smallUrls = Array.from({ length: workspaces }, (_, i) => [`${url}/healthz`, analytics(`workspace_id=${workspaceId(i)}`)]).flat();
     await gatewayWorker.call('loopDelayStart');
-    const small: number[] = [];
-    let streaming = true;
+    await prober.call('start', { urls: smallUrls, headers: key, pauseMs: 5 });
     const bigLoop = async (): Promise<void> => {
       for (let i = 0; i < repeats + 1; i += 1) await timedGet(analytics(`workspace_id=ALL&format=${FORMATS[i % FORMATS.length] ?? 'json'}`), key);
     };
-    const smallLoop = async (): Promise<void> => {
-      for (let i = 0; streaming; i += 1) {
-        const target = i % 2 === 0 ? `${url}/healthz` : analytics(`workspace_id=${workspaceId(i % workspaces)}`);
-        const answer = await timedGet(target, key);
-        if (answer.status !== 200) throw new Error(`small request ${target}: ${answer.status}`);
-        small.push(answer.totalMs);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    };
-    const smallRun = smallLoop();
     await Promise.all([bigLoop(), bigLoop()]);
-    streaming = false;
-    await smallRun;
+    const probed = await prober.call<ProbeResult>('stop');
+    if (probed.failed.length > 0) throw new Error(`small requests: ${probed.failed.slice(0, 3).join(', ')}`);
+    const small = probed.ms;
     const loopDelay = await gatewayWorker.call<LoopDelay>('loopDelayStop');
     const smallP99 = percentile(small, 99);
     context.log(`  while streaming: ${small.length} small requests p50 ${fmt.ms(percentile(small, 50))} / p99 ${fmt.ms(smallP99)}; event-loop delay p99 ${fmt.ms(loopDelay.p99Ms)}, max ${fmt.ms(loopDelay.maxMs)}`);
