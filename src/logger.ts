@@ -1,9 +1,11 @@
 /**
- * winston JSON logging with a redaction format that runs on every line: header-like keys
+ * winston JSON logging with a redaction step that runs on every line: header-like keys
  * (`authorization`, `x-api-key`, `apiKey`, cookies, a signed link's `sig`, …) are blanked wherever they
  * nest, the value of a query parameter with such a name is blanked in any string (a URL in a
  * message: `…&sig=[REDACTED]`), and every configured secret value (vendor keys, the link secret,
- * the demo client key) is cut out of any string.
+ * the demo client key) is cut out of any string. A line is JSON with its keys sorted at every
+ * depth (what winston's `json` format writes), made by one format that also drops lines below the
+ * level and stamps the time.
  */
 import type { Writable } from 'node:stream';
 import winston from 'winston';
@@ -15,7 +17,11 @@ const SECRET_KEY = /^(authorization|proxy-authorization|x-api-key|api[-_]?key|ap
 /** A `name=value` pair of a URL query inside a text (after `?`, `&`, `;`, whitespace or at the start). */
 const QUERY_PAIR = /(^|[?&;\s])([^=&?#\s]+)=([^&#\s]*)/g;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+/** A cheap first look: only a string with one of the words can hold a credential of that form. */
+const BEARER_START = /bearer|basic/i;
 const MAX_DEPTH = 6;
+/** Where winston's transports read a formatted line (triple-beam's `MESSAGE`). */
+const MESSAGE = Symbol.for('message');
 
 function secretName(name: string): boolean {
   try {
@@ -31,28 +37,62 @@ export function redactQuery(text: string): string {
   return text.replace(QUERY_PAIR, (pair: string, lead: string, name: string) => (secretName(name) ? `${lead}${name}=[REDACTED]` : pair));
 }
 
+/**
+ * `value` with every secret cut out of its strings and every header-like key blanked, as plain
+ * JSON-ready data: objects rebuilt with their keys sorted (so a line's JSON is the same whatever
+ * order its fields were given in), a bigint as its decimal string.
+ */
 export function redactValue(value: unknown, secrets: readonly string[], depth = 0): unknown {
-  if (typeof value === 'string') return redactQuery(redactSecrets(value, secrets).replace(BEARER, '$1 [REDACTED]'));
+  if (typeof value === 'string') return redactString(value, secrets);
+  if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return value;
   // Nothing below the depth limit is inspected, so nothing below it is shown: a header-like key or
   // a secret down there would otherwise reach the log unredacted (this also ends cyclic objects).
   if (depth >= MAX_DEPTH) return '[Truncated]';
   if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: redactValue(value.message, secrets, depth + 1) };
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) ? '[REDACTED]' : redactValue(item, secrets, depth + 1);
+  if (value instanceof Error) return { message: redactValue(value.message, secrets, depth + 1), name: value.name };
+  // No prototype: a field named `__proto__` stays a field.
+  const out = Object.create(null) as Record<string, unknown>;
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object).sort()) {
+    out[key] = secretKey(key) ? '[REDACTED]' : redactValue(object[key], secrets, depth + 1);
   }
   return out;
 }
 
-/** The redaction format; `secrets` is read on every line so keys added later are covered too. */
-export function redactFormat(secretsOf: () => readonly string[]): winston.Logform.Format {
+function redactString(value: string, secrets: readonly string[]): string {
+  const cut = redactSecrets(value, secrets);
+  return redactQuery(BEARER_START.test(cut) ? cut.replace(BEARER, '$1 [REDACTED]') : cut);
+}
+
+/** Whether a field's name is header-like; the answers for the names a log sees are kept (a handful). */
+const keyVerdicts = new Map<string, boolean>();
+function secretKey(key: string): boolean {
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = SECRET_KEY.test(key);
+    if (keyVerdicts.size < 1000) keyVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+/**
+ * The one format of a line: lines below the level end here, before any work; the rest get their
+ * timestamp, are redacted (`secrets` read on every line, so keys added later are covered too) and
+ * written as JSON with sorted keys into the line's message.
+ */
+export function lineFormat(secretsOf: () => readonly string[], enabled: (level: string) => boolean): winston.Logform.Format {
   return winston.format((info) => {
+    if (!enabled(info.level)) return false;
+    if (!info.timestamp) info.timestamp = new Date().toISOString();
     const secrets = secretsOf();
-    for (const key of Object.keys(info)) {
-      info[key] = SECRET_KEY.test(key) ? '[REDACTED]' : redactValue(info[key], secrets);
+    const line = Object.create(null) as Record<string, unknown>;
+    for (const key of Object.keys(info).sort()) {
+      const value = secretKey(key) ? '[REDACTED]' : redactValue(info[key], secrets);
+      info[key] = value;
+      line[key] = value;
     }
+    (info as Record<symbol, unknown>)[MESSAGE] = JSON.stringify(line);
     return info;
   })();
 }
@@ -69,12 +109,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = options.secrets ?? (() => []);
   // winston runs the formats before its transports drop a line below their level: a `debug` line
   // at level `info` would be redacted (every string against every configured secret: thousands for
-  // a big agency) and then thrown away. Lines below the level end here, before any work.
-  const enabled = winston.format((info) => (logger.isLevelEnabled(info.level) ? info : false))();
+  // a big agency) and then thrown away. Lines below the level end in the format, before any work.
   const logger: Logger = winston.createLogger({
     level: options.level ?? 'info',
     silent: options.silent ?? false,
-    format: winston.format.combine(enabled, winston.format.timestamp(), redactFormat(secrets), winston.format.json()),
+    format: lineFormat(secrets, (level) => logger.isLevelEnabled(level)),
     transports: [options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console()],
   });
   return logger;

@@ -1,5 +1,9 @@
 import { PassThrough } from 'node:stream';
-import { createLogger, redactValue, type Logger } from '../src/logger';
+import fc from 'fast-check';
+import winston from 'winston';
+import { createLogger, lineFormat, redactValue, type Logger } from '../src/logger';
+
+const MESSAGE = Symbol.for('message');
 
 const VENDOR_KEY = 'inst_live_CANARY_7d1e9b3f0a2c';
 const OTHER_KEY = 'slq_live_CANARY_44ab09e1';
@@ -206,5 +210,38 @@ describe('redactValue', () => {
       token: '[REDACTED]',
       self: { name: 'loop', token: '[REDACTED]', self: { name: 'loop', token: '[REDACTED]', self: { name: 'loop', token: '[REDACTED]', self: { name: 'loop', token: '[REDACTED]', self: { name: 'loop', token: '[REDACTED]', self: '[Truncated]' } } } } },
     });
+  });
+});
+
+describe('lineFormat', () => {
+  const enabled = (): boolean => true;
+  const stamp = '2026-12-06T12:00:00.000Z';
+
+  /** Whether any object key in `value` is an array index ("0", "17"): JavaScript enumerates those first, in numeric order. */
+  const hasIndexKey = (value: unknown): boolean =>
+    value !== null && typeof value === 'object' && Object.entries(value).some(([key, item]) => (!Array.isArray(value) && /^(0|[1-9]\d*)$/.test(key)) || hasIndexKey(item));
+
+  it("writes what winston's json format writes for the redacted line: sorted keys at every depth (property)", () => {
+    const json = winston.format.json();
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 4 })), fc.string(), (meta, message) => {
+        const info = { ...meta, level: 'info', message, timestamp: stamp } as winston.Logform.TransformableInfo;
+        const line = lineFormat(() => [VENDOR_KEY], enabled).transform(info) as winston.Logform.TransformableInfo;
+        // The same info, its fields already redacted, through winston's own json format.
+        const theirs = json.transform({ ...line }, json.options) as winston.Logform.TransformableInfo;
+        const ours = line[MESSAGE] as string;
+        expect(JSON.parse(ours)).toEqual(JSON.parse(theirs[MESSAGE] as string));
+        // Byte for byte, except that index-like keys come first (in numeric order).
+        if (!hasIndexKey(meta)) expect(ours).toBe(theirs[MESSAGE]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes a bigint as its decimal string, keeps a field named __proto__, and drops a line below the level', () => {
+    const info = { level: 'info', message: 'm', timestamp: stamp, count: 12345678901234567890n, nested: JSON.parse('{"__proto__":{"apiKey":"k"},"b":1}') as unknown } as winston.Logform.TransformableInfo;
+    const line = lineFormat(() => [], enabled).transform(info) as winston.Logform.TransformableInfo;
+    expect(line[MESSAGE]).toBe(`{"count":"12345678901234567890","level":"info","message":"m","nested":{"__proto__":{"apiKey":"[REDACTED]"},"b":1},"timestamp":"${stamp}"}`);
+    expect(lineFormat(() => [], () => false).transform({ level: 'debug', message: 'm' })).toBe(false);
   });
 });
