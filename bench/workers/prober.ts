@@ -17,30 +17,36 @@ const ProbeSchema = z.object({
 export interface ProbeResult {
   /** Each request's time to its last byte, in the order made. */
   ms: number[];
-  /** Requests that did not answer 200, as `status url`. */
+  /** Requests that did not answer 200, as `status url` (or `error url`). */
   failed: string[];
 }
 
 let running: { stop: boolean; done: Promise<ProbeResult> } | undefined;
+
+/** Requests until `state.stop`; a request that fails (status or connection) is counted, never thrown. */
+async function probe(state: { stop: boolean }, urls: readonly string[], headers: Record<string, string>, pauseMs: number): Promise<ProbeResult> {
+  const result: ProbeResult = { ms: [], failed: [] };
+  for (let i = 0; !state.stop; i += 1) {
+    const url = urls[i % urls.length] as string;
+    try {
+      const answer = await timedGet(url, headers);
+      if (answer.status === 200) result.ms.push(answer.totalMs);
+      else result.failed.push(`${answer.status} ${url}`);
+    } catch (error) {
+      result.failed.push(`${error instanceof Error ? error.message : String(error)} ${url}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return result;
+}
 
 serveCommands({
   /** Starts the requests (answers at once; `stop` ends them and returns what they measured). */
   start(payload) {
     if (running) throw new Error('the prober is already running');
     const { urls, headers, pauseMs } = ProbeSchema.parse(payload);
-    const state = { stop: false, done: Promise.resolve<ProbeResult>({ ms: [], failed: [] }) };
-    state.done = (async () => {
-      const result: ProbeResult = { ms: [], failed: [] };
-      for (let i = 0; !state.stop; i += 1) {
-        const url = urls[i % urls.length] as string;
-        const answer = await timedGet(url, headers);
-        if (answer.status === 200) result.ms.push(answer.totalMs);
-        else result.failed.push(`${answer.status} ${url}`);
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      }
-      return result;
-    })();
-    running = state;
+    const state = { stop: false };
+    running = Object.assign(state, { done: probe(state, urls, headers, pauseMs) });
   },
 
   async stop(): Promise<ProbeResult> {

@@ -399,7 +399,8 @@ export class Selection {
   }
 }
 
-const CHUNK_BYTES = 64 * 1024;
+/** The size a streamed answer's chunks (NDJSON and CSV) reach before one is written. */
+export const CHUNK_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 
 export interface ShapedSelection {

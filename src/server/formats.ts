@@ -16,6 +16,7 @@
  * and source status are not repeated as a summary line; the headers below carry completeness.
  */
 import type { Request, Response } from 'express';
+import { CHUNK_BYTES } from '../gateway/answer-pieces';
 import type { CampaignField } from '../gateway/shape';
 import { writeChunks } from './answer-writer';
 import { streamCompressed, type ContentCoding } from './compression';
@@ -103,7 +104,6 @@ export function csvCell(value: Cell): string {
   return NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-const CHUNK_CHARS = 64 * 1024;
 export const BOM = '\uFEFF';
 
 /**
@@ -135,7 +135,7 @@ export function* csvChunks(records: readonly CampaignSelection[], columns: reado
     const row = full ? fullRow(record) : Buffer.from(`${columns.map((column) => csvCell(column.value(record))).join(',')}\r\n`, 'utf8');
     rows.push(row);
     bytes += row.length;
-    if (bytes >= CHUNK_CHARS) {
+    if (bytes >= CHUNK_BYTES) {
       yield Buffer.concat(rows, bytes);
       rows = [];
       bytes = 0;
@@ -149,7 +149,7 @@ export function* ndjsonChunks(records: readonly CampaignSelection[]): Generator<
   let chunk = '';
   for (const record of records) {
     chunk += `${JSON.stringify(record)}\n`;
-    if (chunk.length >= CHUNK_CHARS) {
+    if (chunk.length >= CHUNK_BYTES) {
       yield chunk;
       chunk = '';
     }

@@ -147,3 +147,35 @@ export function redisConnections(): { connect(url: string, options?: { wait?: bo
     },
   };
 }
+
+/**
+ * A test Redis for the enclosing describe (started in beforeAll, stopped with every connection in
+ * afterAll): `connection()` to it (waits until up), `connection(url)` to another URL (a closed port:
+ * returns at once), and `group()` a fresh `<prefix>:group-<n>` per call, so each test starts empty.
+ */
+export function useTestRedis(groupPrefix: string): { readonly redis: TestRedis; connection(url?: string): Promise<RedisConnection>; group(): string } {
+  let redis: TestRedis | undefined;
+  const connections = redisConnections();
+  let groups = 0;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await connections.closeAll();
+    await redis?.stop();
+  });
+  const started = (): TestRedis => {
+    if (!redis) throw new Error('the test Redis starts in beforeAll');
+    return redis;
+  };
+  return {
+    get redis() {
+      return started();
+    },
+    connection: (url?: string) => connections.connect(url ?? started().url, { wait: url === undefined }),
+    group: () => {
+      groups += 1;
+      return `${groupPrefix}:group-${groups}`;
+    },
+  };
+}

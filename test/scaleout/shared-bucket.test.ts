@@ -4,34 +4,19 @@
  * Redis the limiter falls back to its local bucket.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { redisKeyTag, type RedisConnection } from '../../src/scaleout/redis';
+import { redisKeyTag } from '../../src/scaleout/redis';
 import { AccountLimiter } from '../../src/ratelimit/limiter';
 import { RedisTokenBucket } from '../../src/scaleout/shared-bucket';
 import { ProviderError } from '../../src/errors';
-import { freePort, redisConnections, startRedis, type TestRedis } from '../helpers/redis';
+import { freePort, useTestRedis } from '../helpers/redis';
 
 const SECRET = 'shared-secret-of-every-instance-0123456789';
 
 
 describe('RedisTokenBucket', () => {
-  let redis: TestRedis;
-  const connections = redisConnections();
-  let groups = 0;
-
-  const connection = (url?: string): Promise<RedisConnection> => connections.connect(url ?? redis.url, { wait: url === undefined });
   /** A fresh group per test, so buckets start full. */
-  function group(): string {
-    groups += 1;
-    return `instantly:group-${groups}`;
-  }
-
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await connections.closeAll();
-    await redis.stop();
-  });
+  const testRedis = useTestRedis('instantly');
+  const { connection, group } = testRedis;
 
   it('hands out the burst at once, then one token every 1/rate, across instances sharing the group', async () => {
     const g = group();
@@ -98,7 +83,7 @@ describe('RedisTokenBucket', () => {
     expect(a.key).toBe(`og:v1:rl:${redisKeyTag(SECRET, g)}`);
     expect(a.key).not.toContain('instantly');
     // The hash expires once it would be full again.
-    const ttl = Number((await redis.command('PTTL', a.key)).slice(1));
+    const ttl = Number((await testRedis.redis.command('PTTL', a.key)).slice(1));
     expect(ttl).toBeGreaterThan(1000);
     expect(ttl).toBeLessThanOrEqual(2000);
   });

@@ -9,36 +9,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '../../src/errors';
 import { createHttpClient } from '../../src/http/client';
 import { AccountLimiter, OUTBOUND_PACING_MARGIN } from '../../src/ratelimit/limiter';
-import type { RedisConnection } from '../../src/scaleout/redis';
 import { RedisSendLog } from '../../src/scaleout/shared-send-log';
 import { perSecond, startSimulator, type VendorSimulator } from '../../src/simulator';
-import { freePort, redisConnections, startRedis, type TestRedis } from '../helpers/redis';
+import { freePort, useTestRedis } from '../helpers/redis';
 
 const SECRET = 'shared-secret-of-every-instance-0123456789';
 const PACE = Math.ceil(1000 * (1 + OUTBOUND_PACING_MARGIN));
 
 
 describe('RedisSendLog', () => {
-  let redis: TestRedis;
-  const connections = redisConnections();
-  let groups = 0;
-
-  const connection = (url?: string): Promise<RedisConnection> => connections.connect(url ?? redis.url, { wait: url === undefined });
-  function group(): string {
-    groups += 1;
-    return `kakiyo:group-${groups}`;
-  }
+  const { connection, group } = useTestRedis('kakiyo');
   async function log(g: string, requests: number, url?: string): Promise<RedisSendLog> {
     return new RedisSendLog(await connection(url), { keySecret: SECRET, group: g, windows: [{ requests, seconds: 1 }], margin: OUTBOUND_PACING_MARGIN });
   }
-
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await connections.closeAll();
-    await redis.stop();
-  });
 
   it('two instances share one window: the third call of a 2-per-second window waits a paced second, from either instance', async () => {
     const g = group();
