@@ -126,7 +126,7 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
   const workers: Worker[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'bench-agency-'));
   try {
-    const vendorWorker = startWorker('agency-vendors');
+    const vendorWorker = startWorker('agency-vendors', { execArgv: (process.env.BENCH_AGENCY_VENDORS_ARGS ?? '').split(' ').filter(Boolean) });
     workers.push(vendorWorker);
     const start: AgencyVendorsStart = { workspaces, campaigns: { ...campaigns }, referenceDate: REFERENCE_DATE };
     const vendors = await vendorWorker.call<AgencyVendors>('start', start);

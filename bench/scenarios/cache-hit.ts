@@ -61,7 +61,7 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
   });
   const workers: Worker[] = [];
   try {
-    const gatewayWorker = startWorker('server');
+    const gatewayWorker = startWorker('server', { execArgv: (process.env.BENCH_HIT_GATEWAY_ARGS ?? '').split(' ').filter(Boolean) });
     workers.push(gatewayWorker);
     const { url: gatewayUrl } = await gatewayWorker.call<{ url: string }>('gateway', {
       document: gatewayDocument(upstream),

@@ -63,9 +63,17 @@ export function answerChunks(body: AnalyticsResponse, serialized: SerializedCont
     const whole = Buffer.from(JSON.stringify(body), 'utf8');
     return { pieces: [whole], bytes: whole.length };
   }
-  const tail = JSON.stringify(rest);
-  // `{"sources":…,"meta":…}` → `,"sources":…,"meta":…}`; an empty rest only closes the object.
-  const suffix = Buffer.from(tail === '{}' ? '}' : `,${tail.slice(1)}`, 'utf8');
+  return withTail(serialized, restJson(JSON.stringify(rest)));
+}
+
+/** `{"sources":…,"meta":…}` → `,"sources":…,"meta":…}`, what follows the prefix; an empty rest only closes the object. */
+export function restJson(rest: string): string {
+  return rest === '{}' ? '}' : `,${rest.slice(1)}`;
+}
+
+/** The prefix's pieces followed by the per-request rest of the body (`restJson`). */
+export function withTail(serialized: SerializedContent, tail: string): AnswerBody {
+  const suffix = Buffer.from(tail, 'utf8');
   return { pieces: [...serialized.prefix.pieces, suffix], bytes: serialized.prefix.bytes + suffix.length };
 }
 

@@ -8,8 +8,9 @@
  * source was a fresh cache entry, the answer is remembered here under (client, URL, Accept): its
  * headers as sent (the content coding negotiated from `Accept-Encoding` is part of the key; a gzip
  * or br answer is sent as the prefix compressed once per cache generation and the tail framed per
- * request, compression.ts), its `sources` and `meta`, and the ETag under which the gateway's answer cache
- * holds the serialized campaigns. The next identical request is answered from that before it
+ * request, compression.ts), its `sources` and `meta` as JSON with holes for the values made per
+ * request (`tailTemplate`: a hit fills them in, it does not rebuild and serialize the objects),
+ * and the ETag under which the gateway's answer cache holds the serialized campaigns. The next identical request is answered from that before it
  * reaches Express at all (`hotPathFirst`, wired by app.ts `createRequestListener`; Express's own request handling costs
  * about as much as everything below): authentication, the inbound limit, a map lookup, a check
  * that each source's cache entry is still the one answered from and still fresh, and the
@@ -23,14 +24,15 @@
  * revalidation, an eviction, the shared tier). Entries are never made from an answer with a
  * stale or failed source, a refresh, or a non-JSON format.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, RequestListener, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedClient } from '../config';
-import { answerChunks, type AnswerCache } from '../gateway/answer-cache';
+import { restJson, withTail, type AnswerCache } from '../gateway/answer-cache';
 import type { AnalyticsAnswer } from '../gateway/gateway';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
-import type { AnalyticsResponse, Source } from '../schema/envelope';
+import type { AnalyticsResponse } from '../schema/envelope';
 import { PER_REQUEST_HEADERS, perRequestHeaders, recordRequest, requestIdFrom, sourcesSummary, writeBody, type PerRequestHeader } from './answer-writer';
 import { presentedKey, type ClientDirectory } from './auth';
 import { encodedBody, type ContentCoding } from './compression';
@@ -60,8 +62,9 @@ interface HotEntry {
   coding: ContentCoding;
   /** Remembered header names and values, in the order sent (per-request ones hold a placeholder). */
   headers: [string, OutgoingHttpHeader][];
-  rest: Omit<AnalyticsResponse, 'data' | 'totals' | 'groups' | 'page'>;
-  /** Epoch ms of each source's data, in `rest.sources` order. */
+  /** The body after the campaigns (`sources`, `meta`) as JSON with holes for the per-request values. */
+  tail: TailTemplate;
+  /** Epoch ms of each source's data, in `sources` order. */
   fetchedAt: number[];
   freshUntil: number;
   current: () => boolean;
@@ -75,6 +78,53 @@ const PER_REQUEST_NAMES: ReadonlySet<string> = new Set<string>(PER_REQUEST_HEADE
 /** Headers made per request (answer-writer.ts); every other header of a remembered answer is sent as it was. */
 function isPerRequest(name: string): name is PerRequestHeader {
   return PER_REQUEST_NAMES.has(name);
+}
+
+/** A value made per request: a source's `ageSeconds`, `meta.requestId`, `meta.generatedAt`. */
+type Hole = { readonly kind: 'age'; readonly source: number } | { readonly kind: 'requestId' } | { readonly kind: 'generatedAt' };
+
+/** JSON text with holes: `texts[i]`, the value of `holes[i]`, `texts[i + 1]`, … */
+interface TailTemplate {
+  texts: string[];
+  holes: Hole[];
+}
+
+/** Marks a hole in a template's JSON while it is made (random per process: no vendor value can hold it). */
+const HOLE_MARK = `hot-hole-${randomUUID()}-`;
+
+/**
+ * The rest of a replayed body (`,"sources":…,"meta":…}`) as the pipeline serializes it for a hit
+ * (each source `cache: "hit"`, `durationMs: 0`), with a hole for each value made per request: the
+ * same bytes as `JSON.stringify` of the body made per request, without making it.
+ */
+export function tailTemplate(rest: Omit<AnalyticsResponse, 'data' | 'totals' | 'groups' | 'page'>): TailTemplate {
+  const marked: Hole[] = [];
+  const mark = (hole: Hole): string => `${HOLE_MARK}${marked.push(hole) - 1}`;
+  const sources = rest.sources.map((source, i) => ({ ...source, cache: 'hit', ageSeconds: mark({ kind: 'age', source: i }), durationMs: 0 }));
+  const meta = { ...rest.meta, requestId: mark({ kind: 'requestId' }), generatedAt: mark({ kind: 'generatedAt' }) };
+  const text = restJson(JSON.stringify({ ...rest, sources, meta }));
+  const texts: string[] = [];
+  const holes: Hole[] = [];
+  let from = 0;
+  for (const match of text.matchAll(new RegExp(`"${HOLE_MARK}(\\d+)"`, 'g'))) {
+    texts.push(text.slice(from, match.index));
+    holes.push(marked[Number(match[1])] as Hole);
+    from = match.index + match[0].length;
+  }
+  texts.push(text.slice(from));
+  return { texts, holes };
+}
+
+/** A template's JSON with this request's values in its holes. */
+export function fillTail(template: TailTemplate, values: { ageSeconds: (source: number) => number; requestId: string; generatedAt: string }): string {
+  const { texts, holes } = template;
+  let text = texts[0] ?? '';
+  for (let i = 0; i < holes.length; i += 1) {
+    const hole = holes[i] as Hole;
+    const value = hole.kind === 'age' ? String(values.ageSeconds(hole.source)) : JSON.stringify(hole.kind === 'requestId' ? values.requestId : values.generatedAt);
+    text += value + (texts[i + 1] ?? '');
+  }
+  return text;
 }
 
 export class HotAnswers {
@@ -120,19 +170,12 @@ export class HotAnswers {
     if (!decision.allowed) return false;
 
     const requestId = requestIdFrom(headers['x-request-id']);
-    const sources: Source[] = entry.rest.sources.map((source, i) => ({
-      ...source,
-      cache: 'hit',
-      ageSeconds: Math.max(0, Math.floor((now - (entry.fetchedAt[i] ?? now)) / 1000)),
-      durationMs: 0,
-    }));
-    const body: AnalyticsResponse = {
-      ...serialized.content,
-      ...entry.rest,
-      sources,
-      meta: { ...entry.rest.meta, requestId, generatedAt: new Date(now).toISOString() },
-    };
-    const identity = answerChunks(body, serialized);
+    const tail = fillTail(entry.tail, {
+      ageSeconds: (i) => Math.max(0, Math.floor((now - (entry.fetchedAt[i] ?? now)) / 1000)),
+      requestId,
+      generatedAt: new Date(now).toISOString(),
+    });
+    const identity = withTail(serialized, tail);
     const json = entry.coding === 'identity' ? identity : encodedBody(identity, serialized, entry.coding);
     if (!json) throw new Error('a remembered answer no longer matches its compressed prefix');
     const perRequest = perRequestHeaders(requestId, decision, (entry.freshUntil - now) / 1000, json.bytes);
@@ -190,7 +233,7 @@ export class HotAnswers {
       etag: answer.etag,
       coding,
       headers,
-      rest,
+      tail: tailTemplate(rest),
       fetchedAt,
       freshUntil: reuse.freshUntil,
       current: reuse.current,

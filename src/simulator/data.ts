@@ -31,9 +31,18 @@ export function epochDay(ms: number): number {
   return Math.floor(ms / DAY_MS);
 }
 
+/** `YYYY-MM-DD` of each epoch day asked for so far: daily rows name the same few hundred days over and over. */
+const isoDays = new Map<number, string>();
+const MAX_ISO_DAYS = 100_000;
+
 /** `YYYY-MM-DD` of an epoch day (UTC). */
 export function isoDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  let text = isoDays.get(day);
+  if (text === undefined) {
+    text = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (isoDays.size < MAX_ISO_DAYS) isoDays.set(day, text);
+  }
+  return text;
 }
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
