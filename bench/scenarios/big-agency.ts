@@ -142,7 +142,12 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
 
     // 8a: the cold walk.
     await vendorWorker.call('reset');
+    const cpuBefore = { gateway: (await gatewayWorker.call<{ cpuMicros: number }>('stats')).cpuMicros, vendors: await vendorWorker.call<number>('cpuMicros') };
     const cold = await timedGet(analytics('workspace_id=ALL'), key, true);
+    const cpuWalk = {
+      gateway: (await gatewayWorker.call<{ cpuMicros: number }>('stats')).cpuMicros - cpuBefore.gateway,
+      vendors: (await vendorWorker.call<number>('cpuMicros')) - cpuBefore.vendors,
+    };
     const coldBody = JSON.parse(cold.body?.toString('utf8') ?? '{}') as { data?: unknown[]; sources?: { connection: string; provider: string; status: string; durationMs: number; error: { code: string } | null }[] };
     const stats = await vendorWorker.call<Partial<Record<ProviderId, SimulatorStats>>>('stats');
     const boundMs = vendorBoundMs(vendors, stats, workspaces);
@@ -160,6 +165,10 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     context.log(`  slowest source per vendor (ms): ${JSON.stringify(slowest)}`);
     context.log(
       `  cold walk: ${fmt.ms(cold.totalMs)}, ${coldBody.data?.length ?? 0} campaigns of ${expected}, ${vendorCalls} vendor calls (${throttled} answered 429), ${failing.length} sources not ok; bound ${fmt.ms(boundMs)}`,
+    );
+    // CPU (every thread, user + system) is steadier than wall time on a shared machine: what a change to the walk's cost per call shows in.
+    context.log(
+      `  cold walk CPU: gateway ${(cpuWalk.gateway / 1e6).toFixed(1)} s (${Math.round(cpuWalk.gateway / Math.max(1, vendorCalls))} µs per vendor call), vendors ${(cpuWalk.vendors / 1e6).toFixed(1)} s (${Math.round(cpuWalk.vendors / Math.max(1, vendorCalls))} µs per call)`,
     );
     // The warm rows need every campaign cached: sources that failed are walked again (not timed).
     let cached = coldBody.data?.length ?? 0;

@@ -50,7 +50,8 @@ serveCommands({
 
   stats() {
     const memory = process.memoryUsage();
-    return { rssBytes: memory.rss, heapTotalBytes: memory.heapTotal, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers };
+    const cpu = process.cpuUsage();
+    return { cpuMicros: cpu.user + cpu.system, rssBytes: memory.rss, heapTotalBytes: memory.heapTotal, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers };
   },
 
   gc() {

@@ -79,6 +79,12 @@ serveCommands({
     return Object.fromEntries(sims.map((sim) => [sim.provider, sim.stats()]));
   },
 
+  /** process.cpuUsage() since the process started, in µs (user + system, every thread). */
+  cpuMicros(): number {
+    const cpu = process.cpuUsage();
+    return cpu.user + cpu.system;
+  },
+
   reset(): void {
     for (const sim of sims) sim.resetStats();
   },
