@@ -1,7 +1,7 @@
 /**
  * Time bounds on work, in one place: a promise raced against a deadline (`settleWithin`: the
  * gateway's request deadline, a Redis command's bound) and an AbortSignal that fires after a time
- * (`abortAfter`: a vendor call's attempt, a connection's walk, an alert delivery). Both clear their
+ * (`abortAfter`: a connection's walk, an alert delivery). Both clear their
  * timer when the work ends, and both can wait one more turn of the event loop before they give up.
  */
 export interface SettleOptions {

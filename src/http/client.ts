@@ -19,10 +19,9 @@
  *   and every configured secret is removed from vendor-supplied message text.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { abortAfter } from '../deadline';
 import { ProviderError, redactSecrets, type ProviderErrorCode } from '../errors';
 import { outboundAgents } from './agents';
-import { BODY_TOO_LARGE, getText, TransportError } from './transport';
+import { BODY_TOO_LARGE, getText, TIMED_OUT as TRANSPORT_TIMED_OUT, TransportError } from './transport';
 import type { ProviderId } from '../schema/campaign';
 import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfter, type AttemptOutcome, type RetryPolicy } from './retry';
 
@@ -218,14 +217,14 @@ export function describeErrorBody(text: string, secrets: readonly string[]): str
   return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS)}…` : flat;
 }
 
-/** An attempt that ran out of time, whoever noticed first (the countdown or the socket). */
+/** An attempt that ran out of time, whoever noticed first (the transport's timer or the socket). */
 const TIMED_OUT = { code: 'upstream_timeout', message: 'the vendor did not answer in time' } as const;
 
 /** Classifies an exception thrown by the transport (never a status: those are returned). */
 function classifyThrown(error: unknown): { code: ProviderErrorCode; message: string } {
   if (error instanceof TransportError && error.code === BODY_TOO_LARGE) return { code: 'upstream_too_large', message: 'response body exceeded the size cap' };
   const code = error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-  if (code === 'ETIMEDOUT') return TIMED_OUT;
+  if (code === TRANSPORT_TIMED_OUT) return TIMED_OUT;
   return { code: 'network', message: `network error talking to the vendor (${code ?? 'unknown'})` };
 }
 
@@ -266,7 +265,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       permit?.release();
       return deadlineReached();
     }
-    const countdown = abortAfter(remaining, { linked: request.signal });
     const started = now();
     calls += 1;
     let answerHeaders: Record<string, string> | undefined;
@@ -283,7 +281,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     try {
       const response = await getText(url, {
         headers: { Accept: 'application/json', 'User-Agent': USER_AGENT, ...request.headers },
-        signal: countdown.signal,
+        timeoutMs: remaining,
+        signal: request.signal,
         maxBytes,
         agents,
         onSent: permit?.sent,
@@ -333,15 +332,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         emit(undefined, error.code);
         return { ok: false, error, outcome: { kind: 'timeout' } };
       }
-      const classified = countdown.timedOut() ? TIMED_OUT : classifyThrown(thrown);
-      const error = new ProviderError({ provider, ...classified });
+      const error = new ProviderError({ provider, ...classifyThrown(thrown) });
       emit(undefined, error.code);
       const outcome: AttemptOutcome = error.code === 'upstream_timeout' ? { kind: 'timeout' } : { kind: 'network' };
       // A body over the cap will be over the cap next time too.
       if (error.code === 'upstream_too_large') return { ok: false, error, outcome: { kind: 'status', status: 413 } };
       return { ok: false, error, outcome };
     } finally {
-      countdown.clear();
       permit?.release();
     }
   }

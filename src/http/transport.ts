@@ -8,7 +8,9 @@
  * - the body is counted after decompression: past `maxBytes` the socket is closed at once and the
  *   call fails with `BODY_TOO_LARGE` (an endless body is never buffered);
  * - UTF-8, a leading byte-order mark removed;
- * - the caller's `signal` ends the call wherever it is (connecting, waiting, reading);
+ * - the call has `timeoutMs` in all (connecting, waiting for a socket, reading), then fails with
+ *   `ETIMEDOUT`; the caller's `signal` ends it sooner, wherever it is (one timer and at most one
+ *   listener per call: no controller of its own, as a cold walk makes tens of thousands);
  * - a failure rejects with the socket's own error (its `code`, such as `ECONNRESET`), or a
  *   `TransportError` for the size cap and a broken compressed body.
  */
@@ -38,9 +40,15 @@ export interface TextResponse {
   text: string;
 }
 
+/** The code of the error a call that ran out of `timeoutMs` fails with (a socket's own timeout has it too). */
+export const TIMED_OUT = 'ETIMEDOUT';
+
 export interface GetTextOptions {
   headers: Readonly<Record<string, string>>;
-  signal: AbortSignal;
+  /** The whole call's time, in ms. */
+  timeoutMs: number;
+  /** Cancels the call (the caller's walk or request ending). */
+  signal?: AbortSignal | undefined;
   maxBytes: number;
   agents: OutboundAgents;
   /** Called once the request is written to its socket (after any wait for a free one). */
@@ -72,11 +80,13 @@ export function getText(url: string, options: GetTextOptions): Promise<TextRespo
   return new Promise<TextResponse>((resolve, reject) => {
     let settled = false;
     const onAbort = (): void => fail(new TransportError('ABORT_ERR', 'the call was aborted'));
+    const timer = setTimeout(() => fail(new TransportError(TIMED_OUT, 'the vendor did not answer in time')), options.timeoutMs);
     /** True for the first outcome only (an answer, or the first failure). */
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
-      options.signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       return true;
     };
     // Passed on as it is: a socket error's `code` (ECONNREFUSED) is what the client reports, and
@@ -125,8 +135,8 @@ export function getText(url: string, options: GetTextOptions): Promise<TextRespo
     request.setHeader('Accept-Encoding', ACCEPT_ENCODING);
     request.on('error', fail);
     if (options.onSent) request.once('finish', options.onSent);
-    if (options.signal.aborted) return onAbort();
-    options.signal.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     request.end();
   });
 }
