@@ -6,11 +6,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
 import { serveCommands } from '../lib/proc';
 import { WorkerServing } from '../lib/serving';
 
 const RawPayloadSchema = z.object({ file: z.string(), headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])) });
+
+/** The V8 heap's largest size while it was watched (`heapPeakStart` to `heapPeakStop`), sampled every 20 ms. */
+export interface HeapPeak {
+  usedBytes: number;
+  committedBytes: number;
+}
 
 export interface LoopDelay {
   p50Ms: number;
@@ -23,6 +30,7 @@ const RESOLUTION_MS = 10;
 
 const serving = new WorkerServing();
 let histogram: IntervalHistogram | undefined;
+let heapWatch: { timer: NodeJS.Timeout; peak: HeapPeak } | undefined;
 
 serveCommands({
   // The gateway's own outbound pools cap sockets per vendor origin (providers.*.maxSocketsPerOrigin).
@@ -31,6 +39,26 @@ serveCommands({
   raw(payload) {
     const { file, headers } = RawPayloadSchema.parse(payload);
     return serving.raw(readFileSync(file), headers);
+  },
+
+  heapPeakStart() {
+    if (heapWatch) clearInterval(heapWatch.timer);
+    const peak: HeapPeak = { usedBytes: 0, committedBytes: 0 };
+    const sample = (): void => {
+      const heap = getHeapStatistics();
+      peak.usedBytes = Math.max(peak.usedBytes, heap.used_heap_size);
+      peak.committedBytes = Math.max(peak.committedBytes, heap.total_heap_size);
+    };
+    sample();
+    heapWatch = { timer: setInterval(sample, 20), peak };
+  },
+
+  heapPeakStop(): HeapPeak {
+    if (!heapWatch) throw new Error('heapPeakStart first');
+    clearInterval(heapWatch.timer);
+    const { peak } = heapWatch;
+    heapWatch = undefined;
+    return peak;
   },
 
   /** Starts (or restarts) the event-loop delay histogram. */

@@ -66,6 +66,16 @@ export class RecordValidator {
     this.firstPath ??= path;
   }
 
+  /**
+   * Adds what `other` counted, as if its records had been parsed here now: a reply mapped as it
+   * arrives counts into its own validator, absorbed in list order, so the first path is the same
+   * whichever reply came first.
+   */
+  absorb(other: RecordValidator): void {
+    this.invalid += other.invalid;
+    this.firstPath ??= other.firstPath;
+  }
+
   warnings(): SourceWarning[] {
     if (this.invalid === 0) return [];
     return [
@@ -141,6 +151,12 @@ export class FieldIssues {
   /** A row at `path` that is not data and was left out of the series it belongs to. */
   skipRow(path: string): void {
     this.skipped.set(path, (this.skipped.get(path) ?? 0) + 1);
+  }
+
+  /** Adds what `other` noted, as if noted here now (see `RecordValidator.absorb`). */
+  absorb(other: FieldIssues): void {
+    for (const [path, n] of other.unreadable) this.unreadable.set(path, (this.unreadable.get(path) ?? 0) + n);
+    for (const [path, n] of other.skipped) this.skipped.set(path, (this.skipped.get(path) ?? 0) + n);
   }
 
   /** Noted paths with their counts (tests and the probe read them). */

@@ -4,6 +4,7 @@ import { emptyMetrics } from '../../src/schema/campaign';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_PAGES,
+  FieldIssues,
   RecordValidator,
   finishRecord,
   issuePath,
@@ -167,6 +168,37 @@ describe('RecordValidator', () => {
         path: 'detail.camp_1',
       },
     ]);
+  });
+});
+
+describe('absorbing per-reply counts in list order', () => {
+  // Replies mapped as they arrive count into their own validator and issues; absorbed in list
+  // order, the warnings are those of parsing and noting everything in list order in one place.
+  const items: unknown[] = [{ id: 1, analytics: { replies: 2 } }, { id: 'two', analytics: {} }, {}, { id: 4, analytics: { replies: 'x' } }];
+  const notes: string[][] = [['a.x'], [], ['b.y', 'a.x'], ['c.z', 'b.y']];
+
+  it('gives the warnings of one validator and one issues list used in order', () => {
+    const inOrder = { validator: new RecordValidator(), issues: new FieldIssues() };
+    items.forEach((item, i) => {
+      inOrder.validator.parse(RecordSchema, item, `campaigns.${i}`);
+      for (const path of notes[i] ?? []) inOrder.issues.note(path);
+    });
+    const perReply = items.map((item, i) => {
+      const counted = { validator: new RecordValidator(), issues: new FieldIssues() };
+      counted.validator.parse(RecordSchema, item, `campaigns.${i}`);
+      for (const path of notes[i] ?? []) counted.issues.note(path);
+      return counted;
+    });
+    const absorbed = { validator: new RecordValidator(), issues: new FieldIssues() };
+    // absorbed in list order whatever order the replies came in
+    for (const counted of perReply) {
+      absorbed.validator.absorb(counted.validator);
+      absorbed.issues.absorb(counted.issues);
+    }
+    expect(absorbed.validator.warnings()).toEqual(inOrder.validator.warnings());
+    expect(absorbed.validator.warnings()[0]).toMatchObject({ count: 3, path: 'campaigns.1.id' });
+    expect(absorbed.issues.warnings()).toEqual(inOrder.issues.warnings());
+    expect(absorbed.issues.fields()).toEqual({ 'a.x': 2, 'b.y': 2, 'c.z': 1 });
   });
 });
 

@@ -315,8 +315,19 @@ async function fetchAll(connection: ProviderConnection, query: AnalyticsQuery, h
   const validator = new RecordValidator();
   const issues = new FieldIssues();
   const ids = query.campaignIds ? [...new Set(query.campaignIds)] : await listKakiyoCampaignIds(connection, query, http, validator);
-  // mapBounded starts no call after the first failure: every Kakiyo call costs a credit.
-  const outcomes = await mapBounded(ids, connection.concurrency ?? DEFAULT_CONCURRENCY, (id) => fetchCampaignAnalytics(connection, query, http, id));
+  // mapBounded starts no call after the first failure: every Kakiyo call costs a credit. Each
+  // reply is mapped as it arrives, so only its record is kept while the others are fetched (a
+  // reply's daily series is most of its bytes); what it counts is absorbed in list order below.
+  const outcomes = await mapBounded(ids, connection.concurrency ?? DEFAULT_CONCURRENCY, async (id) => {
+    const outcome = await fetchCampaignAnalytics(connection, query, http, id);
+    if (!outcome.found) return outcome;
+    const counted = { validator: new RecordValidator(), issues: new FieldIssues() };
+    const where = `analytics.${id}`;
+    const reply = counted.validator.parse(KakiyoCampaignAnalyticsSchema, outcome.body, where);
+    const daily = reply ? kakiyoDailyRows(reply, where, query, counted.validator, counted.issues) : null;
+    const record = reply ? mapKakiyoCampaign(connection, { id, reply, daily }, query.include, counted.issues) : undefined;
+    return { id, found: true as const, record, counted };
+  });
   const records = [];
   const missing: string[] = [];
   for (const outcome of outcomes) {
@@ -324,11 +335,9 @@ async function fetchAll(connection: ProviderConnection, query: AnalyticsQuery, h
       missing.push(outcome.id);
       continue;
     }
-    const where = `analytics.${outcome.id}`;
-    const reply = validator.parse(KakiyoCampaignAnalyticsSchema, outcome.body, where);
-    if (!reply) continue;
-    const daily = kakiyoDailyRows(reply, where, query, validator, issues);
-    records.push(mapKakiyoCampaign(connection, { id: outcome.id, reply, daily }, query.include, issues));
+    validator.absorb(outcome.counted.validator);
+    issues.absorb(outcome.counted.issues);
+    if (outcome.record) records.push(outcome.record);
   }
   const warnings: SourceWarning[] = [...validator.warnings(), ...issues.warnings()];
   if (missing.length > 0) warnings.push(notFoundWarning(missing));
