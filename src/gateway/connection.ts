@@ -251,6 +251,16 @@ export class ConnectionRuntime {
   }
 
   /**
+   * What `fetch` answers for a fresh local entry, at once and without counting it: a request over
+   * hundreds of sources takes its hits here (one count per provider, by the caller) and awaits
+   * `fetch` only for the others. Undefined when the local cache has no fresh entry.
+   */
+  freshHit(query: UpstreamQueryKey): SourceResult | undefined {
+    const entry = this.deps.cache.get(this.cacheKey(query));
+    return entry !== undefined && this.ageMs(entry) < this.connection.settings.ttlSeconds * 1000 ? this.result(entry, 'ok', 'hit', null) : undefined;
+  }
+
+  /**
    * `isFresh`, also asking the shared tier (Redis) on a local miss. An entry found there is kept
    * locally, as a fetch would keep it, so the fetch that follows does not read Redis again. Used by
    * the fan-out cost cap, so that an instance does not refuse what another one has already fetched.

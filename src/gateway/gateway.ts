@@ -218,9 +218,11 @@ export class Gateway {
     this.checkCampaignKeys(client, request.ids);
     const planned = this.plan(workspaceIds, request);
 
+    // Fresh local entries are answered here, at once (no promise per source: an agency's `ALL` has 800).
+    const hits = planned.map((p) => (request.refresh ? undefined : p.runtime.freshHit(p.query)));
     const costOf = (fresh: readonly boolean[]): number =>
       planned.reduce((sum, p, i) => sum + (!request.refresh && fresh[i] === true ? 0 : p.runtime.estimateCalls(p.query)), 0);
-    let cost = costOf(planned.map((p) => p.runtime.isFresh(p.query)));
+    let cost = costOf(hits.map((hit) => hit !== undefined));
     // Over the cap on what this instance knows: ask the shared tier before refusing, since another
     // instance may have fetched exactly this (what it finds also improves the estimate).
     if (cost > this.config.server.maxUpstreamCalls && !request.refresh) {
@@ -238,18 +240,35 @@ export class Gateway {
     const started = this.now();
     const deadlineMs = started + this.config.server.deadlineMs;
     let fromStore = false;
-    const results = await Promise.all(
-      planned.map(async (p) => {
-        const t0 = this.now();
-        let result = await p.runtime.fetch(p.query, { refresh: request.refresh, deadlineMs });
-        const ranged = this.rangeFromSnapshots(p.runtime, result, request, deadlineMs);
-        if (ranged) {
-          fromStore = true;
-          result = (await ranged).result;
-        }
-        return { planned: p, result, durationMs: this.now() - t0 };
-      }),
-    );
+    const results = new Array<{ planned: PlannedSource; result: SourceResult; durationMs: number }>(planned.length);
+    const waits: Promise<void>[] = [];
+    const hitsPerProvider = new Map<ProviderId, number>();
+    planned.forEach((p, i) => {
+      const hit = hits[i];
+      const ranged = hit && this.rangeFromSnapshots(p.runtime, hit, request, deadlineMs);
+      if (hit) {
+        const provider = p.runtime.connection.provider;
+        hitsPerProvider.set(provider, (hitsPerProvider.get(provider) ?? 0) + 1);
+      }
+      if (hit && !ranged) {
+        results[i] = { planned: p, result: hit, durationMs: 0 };
+        return;
+      }
+      waits.push(
+        (async () => {
+          const t0 = this.now();
+          let result = hit ?? (await p.runtime.fetch(p.query, { refresh: request.refresh, deadlineMs }));
+          const fromSnapshots = ranged ?? this.rangeFromSnapshots(p.runtime, result, request, deadlineMs);
+          if (fromSnapshots) {
+            fromStore = true;
+            result = (await fromSnapshots).result;
+          }
+          results[i] = { planned: p, result, durationMs: this.now() - t0 };
+        })(),
+      );
+    });
+    for (const [provider, count] of hitsPerProvider) this.deps.metrics.cacheEvents.inc({ provider, event: 'hit' }, count);
+    await Promise.all(waits);
     // Each source's campaigns serialized once per cache generation, between turns of the event loop.
     await prepareViews(results.map(({ result }) => result.records));
     // An answer that read the history store is not replayed: the snapshots may change under it.
