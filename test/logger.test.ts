@@ -55,6 +55,19 @@ describe('createLogger', () => {
     expect((await lines()).map((l) => l.message)).toEqual(['shown [REDACTED]']);
   });
 
+  it('writes each line in call order, a child\'s lines too, with their fields and redaction', async () => {
+    const { logger, lines } = capture();
+    const child = logger.child({ component: 'redis' });
+    logger.info('first');
+    child.warn('second', { url: `redis://:${VENDOR_KEY}@host` });
+    logger.error('third');
+    expect(await lines()).toEqual([
+      expect.objectContaining({ level: 'info', message: 'first' }),
+      expect.objectContaining({ level: 'warn', message: 'second', component: 'redis', url: 'redis://:[REDACTED]@host' }),
+      expect.objectContaining({ level: 'error', message: 'third' }),
+    ]);
+  });
+
   it('writes nothing when silent, and has no secrets by default', async () => {
     const stream = new PassThrough();
     const chunks: Buffer[] = [];
