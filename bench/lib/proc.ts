@@ -37,6 +37,17 @@ export interface Worker {
 }
 
 /** Running from TypeScript sources (ts-node) or from the compiled output. */
+/** Node options for a worker from an environment variable (space-separated; for profilers: `--cpu-prof …`). */
+export function nodeArgsFrom(variable: string): string[] {
+  return (process.env[variable] ?? '').split(' ').filter(Boolean);
+}
+
+/** This process's CPU since it started, in µs (user + system, every thread). */
+export function cpuMicros(): number {
+  const cpu = process.cpuUsage();
+  return cpu.user + cpu.system;
+}
+
 const FROM_SOURCE = __filename.endsWith('.ts');
 const TS_HOOK = ['-r', 'ts-node/register/transpile-only'];
 

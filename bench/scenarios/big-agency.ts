@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { PROVIDER_IDS, type ProviderId } from '../../src/schema/campaign';
 import type { SimulatorStats } from '../../src/simulator';
 import type { BenchContext, ScenarioOutcome } from '../lib/context';
-import { startWorker, type Worker } from '../lib/proc';
+import { nodeArgsFrom, startWorker, type Worker } from '../lib/proc';
 import { fmt, median, percentile, type Row } from '../lib/report';
 import { BENCH_CLIENT_KEY, REFERENCE_DATE } from '../lib/stack';
 import { timedGet, type Timed } from '../lib/timed-get';
@@ -126,11 +126,11 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
   const workers: Worker[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'bench-agency-'));
   try {
-    const vendorWorker = startWorker('agency-vendors', { execArgv: (process.env.BENCH_AGENCY_VENDORS_ARGS ?? '').split(' ').filter(Boolean) });
+    const vendorWorker = startWorker('agency-vendors', { execArgv: nodeArgsFrom('BENCH_AGENCY_VENDORS_ARGS') });
     workers.push(vendorWorker);
     const start: AgencyVendorsStart = { workspaces, campaigns: { ...campaigns }, referenceDate: REFERENCE_DATE };
     const vendors = await vendorWorker.call<AgencyVendors>('start', start);
-    const gatewayWorker = startWorker('agency-gateway', { execArgv: ['--expose-gc', ...(process.env.BENCH_AGENCY_GATEWAY_ARGS ?? '').split(' ').filter(Boolean)] });
+    const gatewayWorker = startWorker('agency-gateway', { execArgv: ['--expose-gc', ...nodeArgsFrom('BENCH_AGENCY_GATEWAY_ARGS')] });
     workers.push(gatewayWorker);
     const { url } = await gatewayWorker.call<{ url: string }>('gateway', {
       document: gatewayDocument(vendors, workspaces),

@@ -17,7 +17,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import type { BenchContext, ScenarioOutcome } from '../lib/context';
-import { startWorker, type Worker } from '../lib/proc';
+import { nodeArgsFrom, startWorker, type Worker } from '../lib/proc';
 import { fmt, median, type Row } from '../lib/report';
 import { BENCH_CLIENT_KEY, gatewayDocument, get, startUpstream } from '../lib/stack';
 import type { LoadResult } from '../workers/load';
@@ -61,7 +61,7 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
   });
   const workers: Worker[] = [];
   try {
-    const gatewayWorker = startWorker('server', { execArgv: (process.env.BENCH_HIT_GATEWAY_ARGS ?? '').split(' ').filter(Boolean) });
+    const gatewayWorker = startWorker('server', { execArgv: nodeArgsFrom('BENCH_HIT_GATEWAY_ARGS') });
     workers.push(gatewayWorker);
     const { url: gatewayUrl } = await gatewayWorker.call<{ url: string }>('gateway', {
       document: gatewayDocument(upstream),

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
-import { serveCommands } from '../lib/proc';
+import { cpuMicros, serveCommands } from '../lib/proc';
 import { WorkerServing } from '../lib/serving';
 
 const RawPayloadSchema = z.object({ file: z.string(), headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])) });
@@ -78,8 +78,7 @@ serveCommands({
 
   stats() {
     const memory = process.memoryUsage();
-    const cpu = process.cpuUsage();
-    return { cpuMicros: cpu.user + cpu.system, rssBytes: memory.rss, heapTotalBytes: memory.heapTotal, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers };
+    return { cpuMicros: cpuMicros(), rssBytes: memory.rss, heapTotalBytes: memory.heapTotal, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers };
   },
 
   gc() {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { PROVIDER_IDS, type ProviderId } from '../../src/schema/campaign';
 import { DEFAULT_RATE_LIMITS, startSimulator, type RateLimitSettings, type SimulatorStats, type VendorSimulator } from '../../src/simulator';
-import { serveCommands } from '../lib/proc';
+import { cpuMicros, serveCommands } from '../lib/proc';
 
 const StartSchema = z.object({
   workspaces: z.number().int().positive(),
@@ -79,11 +79,7 @@ serveCommands({
     return Object.fromEntries(sims.map((sim) => [sim.provider, sim.stats()]));
   },
 
-  /** process.cpuUsage() since the process started, in µs (user + system, every thread). */
-  cpuMicros(): number {
-    const cpu = process.cpuUsage();
-    return cpu.user + cpu.system;
-  },
+  cpuMicros,
 
   reset(): void {
     for (const sim of sims) sim.resetStats();

@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import express from 'express';
 import { z } from 'zod';
 import { PROVIDER_IDS } from '../../src/schema/campaign';
-import { serveCommands } from '../lib/proc';
+import { cpuMicros, serveCommands } from '../lib/proc';
 import { WorkerServing } from '../lib/serving';
 
 /** A captured answer: its body and its headers (those Node adds itself left out). */
@@ -68,7 +68,6 @@ serveCommands({
 
   stats(): ServerStats {
     const memory = process.memoryUsage();
-    const cpu = process.cpuUsage();
     const caches: ServerStats['caches'] = {};
     let answers: ServerStats['answers'];
     const { service } = serving;
@@ -81,7 +80,7 @@ serveCommands({
       caches.answers = { bytes: answerCache.calculatedBytes, maxBytes: answerCache.maxBytes, entries: answerCache.size };
       answers = { bytes: answerCache.calculatedBytes, maxBytes: answerCache.maxBytes, entries: answerCache.size };
     }
-    return { rssBytes: memory.rss, cpuMicros: cpu.user + cpu.system, heapUsedBytes: memory.heapUsed, caches, answers };
+    return { rssBytes: memory.rss, cpuMicros: cpuMicros(), heapUsedBytes: memory.heapUsed, caches, answers };
   },
 
   close: () => serving.close(),

@@ -246,8 +246,7 @@ export class ConnectionRuntime {
 
   /** True when a fresh entry exists for the query (no upstream call would be made). */
   isFresh(query: UpstreamQueryKey): boolean {
-    const entry = this.deps.cache.get(this.cacheKey(query));
-    return entry !== undefined && this.ageMs(entry) < this.connection.settings.ttlSeconds * 1000;
+    return this.isFreshEntry(this.deps.cache.get(this.cacheKey(query)));
   }
 
   /**
@@ -257,7 +256,7 @@ export class ConnectionRuntime {
    */
   freshHit(query: UpstreamQueryKey): SourceResult | undefined {
     const entry = this.deps.cache.get(this.cacheKey(query));
-    return entry !== undefined && this.ageMs(entry) < this.connection.settings.ttlSeconds * 1000 ? this.result(entry, 'ok', 'hit', null) : undefined;
+    return this.isFreshEntry(entry) ? this.result(entry, 'ok', 'hit', null) : undefined;
   }
 
   /**
@@ -268,8 +267,7 @@ export class ConnectionRuntime {
   async isFreshAnywhere(query: UpstreamQueryKey): Promise<boolean> {
     if (this.isFresh(query)) return true;
     if (!this.deps.shared) return false;
-    const entry = await this.fromShared(this.cacheKey(query), query);
-    return entry !== undefined && this.ageMs(entry) < this.connection.settings.ttlSeconds * 1000;
+    return this.isFreshEntry(await this.fromShared(this.cacheKey(query), query));
   }
 
   /** When the cache entry of `query` was fetched (undefined when there is none). */
@@ -315,6 +313,11 @@ export class ConnectionRuntime {
     return Math.max(0, this.now() - entry.fetchedAt);
   }
 
+  /** Younger than the connection's ttl: answered without a walk. */
+  private isFreshEntry(entry: CachedSource | undefined): entry is CachedSource {
+    return entry !== undefined && this.ageMs(entry) < this.connection.settings.ttlSeconds * 1000;
+  }
+
   private result(entry: CachedSource, status: SourceStatus, cache: CacheOutcome, error: SourceError | null): SourceResult {
     const freshMs = this.connection.settings.ttlSeconds * 1000 - this.ageMs(entry);
     return {
@@ -347,10 +350,9 @@ export class ConnectionRuntime {
   async fetch(query: UpstreamQueryKey, options: FetchOptions): Promise<SourceResult> {
     const key = this.cacheKey(query);
     const entry = this.deps.cache.get(key) ?? (options.refresh ? undefined : await this.fromShared(key, query));
-    const ttlMs = this.connection.settings.ttlSeconds * 1000;
 
     if (entry && !options.refresh) {
-      if (this.ageMs(entry) < ttlMs) {
+      if (this.isFreshEntry(entry)) {
         this.count('hit');
         return this.result(entry, 'ok', 'hit', null);
       }

@@ -243,29 +243,26 @@ export class Gateway {
     const results = new Array<{ planned: PlannedSource; result: SourceResult; durationMs: number }>(planned.length);
     const waits: Promise<void>[] = [];
     const hitsPerProvider = new Map<ProviderId, number>();
+    /** A source's result from the vendor or the source cache, then from snapshots when its range needs them. */
+    const settle = async (p: PlannedSource, i: number, hit: SourceResult | undefined): Promise<void> => {
+      const t0 = this.now();
+      let result = hit ?? (await p.runtime.fetch(p.query, { refresh: request.refresh, deadlineMs }));
+      const ranged = this.rangeFromSnapshots(p.runtime, result, request, deadlineMs);
+      if (ranged) {
+        fromStore = true;
+        result = (await ranged).result;
+      }
+      results[i] = { planned: p, result, durationMs: this.now() - t0 };
+    };
     planned.forEach((p, i) => {
       const hit = hits[i];
-      const ranged = hit && this.rangeFromSnapshots(p.runtime, hit, request, deadlineMs);
       if (hit) {
         const provider = p.runtime.connection.provider;
         hitsPerProvider.set(provider, (hitsPerProvider.get(provider) ?? 0) + 1);
       }
-      if (hit && !ranged) {
-        results[i] = { planned: p, result: hit, durationMs: 0 };
-        return;
-      }
-      waits.push(
-        (async () => {
-          const t0 = this.now();
-          let result = hit ?? (await p.runtime.fetch(p.query, { refresh: request.refresh, deadlineMs }));
-          const fromSnapshots = ranged ?? this.rangeFromSnapshots(p.runtime, result, request, deadlineMs);
-          if (fromSnapshots) {
-            fromStore = true;
-            result = (await fromSnapshots).result;
-          }
-          results[i] = { planned: p, result, durationMs: this.now() - t0 };
-        })(),
-      );
+      // A hit whose range needs no snapshots is final now.
+      if (hit && !this.snapshotMetrics(p.runtime, hit, request)) results[i] = { planned: p, result: hit, durationMs: 0 };
+      else waits.push(settle(p, i, hit));
     });
     for (const [provider, count] of hitsPerProvider) this.deps.metrics.cacheEvents.inc({ provider, event: 'hit' }, count);
     await Promise.all(waits);
@@ -279,10 +276,15 @@ export class Gateway {
   private rangeFromSnapshots(runtime: ConnectionRuntime, result: SourceResult, request: AnalyticsRequest, deadlineMs: number): ReturnType<typeof answerRange> | undefined {
     const { ranges, logger } = this.deps;
     const { startDate, endDate } = request;
-    if (!ranges || startDate === undefined || endDate === undefined) return undefined;
-    const metrics = lifetimeMetrics(runtime.connection.provider, result);
-    if (!metrics) return undefined;
+    const metrics = this.snapshotMetrics(runtime, result, request);
+    if (!metrics || !ranges || startDate === undefined || endDate === undefined) return undefined;
     return answerRange(runtime.connection.id, metrics, result, { ranges, startDate, endDate, now: this.now(), deadlineMs, logger });
+  }
+
+  /** The metrics this source's answer must take from snapshots for the request's date range (range.ts); undefined when none. */
+  private snapshotMetrics(runtime: ConnectionRuntime, result: SourceResult, request: AnalyticsRequest): ReturnType<typeof lifetimeMetrics> {
+    if (!this.deps.ranges || request.startDate === undefined || request.endDate === undefined) return undefined;
+    return lifetimeMetrics(runtime.connection.provider, result);
   }
 
   /** Every source answered from a fresh cache entry: how long that lasts, and a check that the entries are unchanged. */

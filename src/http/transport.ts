@@ -80,7 +80,7 @@ export function getText(url: string, options: GetTextOptions): Promise<TextRespo
   return new Promise<TextResponse>((resolve, reject) => {
     let settled = false;
     const onAbort = (): void => fail(new TransportError('ABORT_ERR', 'the call was aborted'));
-    const timer = setTimeout(() => fail(new TransportError(TIMED_OUT, 'the vendor did not answer in time')), options.timeoutMs);
+    const timer = setTimeout(() => fail(new TransportError(TIMED_OUT, `no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
     /** True for the first outcome only (an answer, or the first failure). */
     const settle = (): boolean => {
       if (settled) return false;
