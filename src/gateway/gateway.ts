@@ -253,6 +253,9 @@ export class Gateway {
         result = (await ranged).result;
       }
       results[i] = { planned: p, result, durationMs: this.now() - t0 };
+      // Serialized as it arrives: in a cold walk the sources finish one by one while others still
+      // wait for the vendors, so the answer does not wait for hundreds of views after the last one.
+      if (!hit) viewOf(result.records);
     };
     planned.forEach((p, i) => {
       const hit = hits[i];
