@@ -38,6 +38,7 @@ import {
 } from './shape';
 
 const COMMA = 0x2c;
+const NEWLINE = 0x0a;
 
 let nextViewId = 1;
 
@@ -50,6 +51,7 @@ export class SourceView {
   /** Byte offset of each campaign's JSON in `json` (length n + 1: the last is `json.length`). */
   readonly offsets: Uint32Array;
   private groupSums: GroupSums[] | undefined;
+  private ndjsonBytes: Buffer | undefined;
 
   constructor(records: readonly CampaignAnalytics[]) {
     // Every campaign of a source has its workspace and provider: the default order is name, key.
@@ -68,6 +70,21 @@ export class SourceView {
       this.json.write(text, at, 'utf8');
       this.json[(this.offsets[i + 1] ?? 0) - 1] = COMMA;
     });
+  }
+
+  /**
+   * The campaigns as NDJSON lines: `json` with each trailing comma a newline, so at the same
+   * offsets. Made on the first NDJSON answer that needs it and kept with the view, so an NDJSON
+   * answer is slices of these buffers like a JSON one, instead of a copy into new chunks per request.
+   */
+  ndjson(): Buffer {
+    if (!this.ndjsonBytes) {
+      const lines = Buffer.allocUnsafe(this.json.length);
+      this.json.copy(lines);
+      for (let i = 1; i < this.offsets.length; i += 1) lines[(this.offsets[i] ?? 0) - 1] = NEWLINE;
+      this.ndjsonBytes = lines;
+    }
+    return this.ndjsonBytes;
   }
 
   /** Totals sums of this source's campaigns per status, workspace and provider (one of each, for a cache entry). */
@@ -284,6 +301,20 @@ export class Selection {
 
   /** The JSON of the campaigns at these positions, as slices of the views' buffers joined by commas. */
   private dataPieces(order: Uint32Array | undefined, from: number, to: number): Buffer[] {
+    return this.slices(order, from, to, (view) => view.json, true);
+  }
+
+  /** NDJSON lines of the campaigns at these positions, as slices of the views' NDJSON buffers. */
+  private ndjsonPieces(order: Uint32Array | undefined, from: number, to: number): Buffer[] {
+    return this.slices(order, from, to, (view) => view.ndjson(), false);
+  }
+
+  /**
+   * The bytes of the campaigns at these positions, one slice per run of neighbouring campaigns of
+   * one view (the default order is runs of whole sources); `dropLast`: without the last byte (the
+   * trailing comma of a JSON array's last element).
+   */
+  private slices(order: Uint32Array | undefined, from: number, to: number, bytesOf: (view: SourceView) => Buffer, dropLast: boolean): Buffer[] {
     const pieces: Buffer[] = [];
     let runSource = -1;
     let runStart = 0;
@@ -292,8 +323,8 @@ export class Selection {
       if (runSource < 0) return;
       const view = (this.sources[runSource] as SelectionSource).view;
       const start = view.offsets[runStart] ?? 0;
-      const end = (view.offsets[runEnd] ?? 0) - (last ? 1 : 0);
-      pieces.push(view.json.subarray(start, end));
+      const end = (view.offsets[runEnd] ?? 0) - (last && dropLast ? 1 : 0);
+      pieces.push(bytesOf(view).subarray(start, end));
     };
     for (let i = from; i < to; i += 1) {
       const at = order ? (order[i] as number) : i;
@@ -310,49 +341,6 @@ export class Selection {
     }
     flush(true);
     return pieces;
-  }
-
-  /** NDJSON lines of the campaigns at these positions, in chunks of about 64 KB. */
-  *ndjsonChunks(order: Uint32Array | undefined, from: number, to: number): Generator<Buffer> {
-    let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    let used = 0;
-    // Neighbouring campaigns of one view (the default order is runs of whole sources) are copied in
-    // one call, then each one's trailing comma becomes a newline: a copy call per run, not per line.
-    let runView: SourceView | undefined;
-    let runStart = 0;
-    let runEnd = 0;
-    let runAt = 0;
-    const flushRun = (): void => {
-      if (!runView) return;
-      const { offsets } = runView;
-      const first = offsets[runStart] ?? 0;
-      runView.json.copy(chunk, runAt, first, offsets[runEnd] ?? 0);
-      for (let k = runStart + 1; k <= runEnd; k += 1) chunk[runAt + (offsets[k] ?? 0) - 1 - first] = NEWLINE;
-      runView = undefined;
-    };
-    for (let i = from; i < to; i += 1) {
-      const at = order ? (order[i] as number) : i;
-      const view = (this.sources[this.sourceAt[at] as number] as SelectionSource).view;
-      const index = this.indexAt[at] as number;
-      const length = (view.offsets[index + 1] ?? 0) - (view.offsets[index] ?? 0);
-      if (used + length > chunk.length) {
-        flushRun();
-        if (used > 0) yield chunk.subarray(0, used);
-        chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, length));
-        used = 0;
-      }
-      if (runView === view && runEnd === index) runEnd += 1;
-      else {
-        flushRun();
-        runView = view;
-        runStart = index;
-        runEnd = index + 1;
-        runAt = used;
-      }
-      used += length;
-    }
-    flushRun();
-    if (used > 0) yield chunk.subarray(0, used);
   }
 
   /** The content of an answer over this selection, for a shape (none: every campaign, default order). */
@@ -388,7 +376,7 @@ export class Selection {
       data,
       totals: this.totals(),
       pieces: () => (shape?.fields ? [] : this.dataPieces(order, start, end)),
-      ndjson: () => this.ndjsonChunks(order, start, end),
+      ndjson: () => this.ndjsonPieces(order, start, end),
     };
     if (shape?.groupBy) out.groups = this.groups(shape.groupBy);
     if (shape?.limit !== undefined) {
@@ -401,7 +389,6 @@ export class Selection {
 
 /** The size a streamed answer's chunks (NDJSON and CSV) reach before one is written. */
 export const CHUNK_BYTES = 64 * 1024;
-const NEWLINE = 0x0a;
 
 export interface ShapedSelection {
   data: CampaignAnalytics[] | CampaignSelection[];
@@ -410,8 +397,8 @@ export interface ShapedSelection {
   page?: Page;
   /** The JSON of `data`'s elements joined by commas, as slices of the views (empty with `fields`: serialize `data`). */
   pieces: () => Buffer[];
-  /** NDJSON of `data` (without `fields`) from the views' bytes. */
-  ndjson: () => Generator<Buffer>;
+  /** NDJSON of `data` (without `fields`): slices of the views' NDJSON buffers. */
+  ndjson: () => Buffer[];
 }
 
 /** Selections per cache generation (the views' identities) and filter. */

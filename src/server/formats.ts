@@ -216,7 +216,7 @@ export async function sendAnswer(
   body: AnalyticsResponse,
   format: 'csv' | 'ndjson',
   fields: readonly CampaignField[] | undefined,
-  /** NDJSON without `fields`: the lines of `body.data` already serialized (gateway/answer-pieces.ts), the same bytes. */
+  /** NDJSON without `fields`: the lines of `body.data` already serialized (slices of the views' buffers, gateway/answer-pieces.ts), the same bytes. */
   lines?: () => Iterable<Buffer>,
   /** The negotiated content coding (compression.ts; Content-Encoding already set): streamed through its compressor. */
   coding: ContentCoding = 'identity',
@@ -227,8 +227,11 @@ export async function sendAnswer(
     res.end();
     return;
   }
-  const chunks = format === 'csv' ? csvChunks(body.data, csvColumns(fields)) : lines && !fields ? lines() : ndjsonChunks(body.data);
+  // The NDJSON lines of the sources' views are slices of buffers that exist already: corked like
+  // a JSON answer's pieces (generated chunks are not: see writeBody).
+  const pieces = format === 'ndjson' && lines !== undefined && !fields;
+  const chunks = format === 'csv' ? csvChunks(body.data, csvColumns(fields)) : pieces ? lines() : ndjsonChunks(body.data);
   if (coding !== 'identity') return streamCompressed(res, chunks, coding);
   // A caller that disconnects mid-stream ends the writing quietly: nothing is left to answer.
-  await writeChunks(res, chunks);
+  await writeChunks(res, chunks, { cork: pieces });
 }

@@ -187,12 +187,23 @@ describe('a big agency', () => {
     expect([...seen].sort()).toEqual([...wanted].sort());
   });
 
-  test('NDJSON of every campaign (megabytes: many 64 KB chunks, runs cut at their edges) is each campaign\'s JSON on a line', () => {
+  test('NDJSON of every campaign (megabytes, a slice per source) is each campaign\'s JSON on a line', () => {
     const query = queryOf({});
     const shaped = selectionOf(sources, query).shaped(query.shape);
     const chunks = [...shaped.ndjson()];
     expect(chunks.length).toBeGreaterThan(10);
     expect(Buffer.concat(chunks).toString('utf8')).toBe(shaped.data.map((record) => `${JSON.stringify(record)}\n`).join(''));
+  });
+
+  test('NDJSON answers are slices of each view\'s lines, made once: a second answer copies nothing', () => {
+    const query = queryOf({ status: 'active,paused' });
+    const first = selectionOf(sources, query).shaped(query.shape).ndjson();
+    const second = selectionOf(sources, query).shaped(query.shape).ndjson();
+    expect(second).toHaveLength(first.length);
+    second.forEach((piece, i) => {
+      expect(piece.buffer).toBe(first[i]?.buffer);
+      expect(piece.byteOffset).toBe(first[i]?.byteOffset);
+    });
   });
 
   test('totals and every group total equal the sums of their rows', () => {
