@@ -409,19 +409,24 @@ export class SelectionCache {
     this.lru = new LRUCache<string, Selection>({ max: 64, maxSize: Math.max(1, maxBytes), sizeCalculation: (selection) => Math.max(1, selection.ownBytes) });
   }
 
-  get(sources: readonly SelectionSource[], filter: SelectionFilter): Selection {
-    const key = JSON.stringify([
-      filter.statuses ? [...filter.statuses] : null,
-      filter.ids ? [...filter.ids] : null,
-      sources.map((s) => `${s.view.id}:${s.workspace}:${s.provider}`),
-    ]);
+  /**
+   * The selection of these sources (made on a miss) under a filter. `sourcesKey` names the sources:
+   * `sourceKey` of each, in order (built by the caller as it goes, without a list per request).
+   */
+  get(sourcesKey: string, sources: () => readonly SelectionSource[], filter: SelectionFilter): Selection {
+    const key = `${JSON.stringify([filter.statuses ? [...filter.statuses] : null, filter.ids ? [...filter.ids] : null])}${sourcesKey}`;
     let selection = this.lru.get(key);
     if (!selection) {
-      selection = new Selection(sources, filter);
+      selection = new Selection(sources(), filter);
       this.lru.set(key, selection);
     }
     return selection;
   }
+}
+
+/** A source's part of a selection key: its view (a generation of its campaigns) and its place. */
+export function sourceKey(view: SourceView, workspace: string, provider: string): string {
+  return `|${view.id}:${workspace}:${provider}`;
 }
 
 /** `{"data":[…],"totals":…,"groups":…,"page":…` (no closing brace) as pieces, exactly `JSON.stringify` of the content. */

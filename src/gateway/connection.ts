@@ -165,6 +165,8 @@ interface ActiveWalk {
 }
 
 export class ConnectionRuntime {
+  /** Cache keys of the query objects seen (planned queries are reused across requests). */
+  private readonly keys = new WeakMap<UpstreamQueryKey, string>();
   readonly breaker: CircuitBreaker;
   readonly http: HttpClient;
   readonly health: ConnectionHealth = {
@@ -231,8 +233,17 @@ export class ConnectionRuntime {
     return this.breaker.state;
   }
 
+  /**
+   * The source cache key of a query. A planned query is the same object for every request of the
+   * same plan (gateway.ts), and never changed: its key is made once.
+   */
   cacheKey(query: UpstreamQueryKey): string {
-    return this.deps.keyer.key(this.connection, query);
+    let key = this.keys.get(query);
+    if (key === undefined) {
+      key = this.deps.keyer.key(this.connection, query);
+      this.keys.set(query, key);
+    }
+    return key;
   }
 
   /** Upstream calls a fetch of this connection would make at most (for the fan-out cost cap). */
