@@ -387,9 +387,6 @@ export class Selection {
   }
 }
 
-/** The size a streamed answer's chunks (NDJSON and CSV) reach before one is written. */
-export const CHUNK_BYTES = 64 * 1024;
-
 export interface ShapedSelection {
   data: CampaignAnalytics[] | CampaignSelection[];
   totals: Totals;

@@ -16,7 +16,6 @@
  * and source status are not repeated as a summary line; the headers below carry completeness.
  */
 import type { Request, Response } from 'express';
-import { CHUNK_BYTES } from '../gateway/answer-pieces';
 import type { CampaignField } from '../gateway/shape';
 import { writeChunks } from './answer-writer';
 import { streamCompressed, type ContentCoding } from './compression';
@@ -106,6 +105,9 @@ export function csvCell(value: Cell): string {
 
 export const BOM = '\uFEFF';
 
+/** The size the chunks of a CSV answer, or of NDJSON formatted here, reach before one is written. */
+const CHUNK_BYTES = 64 * 1024;
+
 /**
  * Each campaign's full-column CSV row as UTF-8 bytes, made once per campaign object: cached
  * campaigns are the same objects for a whole cache generation, so a warm CSV answer copies rows
@@ -144,7 +146,10 @@ export function* csvChunks(records: readonly CampaignSelection[], columns: reado
   if (bytes > 0) yield Buffer.concat(rows, bytes);
 }
 
-/** NDJSON in chunks of about 64 KB: one JSON object per campaign, each line ending with `\n`. */
+/**
+ * NDJSON in chunks of about 64 KB: one JSON object per campaign, each line ending with `\n` (a
+ * `fields=` selection and the CLI; the server's other NDJSON answers are the views' lines).
+ */
 export function* ndjsonChunks(records: readonly CampaignSelection[]): Generator<string> {
   let chunk = '';
   for (const record of records) {
@@ -205,9 +210,9 @@ export function setAnswerHeaders(req: Pick<Request, 'path' | 'query'>, res: Resp
 }
 
 /**
- * Sends a CSV or NDJSON answer (JSON stays on the app's one-line path). CSV and NDJSON are streamed in chunks with backpressure, compressed on the way when gzip or br was negotiated (a slow
- * reader does not make the gateway hold a second copy of a large answer); a reader that leaves
- * ends the stream quietly.
+ * Sends a CSV or NDJSON answer (JSON stays on the app's one-line path), streamed with backpressure
+ * and compressed on the way when gzip or br was negotiated (a slow reader does not make the
+ * gateway hold a second copy of a large answer); a reader that leaves ends the stream quietly.
  */
 export async function sendAnswer(
   req: Pick<Request, 'method'>,
