@@ -156,6 +156,10 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     const failing = (coldBody.sources ?? []).filter((s) => s.status !== 'ok');
     const vendorCalls = Object.values(stats).reduce((sum, s) => sum + (s?.total ?? 0), 0);
     const throttled = Object.values(stats).reduce((sum, s) => sum + (s?.byStatus['429'] ?? 0), 0);
+    const throttledBy = Object.entries(stats)
+      .filter(([, s]) => (s?.byStatus['429'] ?? 0) > 0)
+      .map(([provider, s]) => `${provider} ${s?.byStatus['429'] ?? 0}`)
+      .join(', ');
     const failures: Record<string, number> = {};
     for (const source of failing) {
       const reason = `${source.connection.slice(source.connection.lastIndexOf('-') + 1)}:${source.status}:${source.error?.code ?? ''}`;
@@ -167,7 +171,7 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     const lastSourceMs = Math.max(0, ...Object.values(slowest));
     context.log(`  slowest source per vendor (ms): ${JSON.stringify(slowest)}; the answer's last byte ${fmt.ms(cold.totalMs - lastSourceMs)} after the slowest source`);
     context.log(
-      `  cold walk: ${fmt.ms(cold.totalMs)}, ${coldBody.data?.length ?? 0} campaigns of ${expected}, ${vendorCalls} vendor calls (${throttled} answered 429), ${failing.length} sources not ok; bound ${fmt.ms(boundMs)}`,
+      `  cold walk: ${fmt.ms(cold.totalMs)}, ${coldBody.data?.length ?? 0} campaigns of ${expected}, ${vendorCalls} vendor calls (${throttled} answered 429${throttled > 0 ? `: ${throttledBy}` : ''}), ${failing.length} sources not ok; bound ${fmt.ms(boundMs)}`,
     );
     // CPU (every thread, user + system) is steadier than wall time on a shared machine: what a change to the walk's cost per call shows in.
     context.log(

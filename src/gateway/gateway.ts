@@ -13,6 +13,7 @@ import type { AnalyticsProvider } from '../providers/types';
 import type { SharedSourceTier } from '../scaleout/redis-tier';
 import { CacheKeyer, SourceCache, type UpstreamQueryKey } from '../cache/source-cache';
 import { AccountLimiter } from '../ratelimit/limiter';
+import { LoopBudget } from '../ratelimit/loop-budget';
 import type { SharedBucket, SharedSendLog } from '../ratelimit/shared';
 import { PROVIDER_IDS, type ProviderId } from '../schema/campaign';
 import type { AnalyticsResponse, ConnectionSync, Source } from '../schema/envelope';
@@ -70,6 +71,8 @@ export class Gateway {
   readonly runtimes = new Map<string, ConnectionRuntime>();
   readonly caches: Readonly<Record<ProviderId, SourceCache>>;
   readonly limiters = new Map<string, AccountLimiter>();
+  /** Un-paced vendor calls in flight, fewer while the event loop lags (ratelimit/loop-budget.ts). */
+  private readonly loopBudget = new LoopBudget();
   /** Plans of requests without campaign ids, by workspaces and vendor query (`plan`). */
   private readonly plans = new LRUCache<string, readonly PlannedSource[]>({ max: 256 });
   /** Serialized answer content per ETag (see answer-cache.ts). */
@@ -139,6 +142,7 @@ export class Gateway {
       onWait: (ms) => this.deps.metrics.rateLimitWait.observe({ provider }, ms / 1000),
       shared: this.deps.scaleOut?.bucketFor(connection),
       sharedLog: this.deps.scaleOut?.sendLogFor(connection),
+      budget: this.loopBudget,
     });
     this.limiters.set(connection.rateLimitGroup, limiter);
     return limiter;

@@ -15,6 +15,7 @@ import pLimit from 'p-limit';
 import { ProviderError } from '../errors';
 import type { Permit, RequestGate } from '../http/client';
 import type { ProviderId } from '../schema/campaign';
+import type { LoopBudget } from './loop-budget';
 import { SendLog, type LoggedCall, type SendWindow } from './send-log';
 import type { SharedBucket, SharedSendLog } from './shared';
 import { TokenBucket } from './token-bucket';
@@ -41,6 +42,11 @@ export interface AccountLimiterOptions {
    * charged, and keeps the windows per instance while Redis is away.
    */
   sharedLog?: SharedSendLog | undefined;
+  /**
+   * The process's budget of un-paced calls in flight (loop-budget.ts): taken by a call of an account
+   * without `windows` (and without a shared bucket) whose token is there at once, before it reserves it.
+   */
+  budget?: LoopBudget | undefined;
 }
 
 /**
@@ -62,6 +68,8 @@ interface ReservedStart {
   waitMs: number;
   call: LoggedCall | undefined;
   sharedId: string | undefined;
+  /** Gives back the call's place in the loop budget (when it took one). */
+  leave?: (() => void) | undefined;
 }
 
 /** What the vendor last said of its window, less the calls started since. */
@@ -128,7 +136,15 @@ export class AccountLimiter implements RequestGate {
     try {
       start = await this.inTurn(signal, async () => {
         if (signal?.aborted) throw abortError(this.options.provider);
-        const reserved = await this.reserveStart(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now());
+        const leave = await this.enterBudget(signal);
+        let reserved: ReservedStart;
+        try {
+          reserved = await this.reserveStart(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now());
+        } catch (error) {
+          leave?.();
+          throw error;
+        }
+        reserved.leave = leave;
         this.options.onWait?.(reserved.waitMs);
         this.spendVendorQuota();
         try {
@@ -152,6 +168,7 @@ export class AccountLimiter implements RequestGate {
       answered: (headers) => this.observe(headers, call),
       release: () => {
         if (!call?.sent) this.forget(start);
+        start.leave?.();
         release();
       },
     };
@@ -180,10 +197,22 @@ export class AccountLimiter implements RequestGate {
     return { waitMs, call: this.log.reserve(now + waitMs), sharedId: shared?.id };
   }
 
-  /** A reserved call that never went out leaves both logs. */
-  private forget({ call, sharedId }: ReservedStart): void {
+  /**
+   * A place in the process's loop budget, for a call of an un-paced account whose token is there
+   * now (its turn holds the bucket, so it still is once the place is given); undefined when the
+   * call does not take one: paced by windows, shared with other instances, or waiting for a token.
+   */
+  private async enterBudget(signal: AbortSignal | undefined): Promise<(() => void) | undefined> {
+    const { budget, shared } = this.options;
+    if (!budget || this.log || shared || this.bucket.msUntilAvailable() > 0) return undefined;
+    return budget.enter(signal, () => abortError(this.options.provider));
+  }
+
+  /** A reserved call that never went out leaves both logs and its place in the loop budget. */
+  private forget({ call, sharedId, leave }: ReservedStart): void {
     if (call) this.log?.drop(call);
     if (sharedId !== undefined) this.options.sharedLog?.drop(sharedId);
+    leave?.();
   }
 
   /** The call would wait past its deadline: refused at once, with how long it would have waited. */
