@@ -36,7 +36,6 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** Running from TypeScript sources (ts-node) or from the compiled output. */
 /** Node options for a worker from an environment variable (space-separated; for profilers: `--cpu-prof …`). */
 export function nodeArgsFrom(variable: string): string[] {
   return (process.env[variable] ?? '').split(' ').filter(Boolean);
@@ -48,6 +47,7 @@ export function cpuMicros(): number {
   return cpu.user + cpu.system;
 }
 
+/** Running from TypeScript sources (ts-node) or from the compiled output. */
 const FROM_SOURCE = __filename.endsWith('.ts');
 const TS_HOOK = ['-r', 'ts-node/register/transpile-only'];
 

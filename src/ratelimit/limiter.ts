@@ -136,7 +136,8 @@ export class AccountLimiter implements RequestGate {
     try {
       start = await this.inTurn(signal, async () => {
         if (signal?.aborted) throw abortError(this.options.provider);
-        const leave = await this.enterBudget(signal);
+        const entering = this.enterBudget(signal);
+        const leave = entering && (await entering);
         let reserved: ReservedStart;
         try {
           reserved = await this.reserveStart(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now());
@@ -167,8 +168,8 @@ export class AccountLimiter implements RequestGate {
       },
       answered: (headers) => this.observe(headers, call),
       release: () => {
+        // Un-paced calls are never logged: forget gives back their place in the loop budget.
         if (!call?.sent) this.forget(start);
-        start.leave?.();
         release();
       },
     };
@@ -202,7 +203,7 @@ export class AccountLimiter implements RequestGate {
    * now (its turn holds the bucket, so it still is once the place is given); undefined when the
    * call does not take one: paced by windows, shared with other instances, or waiting for a token.
    */
-  private async enterBudget(signal: AbortSignal | undefined): Promise<(() => void) | undefined> {
+  private enterBudget(signal: AbortSignal | undefined): Promise<() => void> | undefined {
     const { budget, shared } = this.options;
     if (!budget || this.log || shared || this.bucket.msUntilAvailable() > 0) return undefined;
     return budget.enter(signal, () => abortError(this.options.provider));
