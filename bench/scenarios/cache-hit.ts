@@ -7,8 +7,12 @@
  * sending a warm gateway answer as captured (the same headers and body bytes): a bare Express 5
  * app and raw `node:http`. A third baseline is a bare Express 5 app with its defaults (ETag on,
  * its own headers only) sending the same body bytes: what a plain Express service would do.
- * Rounds alternate the four targets (the order rotates each round) and each ratio is taken within
- * one round, so machine noise and thermal drift cancel; the table shows the median over rounds.
+ * Each round runs every target in one-second slices, interleaved (all targets once per pass, the
+ * order rotating each pass, five passes), and each ratio is taken within one round, so a drift of
+ * the machine's speed (which moves by a third within a minute on a shared host) falls on every
+ * target alike rather than on whichever ran in a slow stretch; the table shows the median over
+ * rounds. A target's round sums its slices (answers, seconds, server CPU); its latency is the
+ * median of its slices' p50 and p99.
  * The gateway's RSS is sampled twice a second while it is under load.
  *
  * Row 1e: the same hit asked with `Accept-Encoding: gzip` (the gateway sends its prefix compressed
@@ -49,9 +53,36 @@ async function sampleRss(worker: Worker, samples: number[], stop: { done: boolea
   }
 }
 
+/** One target's slices of a round as one measurement: answers, seconds and CPU summed, latencies the slices' median. */
+export function combine(slices: readonly Measured[]): Measured {
+  const first = slices[0];
+  if (!first) throw new Error('a target ran no slice');
+  const sum = (pick: (m: Measured) => number): number => slices.reduce((total, m) => total + pick(m), 0);
+  const ok = sum((m) => m.ok);
+  const durationSeconds = sum((m) => m.durationSeconds);
+  const statusCodes: Record<string, number> = {};
+  for (const m of slices) for (const [code, count] of Object.entries(m.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  return {
+    requestsPerSecond: ok / durationSeconds,
+    ok,
+    non2xx: sum((m) => m.non2xx),
+    errors: sum((m) => m.errors),
+    timeouts: sum((m) => m.timeouts),
+    durationSeconds,
+    latencyP50Ms: median(slices.map((m) => m.latencyP50Ms)),
+    latencyP99Ms: median(slices.map((m) => m.latencyP99Ms)),
+    bytesPerSecond: sum((m) => m.bytesPerSecond * m.durationSeconds) / durationSeconds,
+    statusCodes,
+    clientCpuMicrosPerRequest: sum((m) => m.clientCpuMicrosPerRequest * (m.ok + m.non2xx)) / Math.max(1, ok + sum((m) => m.non2xx)),
+    cpuMicrosPerRequest: sum((m) => m.cpuMicrosPerRequest * Math.max(1, m.ok)) / Math.max(1, ok),
+  };
+}
+
 export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> {
   const rounds = context.smoke ? 1 : 3;
-  const seconds = context.smoke ? 1 : 5;
+  /** Passes per round; each runs every target for one `slice` (seconds). */
+  const passes = context.smoke ? 1 : 5;
+  const slice = 1;
   const warmupSeconds = context.smoke ? 0.5 : 1;
   const upstream = await startUpstream({
     instantly: { campaigns: CAMPAIGNS_PER_VENDOR },
@@ -131,15 +162,19 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
     const rss: number[] = [];
     const list: Round[] = [];
     for (let round = 0; round < rounds; round += 1) {
-      const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length] ?? 'gateway');
-      const results: Partial<Record<Target, Measured>> = {};
-      for (const target of order) {
-        const stop = { done: false };
-        const sampling = target === 'gateway' || target === 'gatewayGzip' ? sampleRss(gatewayWorker, rss, stop) : Promise.resolve();
-        results[target] = await runOne(target, seconds);
-        stop.done = true;
-        await sampling;
+      const slices = new Map<Target, Measured[]>(TARGETS.map((target) => [target, []]));
+      for (let pass = 0; pass < passes; pass += 1) {
+        const shift = round * passes + pass;
+        for (const target of TARGETS.map((_, i) => TARGETS[(i + shift) % TARGETS.length] ?? 'gateway')) {
+          const stop = { done: false };
+          const sampling = target === 'gateway' || target === 'gatewayGzip' ? sampleRss(gatewayWorker, rss, stop) : Promise.resolve();
+          slices.get(target)?.push(await runOne(target, slice));
+          stop.done = true;
+          await sampling;
+        }
       }
+      const results: Partial<Record<Target, Measured>> = {};
+      for (const [target, measured] of slices) results[target] = combine(measured);
       const { gateway, express, expressDefaults, raw, gatewayGzip, expressGzip } = results;
       if (!gateway || !express || !expressDefaults || !raw || !gatewayGzip || !expressGzip) throw new Error('a round did not run every target');
       list.push({ round, results: { gateway, express, expressDefaults, raw, gatewayGzip, expressGzip } });
@@ -223,7 +258,8 @@ export async function cacheHit(context: BenchContext): Promise<ScenarioOutcome> 
         gzipResponseBytes: warmGzip.body.length,
         campaigns: summary.campaigns,
         connections: CONNECTIONS,
-        secondsPerRun: seconds,
+        secondsPerTargetAndRound: passes * slice,
+        passesPerRound: passes,
         rounds: list,
         gatewayFailures: failures,
         upstreamCallsDuringLoad: upstreamDuring,
