@@ -122,7 +122,7 @@ export function isGatewayError(value: unknown): value is GatewayError {
 }
 
 /** Secrets are looked for one by one up to this many; past it, through an index of their first characters. */
-const LINEAR_SECRETS = 16;
+export const LINEAR_SECRETS = 16;
 const PREFIX = 4;
 
 /** The secrets (longer than 3 chars) by their first `PREFIX` characters, with their order in the list. */

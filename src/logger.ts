@@ -5,11 +5,12 @@
  * message: `…&sig=[REDACTED]`), and every configured secret value (vendor keys, the link secret,
  * the demo client key) is cut out of any string. A line is JSON with its keys sorted at every
  * depth (what winston's `json` format writes), made by one format that also drops lines below the
- * level and stamps the time, and written straight to the output stream (see `createLogger`).
+ * level and stamps the time, and written to the output stream (stdout: a turn's lines in one
+ * write, see `LineBatch`).
  */
 import type { Writable } from 'node:stream';
 import winston from 'winston';
-import { redactSecrets } from './errors';
+import { LINEAR_SECRETS, redactSecrets } from './errors';
 
 export type Logger = winston.Logger;
 
@@ -61,8 +62,41 @@ export function redactValue(value: unknown, secrets: readonly string[], depth = 
 }
 
 function redactString(value: string, secrets: readonly string[]): string {
+  const memo = value.length > MEMO_MAX_CHARS ? undefined : redactionMemo(secrets);
+  if (!memo) return redactFresh(value, secrets);
+  let out = memo.current.get(value) ?? memo.previous.get(value);
+  if (out === undefined) out = redactFresh(value, secrets);
+  if (memo.current.size >= MEMO_ENTRIES) {
+    memo.previous = memo.current;
+    memo.current = new Map();
+  }
+  memo.current.set(value, out);
+  return out;
+}
+
+function redactFresh(value: string, secrets: readonly string[]): string {
   const cut = redactSecrets(value, secrets);
   return redactQuery(BEARER_START.test(cut) ? cut.replace(BEARER, '$1 [REDACTED]') : cut);
+}
+
+/**
+ * Redacted forms of the short strings lines repeat (a client id, a route, a URL, a cache hit's
+ * sources summary), for one list of secrets: checked against every secret once, not on every line
+ * (the request line of a 200-client agency is checked against 800 vendor keys). Two generations
+ * of `MEMO_ENTRIES`: when the current one is full it becomes the previous one, so strings seen on
+ * every line stay while one-off values (request ids) age out. Only a long list (more than
+ * `LINEAR_SECRETS`) is worth it, and only a frozen one is memoized (it
+ * cannot change under the memo; the service's is); a new list starts afresh, and a list that can
+ * still change is checked in full on every line.
+ */
+const MEMO_ENTRIES = 1000;
+const MEMO_MAX_CHARS = 512;
+let memoFor: { secrets: readonly string[]; current: Map<string, string>; previous: Map<string, string> } | undefined;
+function redactionMemo(secrets: readonly string[]): { current: Map<string, string>; previous: Map<string, string> } | undefined {
+  // A few secrets are checked faster than a map is kept (errors.ts cuts them out one by one).
+  if (secrets.length <= LINEAR_SECRETS || !Object.isFrozen(secrets)) return undefined;
+  if (memoFor?.secrets !== secrets) memoFor = { secrets, current: new Map(), previous: new Map() };
+  return memoFor;
 }
 
 /** Whether a field's name is header-like; the answers for the names a log sees are kept (a handful). */
@@ -103,6 +137,57 @@ export interface LoggerOptions {
   /** Where lines go; stdout by default. Tests pass a stream to capture them. */
   stream?: Writable;
   silent?: boolean;
+  /**
+   * Lines of one turn of the event loop written together (one write, see `LineBatch`). On by
+   * default for stdout; off by default for a given stream, which then has each line as it is logged.
+   */
+  batch?: boolean;
+}
+
+/** A batch is written at once past this many characters, without waiting for the end of the turn. */
+const BATCH_CHARS = 64 * 1024;
+
+/**
+ * Lines held until the end of the current turn of the event loop (`setImmediate`, which runs
+ * before the next network reads), then written with one call: a write per line to stdout costs
+ * about as much as making the line (4 µs of 8, measured on the cache-hit request line). Lines
+ * keep their order. Whatever is held when the process exits is written then (synchronously, as
+ * stdout is for files and pipes); a process killed outright loses at most one turn's lines.
+ */
+class LineBatch {
+  private static readonly open = new Set<LineBatch>();
+  private static exitHooked = false;
+  private lines: string[] = [];
+  private chars = 0;
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(private readonly stream: Writable) {
+    if (!LineBatch.exitHooked) {
+      LineBatch.exitHooked = true;
+      process.once('exit', () => {
+        for (const batch of LineBatch.open) batch.flush();
+      });
+    }
+  }
+
+  add(line: string): void {
+    this.lines.push(line);
+    this.chars += line.length;
+    LineBatch.open.add(this);
+    if (this.chars >= BATCH_CHARS) this.flush();
+    else this.scheduled ??= setImmediate(() => this.flush()).unref();
+  }
+
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    LineBatch.open.delete(this);
+    if (this.lines.length === 0) return;
+    const text = this.lines.length === 1 ? (this.lines[0] as string) : this.lines.join('');
+    this.lines = [];
+    this.chars = 0;
+    this.stream.write(text);
+  }
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -118,10 +203,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   // (the request line of every cache hit). The logger's API, levels, children and format stay
   // winston's; each line it would hand its transport is written to the stream at once instead,
   // what those transports write (`stdout`, synchronous for files and pipes on Linux, as console's).
+  const batch = (options.batch ?? options.stream === undefined) ? new LineBatch(stream) : undefined;
   logger.write = (info: unknown): boolean => {
     if (logger.silent) return true;
     const line = format.transform(info as winston.Logform.TransformableInfo, format.options);
-    if (line) stream.write(`${String((line as Record<symbol, unknown>)[MESSAGE])}\n`);
+    if (!line) return true;
+    const text = `${String((line as Record<symbol, unknown>)[MESSAGE])}\n`;
+    if (batch) batch.add(text);
+    else stream.write(text);
     return true;
   };
   return logger;

@@ -70,7 +70,8 @@ export interface GatewayService {
 }
 
 export function createService(config: GatewayConfig, options: ServiceOptions = {}): GatewayService {
-  const secrets = [...config.secrets, ...(options.extraSecrets ?? [])];
+  // Frozen: the logger keeps the redacted form of the strings it sees often (logger.ts).
+  const secrets = Object.freeze([...config.secrets, ...(options.extraSecrets ?? [])]);
   const logger =
     options.logger ??
     createLogger({ level: config.log.level, secrets: () => secrets, ...(options.logStream ? { stream: options.logStream } : {}) });

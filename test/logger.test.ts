@@ -1,4 +1,6 @@
-import { PassThrough } from 'node:stream';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import fc from 'fast-check';
 import winston from 'winston';
 import { createLogger, lineFormat, redactValue, type Logger } from '../src/logger';
@@ -200,6 +202,95 @@ describe('createLogger', () => {
     expect(first?.level).toBe('error');
     expect(second?.message).toBe('failed boom [REDACTED]');
     expect(await raw()).not.toContain(VENDOR_KEY);
+  });
+});
+
+describe('createLogger batching', () => {
+  /** A stream that records each write separately. */
+  function writes(): { stream: Writable; seen: string[] } {
+    const seen: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        seen.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    return { stream, seen };
+  }
+
+  it("writes a turn's lines together, in order, once the turn is over", async () => {
+    const { stream, seen } = writes();
+    const logger = createLogger({ stream, batch: true, secrets: () => [VENDOR_KEY] });
+    logger.info('one');
+    logger.info(`two ${VENDOR_KEY}`);
+    logger.warn('three');
+    expect(seen).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { message: string }).message)).toEqual(['one', 'two [REDACTED]', 'three']);
+  });
+
+  it('writes at once when a batch grows past 64 KB, and a given stream gets each line at once unless asked', async () => {
+    const { stream, seen } = writes();
+    const logger = createLogger({ stream, batch: true });
+    const long = 'x'.repeat(1024);
+    for (let i = 0; i < 70; i += 1) logger.info(long);
+    // About 1.1 KB a line: the 60th passes 64 KB and goes out with the 59 before it; 10 wait for the turn's end.
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.length).toBeGreaterThanOrEqual(64 * 1024);
+    expect(seen[0]?.length).toBeLessThan(64 * 1024 + 1200);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toHaveLength(2);
+    expect(seen.join('').split('\n').filter(Boolean)).toHaveLength(70);
+
+    const plain = writes();
+    createLogger({ stream: plain.stream }).info('now');
+    expect(plain.seen).toHaveLength(1);
+  });
+
+  it('writes what is held when the process exits (stdout, the default)', () => {
+    const script = `const { createLogger } = require(${JSON.stringify(join(__dirname, '..', 'src', 'logger'))}); createLogger().info('last words'); process.exit(0);`;
+    const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    expect((JSON.parse(out.trim()) as { message: string }).message).toBe('last words');
+  });
+});
+
+describe('redaction of many secrets', () => {
+  /** More secrets than are looked for one by one, so the logger keeps what it has redacted. */
+  const many = (extra: string): readonly string[] => Object.freeze([...Array.from({ length: 40 }, (_, i) => `vendor-key-${String(i).padStart(4, '0')}-CANARY`), extra]);
+
+  it('cuts every secret from a string seen before, and starts afresh with a new list', async () => {
+    let secrets = many(VENDOR_KEY);
+    const { logger, lines } = capture(() => secrets);
+    const text = `GET /v1?x=${OTHER_KEY}&y=vendor-key-0007-CANARY ${VENDOR_KEY}`;
+    logger.info(text);
+    logger.info(text);
+    secrets = many(OTHER_KEY);
+    logger.info(text);
+    expect((await lines()).map((line) => line.message)).toEqual([
+      `GET /v1?x=${OTHER_KEY}&y=[REDACTED] [REDACTED]`,
+      `GET /v1?x=${OTHER_KEY}&y=[REDACTED] [REDACTED]`,
+      `GET /v1?x=[REDACTED]&y=[REDACTED] ${VENDOR_KEY}`,
+    ]);
+  });
+
+  it('checks a list that can still change on every line (a key pushed later is cut)', async () => {
+    const secrets = [...many(VENDOR_KEY)];
+    const { logger, lines } = capture(() => secrets);
+    logger.info(`first ${OTHER_KEY}`);
+    secrets.push(OTHER_KEY);
+    logger.info(`first ${OTHER_KEY}`);
+    expect((await lines()).map((line) => line.message)).toEqual([`first ${OTHER_KEY}`, 'first [REDACTED]']);
+  });
+
+  it('keeps answering right after its memo turns over (thousands of distinct strings)', async () => {
+    const secrets = many(VENDOR_KEY);
+    const { logger, lines } = capture(() => secrets);
+    for (let i = 0; i < 2500; i += 1) logger.info(`line ${i} ${i % 500 === 0 ? VENDOR_KEY : ''}`);
+    const found = await lines();
+    expect(found).toHaveLength(2500);
+    expect(found.filter((line) => String(line.message).includes('[REDACTED]'))).toHaveLength(5);
+    expect(JSON.stringify(found)).not.toContain(VENDOR_KEY);
   });
 });
 
