@@ -253,8 +253,8 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
 
     // 8k: RSS with everything cached (after a collection, so garbage does not count).
     await gatewayWorker.call('gc');
-    const memory = await gatewayWorker.call<{ rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number }>('stats');
-    context.log(`  memory after a collection: RSS ${fmt.mb(memory.rssBytes)}, V8 heap ${fmt.mb(memory.heapUsedBytes)} used of ${fmt.mb(memory.heapTotalBytes)}, outside it (buffers) ${fmt.mb(memory.externalBytes)}`);
+    const memory = await gatewayWorker.call<{ rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number; spaces: string }>('stats');
+    context.log(`  memory after a collection: RSS ${fmt.mb(memory.rssBytes)}, V8 heap ${fmt.mb(memory.heapUsedBytes)} used of ${fmt.mb(memory.heapTotalBytes)} (MB used/committed: ${memory.spaces}), outside it (buffers) ${fmt.mb(memory.externalBytes)}`);
 
     const rows: Row[] = [];
     // Under every limit (the smoke size) the bound is 0 and there is no ratio to judge.

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
 import { cpuMicros, serveCommands } from '../lib/proc';
 import { WorkerServing } from '../lib/serving';
@@ -78,7 +78,12 @@ serveCommands({
 
   stats() {
     const memory = process.memoryUsage();
-    return { cpuMicros: cpuMicros(), rssBytes: memory.rss, heapTotalBytes: memory.heapTotal, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers };
+    // Per V8 space, committed and used (MB): which space holds what the heap has committed.
+    const spaces = getHeapSpaceStatistics()
+      .filter((space) => space.space_size > 1024 * 1024)
+      .map((space) => `${space.space_name.replace(/_space$/, '')} ${(space.space_used_size / 1048576).toFixed(0)}/${(space.space_size / 1048576).toFixed(0)}`)
+      .join(', ');
+    return { cpuMicros: cpuMicros(), rssBytes: memory.rss, heapTotalBytes: memory.heapTotal, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers, spaces };
   },
 
   gc() {
