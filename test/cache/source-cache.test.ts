@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheKeyer, SourceCache, normalizeUpstreamQuery, type UpstreamQueryKey } from '../../src/cache/source-cache';
+import fc from 'fast-check';
+import { CacheKeyer, SourceCache, measureSource, normalizeUpstreamQuery, type UpstreamQueryKey } from '../../src/cache/source-cache';
+import type { SourceWarning } from '../../src/providers/types';
 import type { ProviderId } from '../../src/schema/campaign';
 import { emptyMetrics, type CampaignAnalytics } from '../../src/schema/campaign';
 import { computeRates } from '../../src/schema/rates';
@@ -167,6 +170,19 @@ describe('SourceCache', () => {
     expect(cache.get('k')?.fetchedAt).toBe(1);
     await sleep(80);
     expect(cache.get('k')).toBeUndefined();
+  });
+});
+
+describe('measureSource', () => {
+  it('gives the size and SHA-1 of JSON.stringify([records, warnings]), byte for byte (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), { maxLength: 6 }), fc.array(fc.record({ code: fc.string(), message: fc.string() }), { maxLength: 3 }), (records, warnings) => {
+        const json = JSON.stringify([records, warnings]);
+        const measured = measureSource(records as unknown as CampaignAnalytics[], warnings as unknown as SourceWarning[]);
+        expect(measured).toEqual({ bytes: Buffer.byteLength(json), digest: createHash('sha1').update(json).digest('base64url') });
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -11,6 +11,9 @@ import { LoopBudget } from '../../src/ratelimit/loop-budget';
 
 const aborted = (): Error => new ProviderError({ provider: 'kakiyo', code: 'aborted', message: 'the call was cancelled' });
 
+/** A sampling interval no test outlasts: the lag is what the test says it is (`sample`), not what a loaded machine has. */
+const MANUAL = 60_000;
+
 /** Lets queued promise reactions run. */
 async function settle(): Promise<void> {
   await sleep(5);
@@ -18,7 +21,7 @@ async function settle(): Promise<void> {
 
 describe('LoopBudget', () => {
   it('gives places at once up to its limit, then in order as places are given back (each once)', async () => {
-    const budget = new LoopBudget({ max: 2, min: 1 });
+    const budget = new LoopBudget({ max: 2, min: 1, intervalMs: MANUAL });
     const first = await budget.enter(undefined, aborted);
     const second = await budget.enter(undefined, aborted);
     const started: string[] = [];
@@ -40,7 +43,7 @@ describe('LoopBudget', () => {
   });
 
   it('shrinks by a quarter per lagging sample, never under min, and grows back by 4 per calm one up to max', async () => {
-    const budget = new LoopBudget({ max: 100, min: 8, lagMs: 30 });
+    const budget = new LoopBudget({ max: 100, min: 8, lagMs: 30, intervalMs: MANUAL });
     const leave = await budget.enter(undefined, aborted);
     budget.sample(31);
     expect(budget.limit).toBe(75);
@@ -58,7 +61,7 @@ describe('LoopBudget', () => {
   });
 
   it('holds new calls while more are in flight than the shrunk limit, and starts them as it grows back', async () => {
-    const budget = new LoopBudget({ max: 4, min: 1, lagMs: 30 });
+    const budget = new LoopBudget({ max: 4, min: 1, lagMs: 30, intervalMs: MANUAL });
     const leaves = await Promise.all([1, 2, 3, 4].map(() => budget.enter(undefined, aborted)));
     budget.sample(100);
     expect(budget.limit).toBe(3);
@@ -91,7 +94,7 @@ describe('LoopBudget', () => {
   });
 
   it('starts the next walk with the whole budget once nothing is in flight or waiting', async () => {
-    const budget = new LoopBudget({ max: 64, min: 8, lagMs: 30 });
+    const budget = new LoopBudget({ max: 64, min: 8, lagMs: 30, intervalMs: MANUAL });
     const leave = await budget.enter(undefined, aborted);
     budget.sample(100);
     expect(budget.limit).toBe(48);

@@ -5,6 +5,7 @@
  * vendor's whole-second reset only when the vendor counts more calls than the log. End to end
  * against the SendKit simulator (10 per second, to the millisecond): no 429, and no hold.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ProviderError } from '../../src/errors';
 import { createHttpClient } from '../../src/http/client';
 import { AccountLimiter, OUTBOUND_PACING_MARGIN } from '../../src/ratelimit/limiter';
@@ -150,13 +151,26 @@ describe('against the SendKit simulator at 10 per second', () => {
   }
 
   test('the window at the vendor\'s 10/s: 25 calls, no 429, and the headers never hold the account', async () => {
-    sim.resetStats();
-    const limiter = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 10, seconds: 1 }] });
-    const pause = jest.spyOn(limiter, 'pause');
-    await walk(limiter, 25);
-    expect(sim.stats().byStatus).toEqual({ '200': 25 });
-    expect(pause).not.toHaveBeenCalled();
-  }, 20_000);
+    // The pacing margin (5 %: 50 ms per second of window) covers a call that reaches the vendor up
+    // to 50 ms after it was written. A test process stalled for longer than that (a collection or
+    // a loaded CI machine: the simulator answers on this event loop) voids that premise, so such a
+    // run is measured again, at most twice; a 429 without such a stall fails at once.
+    for (let run = 1; ; run += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the vendor's window is empty
+      sim.resetStats();
+      const limiter = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1000, burst: 1000, concurrency: 4, windows: [{ requests: 10, seconds: 1 }] });
+      const pause = jest.spyOn(limiter, 'pause');
+      const lag = monitorEventLoopDelay({ resolution: 5 });
+      lag.enable();
+      await walk(limiter, 25);
+      lag.disable();
+      const stalledMs = lag.max / 1e6 - 5;
+      if (sim.stats().byStatus['429'] !== undefined && stalledMs > 50 && run < 3) continue;
+      expect(sim.stats().byStatus).toEqual({ '200': 25 });
+      expect(pause).not.toHaveBeenCalled();
+      return;
+    }
+  }, 30_000);
 
   test('a window set above the vendor\'s (12/s against 10/s): the vendor counts more than the log, and the headers hold it', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
