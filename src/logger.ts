@@ -64,8 +64,9 @@ export function redactValue(value: unknown, secrets: readonly string[], depth = 
 function redactString(value: string, secrets: readonly string[]): string {
   const memo = value.length > MEMO_MAX_CHARS ? undefined : redactionMemo(secrets);
   if (!memo) return redactFresh(value, secrets);
-  let out = memo.current.get(value) ?? memo.previous.get(value);
-  if (out === undefined) out = redactFresh(value, secrets);
+  const known = memo.current.get(value);
+  if (known !== undefined) return known;
+  const out = memo.previous.get(value) ?? redactFresh(value, secrets);
   if (memo.current.size >= MEMO_ENTRIES) {
     memo.previous = memo.current;
     memo.current = new Map();
@@ -85,9 +86,9 @@ function redactFresh(value: string, secrets: readonly string[]): string {
  * (the request line of a 200-client agency is checked against 800 vendor keys). Two generations
  * of `MEMO_ENTRIES`: when the current one is full it becomes the previous one, so strings seen on
  * every line stay while one-off values (request ids) age out. Only a long list (more than
- * `LINEAR_SECRETS`) is worth it, and only a frozen one is memoized (it
- * cannot change under the memo; the service's is); a new list starts afresh, and a list that can
- * still change is checked in full on every line.
+ * `LINEAR_SECRETS`) is worth it, and only a frozen one is memoized (it cannot change under the
+ * memo; the service's is): a new list starts afresh, and a list that can still change is checked
+ * in full on every line.
  */
 const MEMO_ENTRIES = 1000;
 const MEMO_MAX_CHARS = 512;
@@ -201,8 +202,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   // winston's logger is a Transform stream piped into each transport, and its Console and Stream
   // transports schedule a `logged` event per line: about 8 µs of stream bookkeeping on every line
   // (the request line of every cache hit). The logger's API, levels, children and format stay
-  // winston's; each line it would hand its transport is written to the stream at once instead,
-  // what those transports write (`stdout`, synchronous for files and pipes on Linux, as console's).
+  // winston's; each line it would hand its transport goes to the stream instead, what those
+  // transports write (`stdout`, synchronous for files and pipes on Linux, as console's): at the
+  // end of the turn with the turn's other lines for stdout (`LineBatch`), at once for a given stream.
   const batch = (options.batch ?? options.stream === undefined) ? new LineBatch(stream) : undefined;
   logger.write = (info: unknown): boolean => {
     if (logger.silent) return true;
