@@ -172,9 +172,9 @@ class LineBatch {
   }
 
   add(line: string): void {
-    this.lines.push(line);
+    // The first line of a batch registers it for the exit flush (flush takes it off again).
+    if (this.lines.push(line) === 1) LineBatch.open.add(this);
     this.chars += line.length;
-    LineBatch.open.add(this);
     if (this.chars >= BATCH_CHARS) this.flush();
     else this.scheduled ??= setImmediate(() => this.flush()).unref();
   }
