@@ -51,7 +51,6 @@ export class SourceView {
   /** Byte offset of each campaign's JSON in `json` (length n + 1: the last is `json.length`). */
   readonly offsets: Uint32Array;
   private groupSums: GroupSums[] | undefined;
-  private ndjsonBytes: Buffer | undefined;
 
   constructor(records: readonly CampaignAnalytics[]) {
     // Every campaign of a source has its workspace and provider: the default order is name, key.
@@ -70,21 +69,6 @@ export class SourceView {
       this.json.write(text, at, 'utf8');
       this.json[(this.offsets[i + 1] ?? 0) - 1] = COMMA;
     });
-  }
-
-  /**
-   * The campaigns as NDJSON lines: `json` with each trailing comma a newline, so at the same
-   * offsets. Made on the first NDJSON answer that needs it and kept with the view, so an NDJSON
-   * answer is slices of these buffers like a JSON one, instead of a copy into new chunks per request.
-   */
-  ndjson(): Buffer {
-    if (!this.ndjsonBytes) {
-      const lines = Buffer.allocUnsafe(this.json.length);
-      this.json.copy(lines);
-      for (let i = 1; i < this.offsets.length; i += 1) lines[(this.offsets[i] ?? 0) - 1] = NEWLINE;
-      this.ndjsonBytes = lines;
-    }
-    return this.ndjsonBytes;
   }
 
   /** Totals sums of this source's campaigns per status, workspace and provider (one of each, for a cache entry). */
@@ -106,12 +90,57 @@ export class SourceView {
   }
 }
 
+/** Neighbouring campaigns of one view: `first` to `end - 1` in its order. */
+interface ViewRun {
+  view: SourceView;
+  first: number;
+  end: number;
+}
+
 /** The totals sums of one source's campaigns of one status, workspace and provider. */
 export interface GroupSums {
   status: string;
   workspace: string;
   provider: string;
   sums: TotalsSums;
+}
+
+/** Size of the chunks an NDJSON answer is copied into. */
+export const LINES_CHUNK_BYTES = 64 * 1024;
+/** Written chunks kept for the next NDJSON answers (4 MB: a few answers' chunks in flight). */
+export const LINES_POOL_SIZE = 64;
+const freeLinesChunks: Buffer[] = [];
+/** The chunks handed out and not yet back, by what was handed out (the chunk, or the answer's last part of one). */
+const linesChunksOut = new WeakMap<Buffer, Buffer>();
+
+function takeLinesChunk(): Buffer {
+  const chunk = freeLinesChunks.pop() ?? Buffer.allocUnsafeSlow(LINES_CHUNK_BYTES);
+  linesChunksOut.set(chunk, chunk);
+  return chunk;
+}
+
+function giveLinesChunk(chunk: Buffer): void {
+  if (freeLinesChunks.length < LINES_POOL_SIZE) freeLinesChunks.push(chunk);
+}
+
+/** An answer's last, partly filled chunk: its first `used` bytes, taken back with the chunk. */
+function linesTail(chunk: Buffer, used: number): Buffer {
+  linesChunksOut.delete(chunk);
+  const tail = chunk.subarray(0, used);
+  linesChunksOut.set(tail, chunk);
+  return tail;
+}
+
+/**
+ * An NDJSON chunk (`ShapedSelection.ndjson`) has been written to its socket without error: it goes
+ * back to the pool for the next answer. Anything else, or the same chunk again, is ignored (a chunk
+ * whose write failed is never reused: the socket may still hold it).
+ */
+export function linesChunkWritten(piece: Buffer): void {
+  const chunk = linesChunksOut.get(piece);
+  if (chunk === undefined) return;
+  linesChunksOut.delete(piece);
+  giveLinesChunk(chunk);
 }
 
 const EMPTY_VIEW = new SourceView([]);
@@ -301,30 +330,62 @@ export class Selection {
 
   /** The JSON of the campaigns at these positions, as slices of the views' buffers joined by commas. */
   private dataPieces(order: Uint32Array | undefined, from: number, to: number): Buffer[] {
-    return this.slices(order, from, to, (view) => view.json, true);
-  }
-
-  /** NDJSON lines of the campaigns at these positions, as slices of the views' NDJSON buffers. */
-  private ndjsonPieces(order: Uint32Array | undefined, from: number, to: number): Buffer[] {
-    return this.slices(order, from, to, (view) => view.ndjson(), false);
+    const runs = this.runs(order, from, to);
+    return runs.map(({ view, first, end }, i) => {
+      // The last campaign's trailing comma is left out: it ends the array.
+      const last = i === runs.length - 1 ? 1 : 0;
+      return view.json.subarray(view.offsets[first] ?? 0, (view.offsets[end] ?? 0) - last);
+    });
   }
 
   /**
-   * The bytes of the campaigns at these positions, one slice per run of neighbouring campaigns of
-   * one view (the default order is runs of whole sources); `dropLast`: without the last byte (the
-   * trailing comma of a JSON array's last element).
+   * NDJSON lines of the campaigns at these positions: the views' JSON bytes copied into chunks of
+   * `LINES_CHUNK_BYTES` (from a pool: `linesChunkWritten` takes them back once written), each
+   * comma that ends a campaign made a newline. Made as the answer is written: a view keeps one
+   * serialized form of its campaigns (kept NDJSON copies doubled what the cached campaigns hold
+   * outside the V8 heap), and chunks reused from the pool keep an NDJSON answer from allocating its
+   * size again (new memory outside the heap, tens of MB per answer, starts full collections).
    */
-  private slices(order: Uint32Array | undefined, from: number, to: number, bytesOf: (view: SourceView) => Buffer, dropLast: boolean): Buffer[] {
-    const pieces: Buffer[] = [];
+  private *ndjsonPieces(order: Uint32Array | undefined, from: number, to: number): Generator<Buffer> {
+    let chunk = takeLinesChunk();
+    let used = 0;
+    for (const { view, first, end } of this.runs(order, from, to)) {
+      const { json, offsets } = view;
+      let at = offsets[first] ?? 0;
+      const stop = offsets[end] ?? 0;
+      // The campaign whose trailing comma comes next.
+      let next = first;
+      while (at < stop) {
+        const bytes = Math.min(stop - at, LINES_CHUNK_BYTES - used);
+        json.copy(chunk, used, at, at + bytes);
+        for (let comma = (offsets[next + 1] ?? 0) - 1; next < end && comma < at + bytes; comma = (offsets[next + 1] ?? 0) - 1) {
+          chunk[used + comma - at] = NEWLINE;
+          next += 1;
+        }
+        used += bytes;
+        at += bytes;
+        if (used === LINES_CHUNK_BYTES) {
+          yield chunk;
+          chunk = takeLinesChunk();
+          used = 0;
+        }
+      }
+    }
+    if (used > 0) yield linesTail(chunk, used);
+    else giveLinesChunk(chunk);
+  }
+
+  /**
+   * The campaigns at these positions as runs of neighbouring campaigns of one view (`first` to
+   * `end - 1` in its order): the default order is runs of whole sources.
+   */
+  private runs(order: Uint32Array | undefined, from: number, to: number): ViewRun[] {
+    const runs: ViewRun[] = [];
     let runSource = -1;
     let runStart = 0;
     let runEnd = 0;
-    const flush = (last: boolean): void => {
-      if (runSource < 0) return;
-      const view = (this.sources[runSource] as SelectionSource).view;
-      const start = view.offsets[runStart] ?? 0;
-      const end = (view.offsets[runEnd] ?? 0) - (last && dropLast ? 1 : 0);
-      pieces.push(bytesOf(view).subarray(start, end));
+    const flush = (): void => {
+      if (runSource >= 0) runs.push({ view: (this.sources[runSource] as SelectionSource).view, first: runStart, end: runEnd });
     };
     for (let i = from; i < to; i += 1) {
       const at = order ? (order[i] as number) : i;
@@ -334,13 +395,13 @@ export class Selection {
         runEnd += 1;
         continue;
       }
-      flush(false);
+      flush();
       runSource = source;
       runStart = index;
       runEnd = index + 1;
     }
-    flush(true);
-    return pieces;
+    flush();
+    return runs;
   }
 
   /** The content of an answer over this selection, for a shape (none: every campaign, default order). */
@@ -394,8 +455,8 @@ export interface ShapedSelection {
   page?: Page;
   /** The JSON of `data`'s elements joined by commas, as slices of the views (empty with `fields`: serialize `data`). */
   pieces: () => Buffer[];
-  /** NDJSON of `data` (without `fields`): slices of the views' NDJSON buffers. */
-  ndjson: () => Buffer[];
+  /** NDJSON of `data` (without `fields`): chunks of its lines made as they are read; a chunk written goes back with `linesChunkWritten`. */
+  ndjson: () => Iterable<Buffer>;
 }
 
 /** Selections per cache generation (the views' identities) and filter. */

@@ -138,7 +138,8 @@ export function normalizeBaseUrl(baseUrl: string): string {
   return url.origin;
 }
 
-export function buildUrl(origin: string, path: string, query: Readonly<Record<string, QueryValue>> | undefined): string {
+/** The URL of a call: `path` (which must stay on `origin`) and the query's defined values, arrays as repeated names. */
+export function requestUrl(origin: string, path: string, query: Readonly<Record<string, QueryValue>> | undefined): URL {
   if (!path.startsWith('/') || path.startsWith('//')) throw new Error('path must be absolute on the origin');
   const url = new URL(path, origin);
   if (url.origin !== origin) throw new Error('path left the configured origin');
@@ -147,7 +148,12 @@ export function buildUrl(origin: string, path: string, query: Readonly<Record<st
     if (Array.isArray(value)) for (const item of value) url.searchParams.append(name, String(item));
     else url.searchParams.append(name, String(value));
   }
-  return url.toString();
+  return url;
+}
+
+/** `requestUrl` as text. */
+export function buildUrl(origin: string, path: string, query: Readonly<Record<string, QueryValue>> | undefined): string {
+  return requestUrl(origin, path, query).toString();
 }
 
 /** Maps a non-2xx HTTP status to a stable code. */
@@ -173,10 +179,10 @@ export function looksLikeHtml(contentType: string | undefined, text: string): bo
 }
 
 /** The host (and port) a `Location` header points to, resolved against the request URL; undefined when there is none. */
-function locationHost(location: string | undefined, requestUrl: string): string | undefined {
+function locationHost(location: string | undefined, base: URL): string | undefined {
   if (location === undefined || location.trim() === '') return undefined;
   try {
-    return new URL(location.trim(), requestUrl).host || undefined;
+    return new URL(location.trim(), base).host || undefined;
   } catch {
     return undefined;
   }
@@ -244,7 +250,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   let calls = 0;
 
   async function attempt(
-    url: string,
+    url: URL,
     request: GetJsonRequest,
     attemptNumber: number,
   ): Promise<{ ok: true; response: JsonResponse } | { ok: false; error: ProviderError; outcome: AttemptOutcome }> {
@@ -344,7 +350,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   async function getJson(request: GetJsonRequest): Promise<JsonResponse> {
-    const url = buildUrl(origin, request.path, request.query);
+    // Handed to the transport as it is: node:http reads a URL object's parts without parsing it again.
+    const url = requestUrl(origin, request.path, request.query);
     for (let n = 1; ; n += 1) {
       const result = await attempt(url, request, n);
       if (result.ok) return result.response;

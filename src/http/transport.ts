@@ -18,6 +18,7 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage 
 import { request as httpsRequest } from 'node:https';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { onAbort } from '../abort-hooks';
 import type { OutboundAgents } from './agents';
 
 export const ACCEPT_ENCODING = 'gzip, deflate, br';
@@ -75,18 +76,19 @@ function decoded(response: IncomingMessage, status: number, headers: Record<stri
   return response;
 }
 
-export function getText(url: string, options: GetTextOptions): Promise<TextResponse> {
-  const secure = url.startsWith('https:');
+export function getText(url: URL, options: GetTextOptions): Promise<TextResponse> {
+  const secure = url.protocol === 'https:';
   return new Promise<TextResponse>((resolve, reject) => {
     let settled = false;
-    const onAbort = (): void => fail(new TransportError('ABORT_ERR', 'the call was aborted'));
+    let stopWatching: (() => void) | undefined;
+    const aborted = (): void => fail(new TransportError('ABORT_ERR', 'the call was aborted'));
     const timer = setTimeout(() => fail(new TransportError(TIMED_OUT, `no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
     /** True for the first outcome only (an answer, or the first failure). */
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      stopWatching?.();
       return true;
     };
     // Passed on as it is: a socket error's `code` (ECONNREFUSED) is what the client reports, and
@@ -135,8 +137,8 @@ export function getText(url: string, options: GetTextOptions): Promise<TextRespo
     request.setHeader('Accept-Encoding', ACCEPT_ENCODING);
     request.on('error', fail);
     if (options.onSent) request.once('finish', options.onSent);
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) return aborted();
+    if (options.signal) stopWatching = onAbort(options.signal, aborted);
     request.end();
   });
 }

@@ -12,6 +12,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
+import { onAbort } from '../abort-hooks';
 import { ProviderError } from '../errors';
 import type { Permit, RequestGate } from '../http/client';
 import type { ProviderId } from '../schema/campaign';
@@ -115,12 +116,11 @@ export class AccountLimiter implements RequestGate {
 
   private takeSlot(signal: AbortSignal | undefined): Promise<() => void> {
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(abortError(this.options.provider));
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopWatching = signal && onAbort(signal, () => reject(abortError(this.options.provider)));
       void this.slots(
         () =>
           new Promise<void>((release) => {
-            signal?.removeEventListener('abort', onAbort);
+            stopWatching?.();
             // Aborted while queued: give the slot straight back.
             if (signal?.aborted) release();
             else resolve(() => release());
@@ -244,20 +244,19 @@ export class AccountLimiter implements RequestGate {
     if (!signal) return mine;
     return new Promise<T>((resolve, reject) => {
       let left = false;
-      const onAbort = (): void => {
+      const stopWatching = onAbort(signal, () => {
         left = true;
         reject(abortError(this.options.provider));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
       mine.then(
         (value) => {
-          signal.removeEventListener('abort', onAbort);
+          stopWatching();
           // The caller left while its turn ran to the end: what it took is given back.
           if (left) abandon(value);
           else resolve(value);
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
+          stopWatching();
           reject(error instanceof Error ? error : new Error(String(error)));
         },
       );

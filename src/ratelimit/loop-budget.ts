@@ -16,6 +16,8 @@
  * so a call held here never bunches with later ones into one vendor window), and a call that
  * waits for its token holds no place.
  */
+import { onAbort } from '../abort-hooks';
+
 export interface LoopBudgetOptions {
   /** Calls in flight at most, and at first. @default 256 */
   max?: number;
@@ -79,17 +81,18 @@ export class LoopBudget {
       const entry: Waiting = {
         withdrawn: false,
         start: () => {
-          signal?.removeEventListener('abort', onAbort);
+          stopWatching?.();
           resolve(this.leaver());
         },
       };
-      const onAbort = (): void => {
-        entry.withdrawn = true;
-        this.queued -= 1;
-        reject(aborted());
-        this.unwatchWhenIdle();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopWatching =
+        signal &&
+        onAbort(signal, () => {
+          entry.withdrawn = true;
+          this.queued -= 1;
+          reject(aborted());
+          this.unwatchWhenIdle();
+        });
       this.waiting.push(entry);
       this.queued += 1;
     });

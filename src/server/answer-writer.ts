@@ -107,7 +107,23 @@ const TURN_MS = 8;
  * slices too). A caller that leaves ends the writing quietly. Resolves when the answer has ended
  * or the caller has left.
  */
-export function writeChunks(res: ServerResponse, chunks: Iterable<Buffer | string>, options: { cork?: boolean } = {}): Promise<void> {
+export function writeChunks(
+  res: ServerResponse,
+  chunks: Iterable<Buffer | string>,
+  options: {
+    cork?: boolean;
+    /** Called with each chunk once it has been written to the socket without error (a pool takes it back). */
+    written?: (chunk: Buffer) => void;
+  } = {},
+): Promise<void> {
+  const { written: onWritten } = options;
+  /** The write's callback: the chunk back to its owner once written, never after an error. */
+  const whenWritten = (chunk: Buffer | string): ((error?: Error | null) => void) | undefined =>
+    onWritten && typeof chunk !== 'string'
+      ? (error) => {
+          if (!error) onWritten(chunk);
+        }
+      : undefined;
   const iterator = chunks[Symbol.iterator]();
   // One chunk is held back so the last one goes with `end()`.
   let held: IteratorResult<Buffer | string> | undefined;
@@ -144,11 +160,14 @@ export function writeChunks(res: ServerResponse, chunks: Iterable<Buffer | strin
         const chunk = held.value;
         held = iterator.next();
         if (held.done) {
-          res.end(chunk);
+          const done = whenWritten(chunk);
+          if (done) res.end(chunk, () => done());
+          else res.end(chunk);
           return true;
         }
         // Corked writes gather until the slice ends; others stop at a full socket buffer.
-        const room = res.write(chunk);
+        const done = whenWritten(chunk);
+        const room = done ? res.write(chunk, done) : res.write(chunk);
         written += chunk.length;
         if ((!room && !options.cork) || written >= TURN_BYTES || performance.now() - started >= TURN_MS) return false;
       }

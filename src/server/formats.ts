@@ -17,6 +17,7 @@
  */
 import type { Request, Response } from 'express';
 import type { CampaignField } from '../gateway/shape';
+import { linesChunkWritten } from '../gateway/answer-pieces';
 import { writeChunks } from './answer-writer';
 import { streamCompressed, type ContentCoding } from './compression';
 import { OUTPUT_FORMATS, type OutputFormat } from '../gateway/request';
@@ -221,7 +222,7 @@ export async function sendAnswer(
   body: AnalyticsResponse,
   format: 'csv' | 'ndjson',
   fields: readonly CampaignField[] | undefined,
-  /** NDJSON without `fields`: the lines of `body.data` already serialized (slices of the views' buffers, gateway/answer-pieces.ts), the same bytes. */
+  /** NDJSON without `fields`: the lines of `body.data` from the views' serialized campaigns (gateway/answer-pieces.ts), the same bytes. */
   lines?: () => Iterable<Buffer>,
   /** The negotiated content coding (compression.ts; Content-Encoding already set): streamed through its compressor. */
   coding: ContentCoding = 'identity',
@@ -232,11 +233,12 @@ export async function sendAnswer(
     res.end();
     return;
   }
-  // The NDJSON lines of the sources' views are slices of buffers that exist already: corked like
-  // a JSON answer's pieces (generated chunks are not: see writeBody).
+  // The NDJSON lines of the sources' views are copied into pooled 64 KB chunks as they are
+  // written: corked like a JSON answer's pieces (generated chunks are not: see writeBody).
   const pieces = format === 'ndjson' && lines !== undefined && !fields;
   const chunks = format === 'csv' ? csvChunks(body.data, csvColumns(fields)) : pieces ? lines() : ndjsonChunks(body.data);
   if (coding !== 'identity') return streamCompressed(res, chunks, coding);
   // A caller that disconnects mid-stream ends the writing quietly: nothing is left to answer.
-  await writeChunks(res, chunks, { cork: pieces });
+  // The lines' chunks go back to their pool once written (a compressor's input is left to the GC).
+  await writeChunks(res, chunks, pieces ? { cork: true, written: linesChunkWritten } : {});
 }

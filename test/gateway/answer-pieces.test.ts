@@ -5,7 +5,7 @@
  * totals are the sums of the rows.
  */
 import fc from 'fast-check';
-import { contentPieces, Selection, viewOf, type SelectionSource } from '../../src/gateway/answer-pieces';
+import { contentPieces, LINES_CHUNK_BYTES, LINES_POOL_SIZE, linesChunkWritten, Selection, viewOf, type SelectionSource } from '../../src/gateway/answer-pieces';
 import { parseAnalyticsQuery } from '../../src/gateway/request';
 import { SORT_FIELDS } from '../../src/gateway/shape';
 import { finishRecord } from '../../src/providers/shared';
@@ -187,23 +187,68 @@ describe('a big agency', () => {
     expect([...seen].sort()).toEqual([...wanted].sort());
   });
 
-  test('NDJSON of every campaign (megabytes, a slice per source) is each campaign\'s JSON on a line', () => {
+  test('NDJSON of every campaign (megabytes, in 64 KB chunks) is each campaign\'s JSON on a line', () => {
     const query = queryOf({});
     const shaped = selectionOf(sources, query).shaped(query.shape);
     const chunks = [...shaped.ndjson()];
     expect(chunks.length).toBeGreaterThan(10);
+    for (const chunk of chunks.slice(0, -1)) expect(chunk.length).toBe(LINES_CHUNK_BYTES);
     expect(Buffer.concat(chunks).toString('utf8')).toBe(shaped.data.map((record) => `${JSON.stringify(record)}\n`).join(''));
   });
 
-  test('NDJSON answers are slices of each view\'s lines, made once: a second answer copies nothing', () => {
+  test('NDJSON lines are copies made as they are read: the views keep only their JSON, unchanged', () => {
+    const query = queryOf({ status: 'active,paused', sort: '-replyRate' });
+    const selection = selectionOf(sources, query);
+    const jsonBefore = Buffer.concat(selection.shaped(query.shape).pieces());
+    const lines = selection.shaped(query.shape).ndjson();
+    // Nothing is copied until the answer is written.
+    const iterator = lines[Symbol.iterator]();
+    const first = iterator.next();
+    expect(first.done).toBe(false);
+    const pieces = [first.value as Buffer];
+    for (let next = iterator.next(); !next.done; next = iterator.next()) pieces.push(next.value);
+    const viewBuffers = new Set(sources.map((source) => viewOf(source.records).json.buffer));
+    for (const piece of pieces) expect(viewBuffers.has(piece.buffer as ArrayBuffer)).toBe(false);
+    const shaped = selection.shaped(query.shape);
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(shaped.data.map((record) => `${JSON.stringify(record)}\n`).join(''));
+    // The JSON answer's bytes are what they were: the copies changed nothing in the views.
+    expect(Buffer.concat(selection.shaped(query.shape).pieces()).equals(jsonBefore)).toBe(true);
+  });
+
+  test('NDJSON chunks written go back to a pool and are reused; one not given back is never written over', () => {
     const query = queryOf({ status: 'active,paused' });
-    const first = selectionOf(sources, query).shaped(query.shape).ndjson();
-    const second = selectionOf(sources, query).shaped(query.shape).ndjson();
-    expect(second).toHaveLength(first.length);
-    second.forEach((piece, i) => {
-      expect(piece.buffer).toBe(first[i]?.buffer);
-      expect(piece.byteOffset).toBe(first[i]?.byteOffset);
-    });
+    const expected = (): string => selectionOf(sources, query).shaped(query.shape).data.map((record) => `${JSON.stringify(record)}\n`).join('');
+    const first = [...selectionOf(sources, query).shaped(query.shape).ndjson()];
+    expect(first.length).toBeGreaterThan(3);
+    const kept = first[0] as Buffer;
+    const keptText = kept.toString('utf8');
+    // Every chunk but the first is written; one of them is reported twice (taken back once).
+    for (const chunk of first.slice(1)) linesChunkWritten(chunk);
+    linesChunkWritten(first[1] as Buffer);
+    linesChunkWritten(Buffer.from('not a chunk of an answer'));
+    // Two answers read side by side: no chunk of one is a chunk of the other, or the kept one.
+    const a = selectionOf(sources, query).shaped(query.shape).ndjson()[Symbol.iterator]();
+    const b = selectionOf(sources, query).shaped(query.shape).ndjson()[Symbol.iterator]();
+    const readA: Buffer[] = [];
+    const readB: Buffer[] = [];
+    for (;;) {
+      const nextA = a.next();
+      const nextB = b.next();
+      if (!nextA.done) readA.push(nextA.value);
+      if (!nextB.done) readB.push(nextB.value);
+      if (nextA.done && nextB.done) break;
+    }
+    const memory = (chunk: Buffer): string => `${chunk.byteOffset}@${[...pools.keys()].indexOf(chunk.buffer as ArrayBuffer)}`;
+    const pools = new Map<ArrayBuffer, true>();
+    for (const chunk of [kept, ...readA, ...readB]) pools.set(chunk.buffer as ArrayBuffer, true);
+    const places = [kept, ...readA, ...readB].map(memory);
+    expect(new Set(places).size).toBe(places.length);
+    // The chunks given back were reused, as many as the pool keeps (a pool, not new memory per answer).
+    const given = new Set(first.slice(1).map((chunk) => chunk.buffer));
+    expect([...readA, ...readB].filter((chunk) => given.has(chunk.buffer)).length).toBe(Math.min(given.size, LINES_POOL_SIZE));
+    expect(Buffer.concat(readA).toString('utf8')).toBe(expected());
+    expect(Buffer.concat(readB).toString('utf8')).toBe(expected());
+    expect(kept.toString('utf8')).toBe(keptText);
   });
 
   test('totals and every group total equal the sums of their rows', () => {

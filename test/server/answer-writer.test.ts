@@ -102,3 +102,52 @@ test('a reader that leaves stops the pulling and the writer resolves', async () 
   expect(returned).toBe(true);
   expect(pulled.count).toBeLessThan(COUNT);
 });
+
+test('`written` gets every chunk once it has left, corked or not, the last (written by end) too', async () => {
+  for (const cork of [false, true]) {
+    const pulled = { count: 0 };
+    const written: Buffer[] = [];
+    const sent = new Set<Buffer>();
+    let done: Promise<void> = Promise.resolve();
+    handler = (res) => {
+      res.writeHead(200, { 'content-length': String(CHUNK * COUNT) });
+      const source = (function* () {
+        for (const chunk of chunks(pulled)) {
+          sent.add(chunk);
+          yield chunk;
+        }
+      })();
+      done = writeChunks(res, source, { cork, written: (chunk) => written.push(chunk) });
+    };
+    const body = await get();
+    await done;
+    // The last chunk's callback comes with the answer's 'finish'.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(body.length).toBe(CHUNK * COUNT);
+    expect(written).toHaveLength(COUNT);
+    expect(new Set(written)).toEqual(sent);
+  }
+});
+
+test('`written` is not told of a chunk whose write failed (the socket may still hold it)', async () => {
+  const failing = new Set<Buffer>();
+  const pieces = Array.from({ length: 6 }, (_, i) => Buffer.alloc(16, 97 + i));
+  failing.add(pieces[1] as Buffer).add(pieces[5] as Buffer);
+  // A response whose socket fails some writes: each write's callback gets the outcome.
+  const res = {
+    destroyed: false,
+    writableNeedDrain: false,
+    write(chunk: Buffer, callback: (error?: Error | null) => void): boolean {
+      setImmediate(() => callback(failing.has(chunk) ? new Error('EPIPE') : null));
+      return true;
+    },
+    end(chunk: Buffer, callback: () => void): void {
+      // end's callback is 'finish', which a failed last write never reaches.
+      if (!failing.has(chunk)) setImmediate(callback);
+    },
+  };
+  const written: Buffer[] = [];
+  await writeChunks(res as unknown as ServerResponse, pieces, { written: (chunk) => written.push(chunk) });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(written).toEqual([pieces[0], pieces[2], pieces[3], pieces[4]]);
+});
