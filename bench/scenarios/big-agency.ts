@@ -32,7 +32,7 @@ import { nodeArgsFrom, startWorker, type Worker } from '../lib/proc';
 import { fmt, median, percentile, type Row } from '../lib/report';
 import { BENCH_CLIENT_KEY, REFERENCE_DATE } from '../lib/stack';
 import { timedGet, type Timed } from '../lib/timed-get';
-import type { HeapPeak, LoopDelay } from '../workers/agency-gateway';
+import type { HeapWatch, LoopDelay } from '../workers/agency-gateway';
 import type { AgencyVendors, AgencyVendorsStart } from '../workers/agency-vendors';
 import type { ProbeResult } from '../workers/prober';
 
@@ -116,6 +116,13 @@ export function vendorBoundMs(vendors: AgencyVendors, stats: Partial<Record<Prov
   return bound;
 }
 
+/** `minor 164 × = 1,990 ms, major 7 × = 78 ms, …`: the pauses of a process's collections by kind. */
+function collectionsText(collections: HeapWatch['collections']): string {
+  const kinds = Object.entries(collections);
+  if (kinds.length === 0) return 'none';
+  return kinds.map(([kind, { count, ms }]) => `${kind} ${count} × = ${Math.round(ms)} ms`).join(', ');
+}
+
 type Format = 'json' | 'csv' | 'ndjson';
 const FORMATS: readonly Format[] = ['json', 'csv', 'ndjson'];
 
@@ -143,9 +150,9 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     // 8a: the cold walk.
     await vendorWorker.call('reset');
     const cpuBefore = { gateway: (await gatewayWorker.call<{ cpuMicros: number }>('stats')).cpuMicros, vendors: await vendorWorker.call<number>('cpuMicros') };
-    await gatewayWorker.call('heapPeakStart');
+    await gatewayWorker.call('heapWatchStart');
     const cold = await timedGet(analytics('workspace_id=ALL'), key, true);
-    const heapPeak = await gatewayWorker.call<HeapPeak>('heapPeakStop');
+    const heapWatch = await gatewayWorker.call<HeapWatch>('heapWatchStop');
     const cpuWalk = {
       gateway: (await gatewayWorker.call<{ cpuMicros: number }>('stats')).cpuMicros - cpuBefore.gateway,
       vendors: (await vendorWorker.call<number>('cpuMicros')) - cpuBefore.vendors,
@@ -175,7 +182,7 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     );
     // CPU (every thread, user + system) is steadier than wall time on a shared machine: what a change to the walk's cost per call shows in.
     context.log(
-      `  cold walk CPU: gateway ${(cpuWalk.gateway / 1e6).toFixed(1)} s (${Math.round(cpuWalk.gateway / Math.max(1, vendorCalls))} µs per vendor call), vendors ${(cpuWalk.vendors / 1e6).toFixed(1)} s (${Math.round(cpuWalk.vendors / Math.max(1, vendorCalls))} µs per call); gateway heap peak ${fmt.mb(heapPeak.usedBytes)} used, ${fmt.mb(heapPeak.committedBytes)} committed`,
+      `  cold walk CPU: gateway ${(cpuWalk.gateway / 1e6).toFixed(1)} s (${Math.round(cpuWalk.gateway / Math.max(1, vendorCalls))} µs per vendor call), vendors ${(cpuWalk.vendors / 1e6).toFixed(1)} s (${Math.round(cpuWalk.vendors / Math.max(1, vendorCalls))} µs per call); gateway heap peak ${fmt.mb(heapWatch.usedBytes)} used, ${fmt.mb(heapWatch.committedBytes)} committed; its collections: ${collectionsText(heapWatch.collections)}`,
     );
     // The warm rows need every campaign cached: sources that failed are walked again (not timed).
     let cached = coldBody.data?.length ?? 0;

@@ -5,7 +5,7 @@
  * over the IPC channel).
  */
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
 import { cpuMicros, serveCommands } from '../lib/proc';
@@ -13,11 +13,20 @@ import { WorkerServing } from '../lib/serving';
 
 const RawPayloadSchema = z.object({ file: z.string(), headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])) });
 
-/** The V8 heap's largest size while it was watched (`heapPeakStart` to `heapPeakStop`), sampled every 20 ms. */
-export interface HeapPeak {
+/** The V8 heap's largest size while it was watched (`heapWatchStart` to `heapWatchStop`), sampled every 20 ms, and its collections. */
+export interface HeapWatch {
   usedBytes: number;
   committedBytes: number;
+  /** Collections by kind (`minor`: scavenges, `major`, `incremental` marking steps, `weak` callbacks): how many, and their pauses' total. */
+  collections: Record<string, { count: number; ms: number }>;
 }
+
+const GC_KINDS: Readonly<Record<number, string>> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak',
+};
 
 export interface LoopDelay {
   p50Ms: number;
@@ -30,7 +39,7 @@ const RESOLUTION_MS = 10;
 
 const serving = new WorkerServing();
 let histogram: IntervalHistogram | undefined;
-let heapWatch: { timer: NodeJS.Timeout; peak: HeapPeak } | undefined;
+let heapWatch: { timer: NodeJS.Timeout; observer: PerformanceObserver; watch: HeapWatch } | undefined;
 
 serveCommands({
   // The gateway's own outbound pools cap sockets per vendor origin (providers.*.maxSocketsPerOrigin).
@@ -41,24 +50,40 @@ serveCommands({
     return serving.raw(readFileSync(file), headers);
   },
 
-  heapPeakStart() {
-    if (heapWatch) clearInterval(heapWatch.timer);
-    const peak: HeapPeak = { usedBytes: 0, committedBytes: 0 };
+  heapWatchStart() {
+    if (heapWatch) {
+      clearInterval(heapWatch.timer);
+      heapWatch.observer.disconnect();
+    }
+    const watch: HeapWatch = { usedBytes: 0, committedBytes: 0, collections: {} };
     const sample = (): void => {
       const heap = getHeapStatistics();
-      peak.usedBytes = Math.max(peak.usedBytes, heap.used_heap_size);
-      peak.committedBytes = Math.max(peak.committedBytes, heap.total_heap_size);
+      watch.usedBytes = Math.max(watch.usedBytes, heap.used_heap_size);
+      watch.committedBytes = Math.max(watch.committedBytes, heap.total_heap_size);
     };
     sample();
-    heapWatch = { timer: setInterval(sample, 20), peak };
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const { detail } = entry as PerformanceEntry & { detail?: { kind?: number } };
+        const kind = GC_KINDS[detail?.kind ?? -1] ?? 'other';
+        const total = (watch.collections[kind] ??= { count: 0, ms: 0 });
+        total.count += 1;
+        total.ms += entry.duration;
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    heapWatch = { timer: setInterval(sample, 20), observer, watch };
   },
 
-  heapPeakStop(): HeapPeak {
-    if (!heapWatch) throw new Error('heapPeakStart first');
-    clearInterval(heapWatch.timer);
-    const { peak } = heapWatch;
+  async heapWatchStop(): Promise<HeapWatch> {
+    if (!heapWatch) throw new Error('heapWatchStart first');
+    const { timer, observer, watch } = heapWatch;
+    clearInterval(timer);
     heapWatch = undefined;
-    return peak;
+    // The observer's entries arrive after the collections: one more turn for the last ones.
+    await new Promise((resolve) => setImmediate(resolve));
+    observer.disconnect();
+    return watch;
   },
 
   /** Starts (or restarts) the event-loop delay histogram. */
