@@ -371,8 +371,13 @@ export class Selection {
         }
       }
     }
-    if (used > 0) yield linesTail(chunk, used);
-    else giveLinesChunk(chunk);
+    if (used > 0) {
+      yield linesTail(chunk, used);
+    } else {
+      // Nothing was copied into it (no campaign, or the last run filled the chunk before).
+      linesChunksOut.delete(chunk);
+      giveLinesChunk(chunk);
+    }
   }
 
   /**

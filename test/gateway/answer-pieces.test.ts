@@ -251,6 +251,15 @@ describe('a big agency', () => {
     expect(kept.toString('utf8')).toBe(keptText);
   });
 
+  test('NDJSON of no campaign is no chunk; no chunk is ever empty', () => {
+    expect([...selectionOf([], queryOf({})).shaped(queryOf({}).shape).ndjson()]).toEqual([]);
+    const query = queryOf({});
+    const lines = [...selectionOf(sources, query).shaped(query.shape).ndjson()];
+    const bytes = lines.reduce((sum, chunk) => sum + chunk.length, 0);
+    expect(lines.every((chunk) => chunk.length > 0)).toBe(true);
+    expect(lines.length).toBe(Math.ceil(bytes / LINES_CHUNK_BYTES));
+  });
+
   test('totals and every group total equal the sums of their rows', () => {
     const query = queryOf({ group_by: 'workspace', status: 'active,paused,draft' });
     const shaped = selectionOf(sources, query).shaped(query.shape);
