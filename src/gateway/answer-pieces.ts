@@ -110,25 +110,25 @@ export const LINES_CHUNK_BYTES = 64 * 1024;
 /** Written chunks kept for the next NDJSON answers (4 MB: a few answers' chunks in flight). */
 export const LINES_POOL_SIZE = 64;
 const freeLinesChunks: Buffer[] = [];
-/** The chunks handed out and not yet back, by what was handed out (the chunk, or the answer's last part of one). */
-const linesChunksOut = new WeakMap<Buffer, Buffer>();
+/**
+ * The chunks handed out and not yet back, by their memory: a chunk is the only user of its
+ * `ArrayBuffer` (`allocUnsafeSlow`), so an answer's last, partly filled chunk (a subarray) finds
+ * it too.
+ */
+const linesChunksOut = new WeakMap<ArrayBufferLike, Buffer>();
 
 function takeLinesChunk(): Buffer {
-  const chunk = freeLinesChunks.pop() ?? Buffer.allocUnsafeSlow(LINES_CHUNK_BYTES);
-  linesChunksOut.set(chunk, chunk);
-  return chunk;
+  return freeLinesChunks.pop() ?? Buffer.allocUnsafeSlow(LINES_CHUNK_BYTES);
+}
+
+/** `chunk`, or its first `used` bytes, handed out to be written (and taken back by `linesChunkWritten`). */
+function handOut(chunk: Buffer, used: number): Buffer {
+  linesChunksOut.set(chunk.buffer, chunk);
+  return used === chunk.length ? chunk : chunk.subarray(0, used);
 }
 
 function giveLinesChunk(chunk: Buffer): void {
   if (freeLinesChunks.length < LINES_POOL_SIZE) freeLinesChunks.push(chunk);
-}
-
-/** An answer's last, partly filled chunk: its first `used` bytes, taken back with the chunk. */
-function linesTail(chunk: Buffer, used: number): Buffer {
-  linesChunksOut.delete(chunk);
-  const tail = chunk.subarray(0, used);
-  linesChunksOut.set(tail, chunk);
-  return tail;
 }
 
 /**
@@ -137,9 +137,9 @@ function linesTail(chunk: Buffer, used: number): Buffer {
  * whose write failed is never reused: the socket may still hold it).
  */
 export function linesChunkWritten(piece: Buffer): void {
-  const chunk = linesChunksOut.get(piece);
+  const chunk = linesChunksOut.get(piece.buffer);
   if (chunk === undefined) return;
-  linesChunksOut.delete(piece);
+  linesChunksOut.delete(piece.buffer);
   giveLinesChunk(chunk);
 }
 
@@ -365,19 +365,15 @@ export class Selection {
         used += bytes;
         at += bytes;
         if (used === LINES_CHUNK_BYTES) {
-          yield chunk;
+          yield handOut(chunk, used);
           chunk = takeLinesChunk();
           used = 0;
         }
       }
     }
-    if (used > 0) {
-      yield linesTail(chunk, used);
-    } else {
-      // Nothing was copied into it (no campaign, or the last run filled the chunk before).
-      linesChunksOut.delete(chunk);
-      giveLinesChunk(chunk);
-    }
+    // A chunk nothing was copied into (no campaign, or the last run filled the one before) goes straight back.
+    if (used > 0) yield handOut(chunk, used);
+    else giveLinesChunk(chunk);
   }
 
   /**

@@ -160,14 +160,11 @@ export function writeChunks(
         const chunk = held.value;
         held = iterator.next();
         if (held.done) {
-          const done = whenWritten(chunk);
-          if (done) res.end(chunk, () => done());
-          else res.end(chunk);
+          res.end(chunk, whenWritten(chunk));
           return true;
         }
         // Corked writes gather until the slice ends; others stop at a full socket buffer.
-        const done = whenWritten(chunk);
-        const room = done ? res.write(chunk, done) : res.write(chunk);
+        const room = res.write(chunk, whenWritten(chunk));
         written += chunk.length;
         if ((!room && !options.cork) || written >= TURN_BYTES || performance.now() - started >= TURN_MS) return false;
       }
