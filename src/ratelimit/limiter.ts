@@ -1,6 +1,6 @@
 /**
  * Outbound limits per vendor account (DESIGN.md section 5): at most `concurrency` calls in flight
- * (p-limit) and a token bucket at `requestsPerSecond`; a 429 pauses the whole account. It is the
+ * and a token bucket at `requestsPerSecond`; a 429 pauses the whole account. It is the
  * HTTP client's `RequestGate`, so every attempt (retries included) takes a permit. A wait that
  * would end after the caller's deadline fails at once as `rate_limited` instead of sleeping.
  * With the vendor's own windows configured (`windows`: "10 calls in any second"), a log of the calls
@@ -10,8 +10,6 @@
  * reset, unless the log of sends already accounts for every call the vendor counted (its windows
  * then say when the next call may go, to the millisecond, where the reset is often whole seconds).
  */
-import { setTimeout as delay } from 'node:timers/promises';
-import pLimit from 'p-limit';
 import { onAbort } from '../abort-hooks';
 import { ProviderError } from '../errors';
 import type { Permit, RequestGate } from '../http/client';
@@ -84,21 +82,49 @@ function abortError(provider: ProviderId): ProviderError {
 }
 
 /** Sleeps `ms` unless the signal aborts first, which rejects as `aborted`. */
-async function wait(ms: number, signal: AbortSignal | undefined, provider: ProviderId): Promise<void> {
-  if (ms <= 0) return;
-  try {
-    await delay(ms, undefined, signal ? { signal } : {});
-  } catch {
-    throw abortError(provider);
-  }
+function wait(ms: number, signal: AbortSignal | undefined, provider: ProviderId): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  if (signal?.aborted) return Promise.reject(abortError(provider));
+  return new Promise((resolve, reject) => {
+    const stopWatching =
+      signal &&
+      onAbort(signal, () => {
+        clearTimeout(timer);
+        reject(abortError(provider));
+      });
+    const timer = setTimeout(() => {
+      stopWatching?.();
+      resolve();
+    }, ms);
+  });
+}
+
+/**
+ * A caller of `acquire`, from its call to its permit: all it holds while it waits (the calls of a
+ * big walk wait by the thousand, so this is one small object, not a chain of promises).
+ */
+interface Waiter {
+  readonly signal: AbortSignal | undefined;
+  readonly deadlineMs: number | undefined;
+  readonly resolve: (permit: Permit) => void;
+  readonly reject: (error: Error) => void;
+  stopWatching: (() => void) | undefined;
+  /** queued: waiting for a slot and the turn; turn: holds both, taking its token; done: settled. */
+  stage: 'queued' | 'turn' | 'done';
 }
 
 export class AccountLimiter implements RequestGate {
   readonly bucket: TokenBucket;
-  private readonly slots: ReturnType<typeof pLimit>;
   private readonly now: () => number;
-  /** Settles when the caller before has taken its token and waited for it (see `inTurn`). */
-  private turn: Promise<void> = Promise.resolve();
+  /** Slots held: calls in their turn or with a permit. */
+  private active = 0;
+  /** Callers waiting for a slot and the turn, in order (from `head`; aborted ones are skipped). */
+  private waiting: Waiter[] = [];
+  private head = 0;
+  /** Waiting callers not aborted. */
+  private queued = 0;
+  /** A caller is taking its token (see `pump`). */
+  private turnTaken = false;
   private vendorWindow: VendorWindow | undefined;
   private readonly log: SendLog | undefined;
 
@@ -106,61 +132,118 @@ export class AccountLimiter implements RequestGate {
     this.now = options.now ?? Date.now;
     this.log = options.windows && options.windows.length > 0 ? new SendLog(options.windows, OUTBOUND_PACING_MARGIN) : undefined;
     this.bucket = new TokenBucket({ ratePerSecond: options.requestsPerSecond * (1 - OUTBOUND_PACING_MARGIN), burst: options.burst, now: this.now });
-    this.slots = pLimit(options.concurrency);
   }
 
   /** Calls in flight or queued for a slot. */
   get pending(): number {
-    return this.slots.activeCount + this.slots.pendingCount;
+    return this.active + this.queued;
   }
 
-  private takeSlot(signal: AbortSignal | undefined): Promise<() => void> {
-    return new Promise((resolve, reject) => {
-      const stopWatching = signal && onAbort(signal, () => reject(abortError(this.options.provider)));
-      void this.slots(
-        () =>
-          new Promise<void>((release) => {
-            stopWatching?.();
-            // Aborted while queued: give the slot straight back.
-            if (signal?.aborted) release();
-            else resolve(() => release());
-          }),
-      );
+  /**
+   * A permit: a slot (at most `concurrency` calls hold one), then the turn, in which the caller
+   * reserves its token and waits for it. One caller takes its turn at a time, in order, so each
+   * token is reserved when the call before has really started. Reserved all at once, the waits of
+   * the callers in flight would be fixed in advance; a late timer or a stalled process then starts
+   * them together, and the vendor sees more calls in its window than the bucket allowed. In turn,
+   * only the one caller whose timer was due can start late, and the next one reserves from the
+   * bucket as it is then (at most `burst` more at once, after a gap the vendor saw no calls in).
+   * An abort ends the wait at once, wherever it is; what the turn reserved after that is given back.
+   */
+  acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<Permit> {
+    if (signal?.aborted) return Promise.reject(abortError(this.options.provider));
+    return new Promise<Permit>((resolve, reject) => {
+      const waiter: Waiter = { signal, deadlineMs, resolve, reject, stopWatching: undefined, stage: 'queued' };
+      if (signal) waiter.stopWatching = onAbort(signal, () => this.abandon(waiter));
+      this.waiting.push(waiter);
+      this.queued += 1;
+      this.pump();
     });
   }
 
-  async acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<Permit> {
-    if (signal?.aborted) throw abortError(this.options.provider);
-    const release = await this.takeSlot(signal);
-    let start: ReservedStart;
+  /** The caller's signal aborted before its permit: it leaves at once, its slot too when it held one. */
+  private abandon(waiter: Waiter): void {
+    if (waiter.stage === 'done') return;
+    if (waiter.stage === 'queued') this.queued -= 1;
+    else this.active -= 1;
+    waiter.stage = 'done';
+    waiter.reject(abortError(this.options.provider));
+    this.pump();
+  }
+
+  /** The next waiting caller takes a slot and the turn, when both are free. */
+  private pump(): void {
+    while (!this.turnTaken && this.active < this.options.concurrency && this.head < this.waiting.length) {
+      const next = this.waiting[this.head] as Waiter;
+      this.head += 1;
+      if (next.stage !== 'queued') continue;
+      this.queued -= 1;
+      this.active += 1;
+      next.stage = 'turn';
+      this.turnTaken = true;
+      void this.takeTurn(next);
+    }
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The caller's turn: its token reserved and waited for, then its permit (or its failure). */
+  private async takeTurn(waiter: Waiter): Promise<void> {
+    let start: ReservedStart | undefined;
+    let failure: unknown;
     try {
-      start = await this.inTurn(signal, async () => {
-        if (signal?.aborted) throw abortError(this.options.provider);
-        const entering = this.enterBudget(signal);
-        const leave = entering && (await entering);
-        let reserved: ReservedStart;
-        try {
-          reserved = await this.reserveStart(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now());
-        } catch (error) {
-          leave?.();
-          throw error;
-        }
-        reserved.leave = leave;
-        this.options.onWait?.(reserved.waitMs);
-        this.spendVendorQuota();
-        try {
-          await wait(reserved.waitMs, signal, this.options.provider);
-        } catch (error) {
-          this.forget(reserved);
-          throw error;
-        }
-        return reserved;
-      }, (reserved) => this.forget(reserved));
+      start = await this.take(waiter.signal, waiter.deadlineMs);
     } catch (error) {
-      release();
+      failure = error;
+    }
+    this.turnTaken = false;
+    if (waiter.stage === 'done') {
+      // The caller left during its turn (its slot went with it): what it took is given back.
+      if (start) this.forget(start);
+    } else {
+      waiter.stage = 'done';
+      waiter.stopWatching?.();
+      if (start) waiter.resolve(this.permit(start));
+      else {
+        this.active -= 1;
+        waiter.reject(failure instanceof Error ? failure : new Error(String(failure)));
+      }
+    }
+    this.pump();
+  }
+
+  /** Reserves the call's token (and its place in the loop budget) and waits for it. */
+  private async take(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<ReservedStart> {
+    if (signal?.aborted) throw abortError(this.options.provider);
+    const entering = this.enterBudget(signal);
+    const leave = entering && (await entering);
+    let reserved: ReservedStart;
+    try {
+      reserved = await this.reserveStart(deadlineMs === undefined ? Number.POSITIVE_INFINITY : deadlineMs - this.now());
+    } catch (error) {
+      leave?.();
       throw error;
     }
+    reserved.leave = leave;
+    this.options.onWait?.(reserved.waitMs);
+    this.spendVendorQuota();
+    try {
+      await wait(reserved.waitMs, signal, this.options.provider);
+    } catch (error) {
+      this.forget(reserved);
+      throw error;
+    }
+    return reserved;
+  }
+
+  /** The permit of a call whose start is reserved; its release frees the slot (once). */
+  private permit(start: ReservedStart): Permit {
     const { call, sharedId } = start;
+    let released = false;
     return {
       sent: () => {
         if (call) this.log?.sent(call, this.now());
@@ -168,9 +251,12 @@ export class AccountLimiter implements RequestGate {
       },
       answered: (headers) => this.observe(headers, call),
       release: () => {
+        if (released) return;
+        released = true;
         // Un-paced calls are never logged: forget gives back their place in the loop budget.
         if (!call?.sent) this.forget(start);
-        release();
+        this.active -= 1;
+        this.pump();
       },
     };
   }
@@ -226,43 +312,6 @@ export class AccountLimiter implements RequestGate {
     });
   }
 
-  /**
-   * Runs `take` (reserve a token, wait for it) once every earlier caller's `take` is over, so each
-   * token is reserved when the call before has really started. Reserved all at once, the
-   * waits of the callers in flight are fixed in advance; a late timer or a stalled process then
-   * starts them together, and the vendor sees more calls in its window than the bucket allowed.
-   * In turn, only the one caller whose timer was due can start late, and the next one reserves
-   * from the bucket as it is then (at most `burst` more at once, after a gap the vendor saw no
-   * calls in). An abort still ends the wait at once; what `take` reserved after that goes to `abandon`.
-   */
-  private inTurn<T>(signal: AbortSignal | undefined, take: () => Promise<T>, abandon: (value: T) => void): Promise<T> {
-    const mine = this.turn.then(take);
-    this.turn = mine.then(
-      () => undefined,
-      () => undefined,
-    );
-    if (!signal) return mine;
-    return new Promise<T>((resolve, reject) => {
-      let left = false;
-      const stopWatching = onAbort(signal, () => {
-        left = true;
-        reject(abortError(this.options.provider));
-      });
-      mine.then(
-        (value) => {
-          stopWatching();
-          // The caller left while its turn ran to the end: what it took is given back.
-          if (left) abandon(value);
-          else resolve(value);
-        },
-        (error: unknown) => {
-          stopWatching();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
-  }
-
   /** A token from the shared bucket when there is one and Redis answers, else from the local one. */
   private async reserve(maxWaitMs: number): Promise<number | undefined> {
     const shared = this.options.shared ? await this.options.shared.reserve(maxWaitMs) : undefined;
@@ -291,7 +340,7 @@ export class AccountLimiter implements RequestGate {
     const quota = parseRateLimitHeaders(headers, now);
     if (quota === undefined || quota.resetAtMs === undefined || quota.resetAtMs <= now) return;
     if (call?.sent && this.log && quota.remaining >= this.log.leftAfter(call, now)) return;
-    const left = quota.remaining - Math.max(0, this.slots.activeCount - 1);
+    const left = quota.remaining - Math.max(0, this.active - 1);
     // A reset further away than the cap is trusted only up to it; then the vendor is asked again.
     const resetAtMs = Math.min(quota.resetAtMs, now + MAX_VENDOR_RESET_WAIT_MS);
     const current = this.vendorWindow;

@@ -23,7 +23,7 @@ function manualClock(start = 1_700_000_000_000): { now: () => number; advance: (
   };
 }
 
-/** Lets queued microtasks and p-limit's hand-offs run. */
+/** Lets queued microtasks and timers run. */
 async function settle(): Promise<void> {
   await sleep(5);
 }
@@ -176,6 +176,32 @@ describe('AccountLimiter', () => {
     expect(error.code).toBe('aborted');
     expect(Date.now() - started).toBeLessThan(900);
     await settle();
+    expect(limiter.pending).toBe(0);
+  });
+
+  it('hands out permits in the order they were asked for, skipping callers that left, however long the queue', async () => {
+    const limiter = new AccountLimiter({ provider: 'instantly', requestsPerSecond: 1e6, burst: 1e6, concurrency: 1 });
+    const controllers = Array.from({ length: 3000 }, () => new AbortController());
+    const order: number[] = [];
+    const calls = controllers.map((controller, i) =>
+      limiter.acquire(controller.signal, undefined).then(
+        (permit) => {
+          order.push(i);
+          // Each holder releases on a later tick, so the rest really queue behind it.
+          setImmediate(permit.release);
+        },
+        (error: unknown) => {
+          expect((error as ProviderError).code).toBe('aborted');
+        },
+      ),
+    );
+    controllers.forEach((controller, i) => {
+      if (i % 3 === 1) controller.abort();
+    });
+    expect(limiter.pending).toBe(2000);
+    await Promise.all(calls);
+    await settle();
+    expect(order).toEqual(Array.from({ length: 3000 }, (_, i) => i).filter((i) => i % 3 !== 1));
     expect(limiter.pending).toBe(0);
   });
 });

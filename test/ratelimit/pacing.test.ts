@@ -109,7 +109,7 @@ describe('AccountLimiter pacing', () => {
     (await second).release();
     const { release: fourth } = await limiter.acquire(undefined, undefined);
     fourth();
-    await new Promise((resolve) => setTimeout(resolve, 5)); // p-limit frees a slot a tick later
+    await new Promise((resolve) => setTimeout(resolve, 5));
     expect(limiter.pending).toBe(0);
   });
 });
