@@ -291,8 +291,9 @@ export function kakiyoDailyRows(
   const rows = readNested(KakiyoActivitySchema, reply.activity, 'activity', issues)?.dailyBreakdown;
   if (rows === null || rows === undefined) return null;
   const kept: KakiyoDailyRow[] = [];
+  const list = `${where}.activity.dailyBreakdown`;
   rows.forEach((item, index) => {
-    const row = validator.parse(KakiyoDailyRowSchema, item, `${where}.activity.dailyBreakdown.${index}`);
+    const row = validator.parse(KakiyoDailyRowSchema, item, list, index);
     if (row === undefined) return;
     if (query.startDate !== undefined && row.date < query.startDate) return;
     if (query.endDate !== undefined && row.date > query.endDate) return;

@@ -107,10 +107,19 @@ export const KakiyoCampaignAnalyticsSchema = z.looseObject({
 });
 export type KakiyoCampaignAnalytics = z.infer<typeof KakiyoCampaignAnalyticsSchema>;
 
-/** `YYYY-MM-DD` that is a real day of the calendar. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/**
+ * `YYYY-MM-DD` (four digits, two, two: the row's regex) that is a real day of the proleptic
+ * Gregorian calendar, as `Date` reads it; by arithmetic, as a reply has a row per day.
+ */
 function isCalendarDay(day: string): boolean {
-  const time = Date.parse(`${day}T00:00:00.000Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === day;
+  const year = Number(day.slice(0, 4));
+  const month = Number(day.slice(5, 7));
+  const date = Number(day.slice(8, 10));
+  if (month < 1 || month > 12 || date < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return date <= (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number));
 }
 
 /**

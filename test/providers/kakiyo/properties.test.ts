@@ -11,6 +11,7 @@ import { createKakiyoProvider } from '../../../src/providers/kakiyo';
 import type { CampaignAnalytics } from '../../../src/schema/campaign';
 import { ABSENT, expectCount, expectedCount, invalidFields, put, vendorCount } from '../../helpers/vendor-values';
 import { CONNECTION, memoryHttp, query } from './helpers';
+import { KakiyoDailyRowSchema } from '../../../src/providers/kakiyo/schema';
 
 const provider = createKakiyoProvider();
 const DAILY = { steps: false, daily: true, raw: false };
@@ -176,5 +177,32 @@ describe('a garbage count', () => {
         fields: { 'metrics.totalMessages': 1 },
       },
     ]);
+  });
+});
+
+describe('Kakiyo daily row dates', () => {
+  /** What `Date` makes of the day: the same `YYYY-MM-DD` back, or not a day of the calendar. */
+  function dateReadsIt(day: string): boolean {
+    const time = Date.parse(`${day}T00:00:00.000Z`);
+    return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === day;
+  }
+  const digits = (n: number, max: number): fc.Arbitrary<string> => fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0'));
+
+  it('accepts exactly the days Date reads back as themselves (leap years, month lengths, 00 and 13)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(digits(4, 9999), fc.constantFrom('1900', '2000', '2024', '2100', '2023', '0000', '0400')),
+        digits(2, 13),
+        digits(2, 32),
+        fc.boolean(),
+        (year, month, day, withTime) => {
+          const date = `${year}-${month}-${day}`;
+          const parsed = KakiyoDailyRowSchema.safeParse({ date: withTime ? `${date}T10:00:00Z` : date });
+          expect(parsed.success).toBe(dateReadsIt(date));
+          if (parsed.success) expect(parsed.data.date).toBe(date);
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
