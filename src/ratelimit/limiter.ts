@@ -19,6 +19,7 @@ import { SendLog, type LoggedCall, type SendWindow } from './send-log';
 import type { SharedBucket, SharedSendLog } from './shared';
 import { TokenBucket } from './token-bucket';
 import { parseRateLimitHeaders } from './vendor-headers';
+import { WaitQueue } from './wait-queue';
 
 export interface AccountLimiterOptions {
   provider: ProviderId;
@@ -118,9 +119,8 @@ export class AccountLimiter implements RequestGate {
   private readonly now: () => number;
   /** Slots held: calls in their turn or with a permit. */
   private active = 0;
-  /** Callers waiting for a slot and the turn, in order (from `head`; aborted ones are skipped). */
-  private waiting: Waiter[] = [];
-  private head = 0;
+  /** Callers waiting for a slot and the turn, in order (aborted ones are skipped). */
+  private readonly waiting = new WaitQueue<Waiter>();
   /** Waiting callers not aborted. */
   private queued = 0;
   /** A caller is taking its token (see `pump`). */
@@ -172,22 +172,15 @@ export class AccountLimiter implements RequestGate {
 
   /** The next waiting caller takes a slot and the turn, when both are free. */
   private pump(): void {
-    while (!this.turnTaken && this.active < this.options.concurrency && this.head < this.waiting.length) {
-      const next = this.waiting[this.head] as Waiter;
-      this.head += 1;
+    while (!this.turnTaken && this.active < this.options.concurrency) {
+      const next = this.waiting.shift();
+      if (next === undefined) return;
       if (next.stage !== 'queued') continue;
       this.queued -= 1;
       this.active += 1;
       next.stage = 'turn';
       this.turnTaken = true;
       void this.takeTurn(next);
-    }
-    if (this.head === this.waiting.length) {
-      this.waiting = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.head);
-      this.head = 0;
     }
   }
 

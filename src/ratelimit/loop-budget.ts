@@ -17,6 +17,7 @@
  * waits for its token holds no place.
  */
 import { onAbort } from '../abort-hooks';
+import { WaitQueue } from './wait-queue';
 
 export interface LoopBudgetOptions {
   /** Calls in flight at most, and at first. @default 256 */
@@ -41,8 +42,7 @@ export class LoopBudget {
   private readonly intervalMs: number;
   private currentLimit: number;
   private active = 0;
-  private waiting: Waiting[] = [];
-  private head = 0;
+  private readonly waiting = new WaitQueue<Waiting>();
   /** Waiting calls not withdrawn. */
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -121,20 +121,13 @@ export class LoopBudget {
 
   /** Starts waiting calls, in order, while there is room. */
   private admit(): void {
-    while (this.active < this.currentLimit && this.head < this.waiting.length) {
-      const next = this.waiting[this.head] as Waiting;
-      this.head += 1;
+    while (this.active < this.currentLimit) {
+      const next = this.waiting.shift();
+      if (next === undefined) return;
       if (next.withdrawn) continue;
       this.queued -= 1;
       this.active += 1;
       next.start();
-    }
-    if (this.head === this.waiting.length) {
-      this.waiting = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.head);
-      this.head = 0;
     }
   }
 
