@@ -315,11 +315,27 @@ const TOTAL_NAMES: readonly TotalName[] = [
 /**
  * Every total per day inside `range`, summed over `cores`, ascending, days without any activity
  * left out: the rows of a vendor's daily endpoint. A day's count is its one-day range, so the rows
- * add up exactly to `totalsInRange`. Sums are accumulated in flat arrays (one object per output
- * day, none per campaign-day), so a whole 20,000-campaign account stays fast.
+ * add up exactly to `totalsInRange`.
  */
 export function dailyTotals(cores: readonly CampaignCore<unknown>[], range: DayRange): { day: number; totals: Totals }[] {
-  const width = TOTAL_NAMES.length;
+  return dailyCounts(cores, range, TOTAL_NAMES);
+}
+
+/**
+ * `dailyTotals` with only the totals a vendor's rows show (`names`): the same days (a day with
+ * activity in any total is a row, whichever are shown) and the same counts. Sums are accumulated
+ * in flat arrays (one object per output day, none per campaign-day), and whether a day has any
+ * activity is settled by its first non-zero total, so a whole 20,000-campaign account, or one
+ * campaign's reply per call, stays fast.
+ */
+export function dailyCounts<N extends TotalName>(
+  cores: readonly CampaignCore<unknown>[],
+  range: DayRange,
+  names: readonly N[],
+): { day: number; totals: Record<N, number> }[] {
+  const width = names.length;
+  const all = TOTAL_NAMES.length;
+  const shown = names.map((name) => TOTAL_NAMES.indexOf(name));
   let firstDay = Infinity;
   let lastDay = -Infinity;
   for (const core of cores) {
@@ -329,7 +345,10 @@ export function dailyTotals(cores: readonly CampaignCore<unknown>[], range: DayR
   }
   if (!(firstDay <= lastDay)) return [];
   const sums = new Float64Array((lastDay - firstDay + 1) * width);
-  const lifetime = new Float64Array(width);
+  // A day's count of a total is never negative (the curve only grows), so a day has activity
+  // exactly when some total of some campaign counts one there.
+  const active = new Uint8Array(lastDay - firstDay + 1);
+  const lifetime = new Float64Array(all);
   for (const core of cores) {
     const activity = core.activity;
     if (activity === null) continue;
@@ -343,22 +362,31 @@ export function dailyTotals(cores: readonly CampaignCore<unknown>[], range: DayR
     let before = shareThrough(activity, from - 1);
     for (let day = from; day <= to; day += 1) {
       const through = shareThrough(activity, day);
-      const offset = (day - firstDay) * width;
-      for (let i = 0; i < width; i += 1) {
-        const total = lifetime[i] ?? 0;
-        sums[offset + i] = (sums[offset + i] ?? 0) + Math.floor(total * through) - Math.floor(total * before);
+      const d = day - firstDay;
+      if (active[d] === 0) {
+        for (let i = 0; i < all; i += 1) {
+          const total = lifetime[i] ?? 0;
+          if (Math.floor(total * through) !== Math.floor(total * before)) {
+            active[d] = 1;
+            break;
+          }
+        }
+      }
+      const offset = d * width;
+      for (let j = 0; j < width; j += 1) {
+        const total = lifetime[shown[j] ?? 0] ?? 0;
+        sums[offset + j] = (sums[offset + j] ?? 0) + Math.floor(total * through) - Math.floor(total * before);
       }
       before = through;
     }
   }
-  const rows: { day: number; totals: Totals }[] = [];
+  const rows: { day: number; totals: Record<N, number> }[] = [];
   for (let day = firstDay; day <= lastDay; day += 1) {
-    const offset = (day - firstDay) * width;
-    const row = sums.subarray(offset, offset + width);
-    if (row.every((value) => value === 0)) continue;
-    const totals: Record<TotalName, number> = { ...ZERO_TOTALS };
-    TOTAL_NAMES.forEach((name, i) => {
-      totals[name] = row[i] ?? 0;
+    const d = day - firstDay;
+    if (active[d] === 0) continue;
+    const totals = {} as Record<N, number>;
+    names.forEach((name, j) => {
+      totals[name] = sums[d * width + j] ?? 0;
     });
     rows.push({ day, totals });
   }

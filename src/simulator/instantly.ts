@@ -37,7 +37,7 @@ import {
   Lazy,
   asOfDay,
   campaignsAsOf,
-  dailyTotals,
+  dailyCounts,
   firstIndexAfter,
   generateCampaigns,
   isoDay,
@@ -346,9 +346,10 @@ interface DailyRow {
 
 /** Daily rows summed over `campaigns`, ascending, days without any activity left out. */
 function dailyRows(campaigns: readonly InstantlyCampaign[], range: DayRange): DailyRow[] {
-  return dailyTotals(
+  return dailyCounts(
     campaigns.map((c) => c.core),
     range,
+    ['emailsSent', 'newLeadsContacted', 'opens', 'opened', 'replies', 'replied', 'autoReplies', 'autoReplied', 'clicks', 'clicked', 'interested'],
   ).map(({ day, totals: t }) => ({
     date: isoDay(day),
     // One email per lead per day: the day's unique contacts are its sends.

@@ -26,7 +26,7 @@ import {
   Lazy,
   asOfDay,
   campaignsAsOf,
-  dailyTotals,
+  dailyCounts,
   generateCampaigns,
   isoDay,
   totalsInRange,
@@ -123,7 +123,7 @@ function analytics(c: KakiyoCampaign, env: DataEnv): Record<string, unknown> {
   const closed = t.won;
   // Every contacted prospect got a first message (the invite note); follow-ups come on top.
   const messages = contacted + t.linkedinMessages;
-  const daily = dailyTotals([c.core], {})
+  const daily = dailyCounts([c.core], {}, ['contacted', 'linkedinMessages', 'replied', 'interested'])
     .reverse()
     .map(({ day, totals }) => ({
       date: isoDay(day),

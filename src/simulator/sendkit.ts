@@ -35,7 +35,7 @@ import {
   Lazy,
   asOfDay,
   campaignsAsOf,
-  dailyTotals,
+  dailyCounts,
   generateCampaigns,
   isoDay,
   splitCount,
@@ -287,9 +287,10 @@ interface DailyRow {
 }
 
 function dailyRows(campaigns: readonly SendkitCampaign[], range: DayRange): DailyRow[] {
-  return dailyTotals(
+  return dailyCounts(
     campaigns.map((c) => c.core),
     range,
+    ['emailsSent', 'opened', 'clicked', 'bounced', 'replied', 'interested'],
   ).map(({ day, totals: t }) => ({
     _id: isoDay(day),
     sent: t.emailsSent,

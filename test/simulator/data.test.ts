@@ -1,6 +1,8 @@
 import {
   Lazy,
+  coreAsOf,
   countInRange,
+  dailyCounts,
   dailyTotals,
   firstIndexAfter,
   generateCampaigns,
@@ -10,7 +12,10 @@ import {
   shareThrough,
   splitCount,
   totalsInRange,
+  type CampaignCore,
+  type DayRange,
   type StatusOption,
+  type TotalName,
 } from '../../src/simulator/data';
 import type { AccountSpec } from '../../src/simulator';
 import { between, hashSeed, hex, intBetween, mulberry32, pick, pickWeighted, randomString, unitHash } from '../../src/simulator/random';
@@ -180,6 +185,41 @@ describe('date ranges', () => {
     expect(rows[0]?.day).toBeGreaterThanOrEqual(REF - 60);
     expect(rows[rows.length - 1]?.day).toBeLessThanOrEqual(REF - 10);
     expect(dailyTotals([], {})).toEqual([]);
+  });
+});
+
+describe('daily rows against one range per day', () => {
+  /** Each day's row as its one-day range (`totalsInRange`), summed over the campaigns; a day is a row when any total counts there. */
+  function reference(cores: readonly CampaignCore<unknown>[], range: DayRange, names: readonly TotalName[]): { day: number; totals: Record<string, number> }[] {
+    const rows: { day: number; totals: Record<string, number> }[] = [];
+    const days = cores.flatMap((c) => (c.activity ? [c.activity.firstDay, c.activity.lastDay] : []));
+    if (days.length === 0) return rows;
+    for (let day = Math.max(Math.min(...days), range.fromDay ?? -Infinity); day <= Math.min(Math.max(...days), range.toDay ?? Infinity); day += 1) {
+      const sums = cores.map((c) => totalsInRange(c, { fromDay: day, toDay: day }));
+      const any = sums.some((t) => Object.values(t).some((v) => v !== 0));
+      if (!any) continue;
+      rows.push({ day, totals: Object.fromEntries(names.map((name) => [name, sums.reduce((acc, t) => acc + t[name], 0)])) });
+    }
+    return rows;
+  }
+  const ALL_NAMES = Object.keys(generateCampaigns(account(5, 1), { provider: 'sendkit', referenceDay: REF }, STATUSES)[0]?.totals ?? {}) as TotalName[];
+
+  it.each([
+    ['one campaign, all time', 1, {}],
+    ['one campaign, a range', 1, { fromDay: REF - 40, toDay: REF - 5 }],
+    ['30 campaigns, all time', 30, {}],
+    ['30 campaigns, open start', 30, { toDay: REF - 20 }],
+  ] as const)('%s: the same days and counts, all totals or only those shown', (_, campaigns, range) => {
+    for (const seed of [11, 12, 13]) {
+      const cores = generateCampaigns(account(seed, campaigns), { provider: 'kakiyo', referenceDay: REF }, STATUSES);
+      // As of 30 days back too (counts cut at that day, campaigns created later left out).
+      const asOf = cores.filter((c) => c.createdMs <= (REF - 30 + 1) * 86_400_000 - 1).map((c) => coreAsOf(c, REF - 30, 'on'));
+      for (const set of [cores, asOf]) {
+        expect(dailyTotals(set, range)).toEqual(reference(set, range, ALL_NAMES));
+        const shown: TotalName[] = ['contacted', 'linkedinMessages', 'replied', 'interested'];
+        expect(dailyCounts(set, range, shown)).toEqual(reference(set, range, shown));
+      }
+    }
   });
 });
 
