@@ -53,10 +53,14 @@ describe('resilience: upstream faults', () => {
 
   test('a vendor that never answers: that source fails with upstream_timeout by the deadline, the others answer', async () => {
     vendor = await startRawVendor(() => undefined); // reads the request, never answers
-    await stackWith({ server: { deadlineMs: 700 }, connections: { 'acme-seleqt': { baseUrl: vendor.origin, timeoutMs: 10_000 } } });
+    // The deadline leaves the other sources' cold first walk room on a machine loaded by other
+    // test files (at 700 ms all of them ran out once in CI, and the answer was a 502).
+    const deadlineMs = 2000;
+    await stackWith({ server: { deadlineMs }, connections: { 'acme-seleqt': { baseUrl: vendor.origin, timeoutMs: 10_000 } } });
     const res = await get(ANALYTICS);
     expect(res.status).toBe(200);
-    expect(res.ms).toBeLessThan(700 + 600);
+    expect(res.ms).toBeGreaterThanOrEqual(deadlineMs - 50);
+    expect(res.ms).toBeLessThan(deadlineMs + 600);
     expect(sourceOf(res.body, 'acme-seleqt')).toMatchObject({ status: 'error', error: { code: 'upstream_timeout' } });
     const others = analyticsBody(res.body).sources.filter((s) => s.connection !== 'acme-seleqt');
     expect(others.map((s) => s.status)).toEqual(['ok', 'ok', 'ok']);

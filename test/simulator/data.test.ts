@@ -207,10 +207,10 @@ describe('daily rows against one range per day', () => {
   it.each([
     ['one campaign, all time', 1, {}],
     ['one campaign, a range', 1, { fromDay: REF - 40, toDay: REF - 5 }],
-    ['30 campaigns, all time', 30, {}],
-    ['30 campaigns, open start', 30, { toDay: REF - 20 }],
+    ['12 campaigns, all time', 12, {}],
+    ['12 campaigns, open start', 12, { toDay: REF - 20 }],
   ] as const)('%s: the same days and counts, all totals or only those shown', (_, campaigns, range) => {
-    for (const seed of [11, 12, 13]) {
+    for (const seed of [11, 12]) {
       const cores = generateCampaigns(account(seed, campaigns), { provider: 'kakiyo', referenceDay: REF }, STATUSES);
       // As of 30 days back too (counts cut at that day, campaigns created later left out).
       const asOf = cores.filter((c) => c.createdMs <= (REF - 30 + 1) * 86_400_000 - 1).map((c) => coreAsOf(c, REF - 30, 'on'));
