@@ -8,6 +8,9 @@
  * position of the signal's first hook among its other listeners). One that throws does not keep
  * the others from running: its error is thrown again on the next tick, as an EventTarget
  * listener's error would be reported.
+ *
+ * `sleep` is the waits of those calls (a token, a share of the rate, a retry's back-off) on the
+ * same hooks.
  */
 const hooks = new WeakMap<AbortSignal, Set<() => void>>();
 
@@ -41,4 +44,25 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
   return () => {
     registered.delete(callback);
   };
+}
+
+/**
+ * Resolves after `ms` (a timer, as `timers/promises`' `setTimeout`), or rejects with an
+ * `AbortError` as soon as `signal` aborts (at once when it already has), its timer cleared.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  const abortError = (): Error => Object.assign(new Error('the wait was aborted'), { name: 'AbortError' });
+  if (signal?.aborted) return Promise.reject(abortError());
+  return new Promise((resolve, reject) => {
+    const stopWatching =
+      signal &&
+      onAbort(signal, () => {
+        clearTimeout(timer);
+        reject(abortError());
+      });
+    const timer = setTimeout(() => {
+      stopWatching?.();
+      resolve();
+    }, ms);
+  });
 }

@@ -1,4 +1,4 @@
-import { onAbort } from '../src/abort-hooks';
+import { onAbort, sleep } from '../src/abort-hooks';
 
 describe('onAbort', () => {
   test('every callback still registered runs once, in the order added; removed ones do not', () => {
@@ -55,5 +55,35 @@ describe('onAbort', () => {
     expect(ran).toEqual(['after']);
     expect(deferred).toHaveLength(1);
     expect(() => deferred[0]?.()).toThrow('boom');
+  });
+});
+
+describe('sleep', () => {
+  it('resolves after its time, with or without a signal', async () => {
+    const started = performance.now();
+    await sleep(20);
+    await sleep(5, new AbortController().signal);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(20);
+  });
+
+  it('rejects with an AbortError as soon as the signal aborts, and at once for an aborted one', async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    const waiting = sleep(10_000, controller.signal);
+    setTimeout(() => controller.abort(), 10);
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    await expect(sleep(10_000, controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('leaves no timer behind when aborted', async () => {
+    const controller = new AbortController();
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    const waiting = sleep(10_000, controller.signal);
+    expect(timers()).toBe(before + 1);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    expect(timers()).toBe(before);
   });
 });

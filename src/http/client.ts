@@ -18,7 +18,7 @@
  * - errors are our own `ProviderError`: no transport error (which may carry the URL) escapes,
  *   and every configured secret is removed from vendor-supplied message text.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleep } from '../abort-hooks';
 import { ProviderError, redactSecrets, type ProviderErrorCode } from '../errors';
 import { outboundAgents } from './agents';
 import { BODY_TOO_LARGE, getText, TIMED_OUT as TRANSPORT_TIMED_OUT, TransportError } from './transport';
@@ -367,7 +367,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
       if (!decision.retry) throw result.error;
       try {
-        await delay(decision.delayMs, undefined, request.signal ? { signal: request.signal } : {});
+        await sleep(decision.delayMs, request.signal);
       } catch {
         throw new ProviderError({ provider, code: 'aborted', message: 'the call was cancelled' });
       }

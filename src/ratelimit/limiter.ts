@@ -10,7 +10,7 @@
  * reset, unless the log of sends already accounts for every call the vendor counted (its windows
  * then say when the next call may go, to the millisecond, where the reset is often whole seconds).
  */
-import { onAbort } from '../abort-hooks';
+import { onAbort, sleep } from '../abort-hooks';
 import { ProviderError } from '../errors';
 import type { Permit, RequestGate } from '../http/client';
 import type { ProviderId } from '../schema/campaign';
@@ -83,21 +83,13 @@ function abortError(provider: ProviderId): ProviderError {
 }
 
 /** Sleeps `ms` unless the signal aborts first, which rejects as `aborted`. */
-function wait(ms: number, signal: AbortSignal | undefined, provider: ProviderId): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  if (signal?.aborted) return Promise.reject(abortError(provider));
-  return new Promise((resolve, reject) => {
-    const stopWatching =
-      signal &&
-      onAbort(signal, () => {
-        clearTimeout(timer);
-        reject(abortError(provider));
-      });
-    const timer = setTimeout(() => {
-      stopWatching?.();
-      resolve();
-    }, ms);
-  });
+async function wait(ms: number, signal: AbortSignal | undefined, provider: ProviderId): Promise<void> {
+  if (ms <= 0) return;
+  try {
+    await sleep(ms, signal);
+  } catch {
+    throw abortError(provider);
+  }
 }
 
 /**

@@ -9,7 +9,7 @@
  * is counted before it goes out, and refused once the day's budget is spent or while the shared
  * count cannot be read. `stop()` ends every wait at once (the service closing).
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleep } from '../abort-hooks';
 import { ProviderError } from '../errors';
 import type { Permit, RequestGate } from '../http/client';
 import type { AccountLimiter } from '../ratelimit/limiter';
@@ -103,7 +103,7 @@ export class ShareGate implements RequestGate {
       }
       if (waitMs <= 0) return;
       try {
-        await delay(waitMs, undefined, { signal: cancel });
+        await sleep(waitMs, cancel);
       } catch {
         throw aborted(provider);
       }

@@ -313,17 +313,9 @@ const TOTAL_NAMES: readonly TotalName[] = [
 ];
 
 /**
- * Every total per day inside `range`, summed over `cores`, ascending, days without any activity
- * left out: the rows of a vendor's daily endpoint. A day's count is its one-day range, so the rows
- * add up exactly to `totalsInRange`.
- */
-export function dailyTotals(cores: readonly CampaignCore<unknown>[], range: DayRange): { day: number; totals: Totals }[] {
-  return dailyCounts(cores, range, TOTAL_NAMES);
-}
-
-/**
- * `dailyTotals` with only the totals a vendor's rows show (`names`): the same days (a day with
- * activity in any total is a row, whichever are shown) and the same counts. Sums are accumulated
+ * The totals `names` per day inside `range`, summed over `cores`, ascending, days without any
+ * activity (in any total, shown or not) left out: the rows of a vendor's daily endpoint. A day's
+ * count is its one-day range, so the rows add up exactly to `totalsInRange`. Sums are accumulated
  * in flat arrays (one object per output day, none per campaign-day), and whether a day has any
  * activity is settled by its first non-zero total, so a whole 20,000-campaign account, or one
  * campaign's reply per call, stays fast.
