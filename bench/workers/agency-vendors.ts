@@ -65,6 +65,8 @@ serveCommands({
         faults: { latencyMs: options.latencyMs, jitterMs: 0 },
         accounts,
       });
+      // Every account's data exists before the walk (as a vendor's does); the walk times serving it.
+      sim.prepare();
       sims.push(sim);
       vendors[provider] = {
         url: sim.url,

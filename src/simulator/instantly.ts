@@ -570,5 +570,8 @@ export function createInstantlyBehaviour(
     unavailable: () => fastifyError(503, 'Service Unavailable', 'Service temporarily unavailable'),
     defaultRateLimit: INSTANTLY_DEFAULT_RATE_LIMIT,
     rateLimitHeaders: false,
+    prepare: () => {
+      for (const entry of served) entry.data.get();
+    },
   };
 }

@@ -264,5 +264,8 @@ export function createKakiyoBehaviour(
     unavailable: () => kakiyoError(503, 'service_unavailable', 'Service temporarily unavailable'),
     defaultRateLimit: KAKIYO_DEFAULT_RATE_LIMIT,
     rateLimitHeaders: false,
+    prepare: () => {
+      for (const entry of byKey.values()) entry.data.get();
+    },
   };
 }

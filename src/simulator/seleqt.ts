@@ -239,5 +239,8 @@ export function createSeleqtBehaviour(
     unavailable: () => seleqtError(503, 'Service unavailable'),
     defaultRateLimit: SELEQT_DEFAULT_RATE_LIMIT,
     rateLimitHeaders: false,
+    prepare: () => {
+      for (const entry of byKey.values()) entry.data.get();
+    },
   };
 }

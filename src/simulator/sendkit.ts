@@ -524,5 +524,8 @@ export function createSendkitBehaviour(
     unavailable: () => fail(503, 'Service unavailable'),
     defaultRateLimit: SENDKIT_DEFAULT_RATE_LIMIT,
     rateLimitHeaders: true,
+    prepare: () => {
+      for (const entry of byKey.values()) entry.data.get();
+    },
   };
 }

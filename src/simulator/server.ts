@@ -100,6 +100,8 @@ export interface VendorBehaviour<A extends { readonly account: SimulatorAccount 
   readonly defaultRateLimit: RateLimitSettings;
   /** SendKit: `X-RateLimit-Limit/Remaining/Reset` on every authenticated answer. */
   readonly rateLimitHeaders: boolean;
+  /** Builds every account's data as of the day answered (see `VendorSimulator.prepare`). */
+  prepare(): void;
 }
 
 export interface ServeOptions {
@@ -309,6 +311,7 @@ export async function serveVendor<A extends { readonly account: SimulatorAccount
       stats = emptyStats();
     },
     setFaults: (next) => faults.set(next),
+    prepare: () => behaviour.prepare(),
     faults: () => faults.current(),
     setRateLimit: (next) => {
       rateLimit = resolveRateLimit(rateLimit, next);

@@ -160,6 +160,12 @@ export interface VendorSimulator {
   readonly accounts: readonly SimulatorAccount[];
   stats(): SimulatorStats;
   resetStats(): void;
+  /**
+   * Builds every account's data as of the day answered now, which otherwise happens on each
+   * account's first request (a vendor's data exists before anyone asks). Replies are the same
+   * bytes either way; only the first requests' cost moves here.
+   */
+  prepare(): void;
   /** Merges into the current faults; takes effect for the next request. */
   setFaults(faults: Partial<FaultConfig>): void;
   /** The faults now in force. */
