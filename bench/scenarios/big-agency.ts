@@ -96,10 +96,11 @@ function gatewayDocument(vendors: AgencyVendors, workspaces: number): Record<str
 /**
  * The least wall time the vendors' limits allow for the calls each account made: per account and
  * sliding-window rule (per route when the limit is per endpoint), `floor((calls - 1) / limit)`
- * whole windows; accounts run in parallel, so the largest.
+ * whole windows; per vendor the largest over its accounts, which run in parallel (the walk's bound
+ * is the largest of these).
  */
-export function vendorBoundMs(vendors: AgencyVendors, stats: Partial<Record<ProviderId, SimulatorStats>>, workspaces: number): number {
-  let bound = 0;
+export function boundsByVendor(vendors: AgencyVendors, stats: Partial<Record<ProviderId, SimulatorStats>>, workspaces: number): Partial<Record<ProviderId, number>> {
+  const bounds: Partial<Record<ProviderId, number>> = {};
   for (const provider of PROVIDER_IDS) {
     const vendor = vendors.vendors[provider];
     const stat = stats[provider];
@@ -109,11 +110,34 @@ export function vendorBoundMs(vendors: AgencyVendors, stats: Partial<Record<Prov
     const perAccount = vendor.rateLimit.perEndpoint
       ? Object.entries(stat.byRoute).map(([, calls]) => Math.ceil(calls / workspaces))
       : Object.values(stat.byKey);
+    let bound = 0;
     for (const calls of perAccount) {
       for (const rule of vendor.rateLimit.rules) bound = Math.max(bound, Math.floor(Math.max(0, calls - 1) / rule.limit) * rule.windowMs);
     }
+    bounds[provider] = bound;
   }
-  return bound;
+  return bounds;
+}
+
+/**
+ * When each vendor's accounts were called, as the vendor saw it (ms after the walk's request was
+ * sent): their first and last calls (p50 and max over the accounts) and the span between, against
+ * the vendor's part of the bound. Shows where a walk's time went: a late first call is the start,
+ * a span past the bound is pacing.
+ */
+export function accountSpansText(stats: Partial<Record<ProviderId, SimulatorStats>>, bounds: Partial<Record<ProviderId, number>>, sentAtMs: number): string {
+  const parts: string[] = [];
+  for (const provider of PROVIDER_IDS) {
+    const spans = Object.values(stats[provider]?.spanByKey ?? {});
+    if (spans.length === 0) continue;
+    const firsts = spans.map((span) => span.firstMs - sentAtMs);
+    const lasts = spans.map((span) => span.lastMs - sentAtMs);
+    const lengths = spans.map((span) => span.lastMs - span.firstMs);
+    const p50 = (values: number[]): string => fmt.ms(percentile(values, 50));
+    const max = (values: number[]): string => fmt.ms(Math.max(...values));
+    parts.push(`${provider} first ${p50(firsts)}/${max(firsts)}, last ${p50(lasts)}/${max(lasts)}, span ${p50(lengths)}/${max(lengths)} (bound ${fmt.ms(bounds[provider] ?? 0)})`);
+  }
+  return parts.join('; ');
 }
 
 /** `minor 164 × = 1,990 ms, major 7 × = 78 ms, …`: the pauses of a process's collections by kind. */
@@ -151,6 +175,7 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     await vendorWorker.call('reset');
     const cpuBefore = { gateway: (await gatewayWorker.call<{ cpuMicros: number }>('stats')).cpuMicros, vendors: await vendorWorker.call<number>('cpuMicros') };
     await gatewayWorker.call('heapWatchStart');
+    const sentAtMs = Date.now();
     const cold = await timedGet(analytics('workspace_id=ALL'), key, true);
     const heapWatch = await gatewayWorker.call<HeapWatch>('heapWatchStop');
     const cpuWalk = {
@@ -159,7 +184,8 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     };
     const coldBody = JSON.parse(cold.body?.toString('utf8') ?? '{}') as { data?: unknown[]; sources?: { connection: string; provider: string; status: string; durationMs: number; error: { code: string } | null }[] };
     const stats = await vendorWorker.call<Partial<Record<ProviderId, SimulatorStats>>>('stats');
-    const boundMs = vendorBoundMs(vendors, stats, workspaces);
+    const bounds = boundsByVendor(vendors, stats, workspaces);
+    const boundMs = Math.max(0, ...Object.values(bounds));
     const failing = (coldBody.sources ?? []).filter((s) => s.status !== 'ok');
     const vendorCalls = Object.values(stats).reduce((sum, s) => sum + (s?.total ?? 0), 0);
     const throttled = Object.values(stats).reduce((sum, s) => sum + (s?.byStatus['429'] ?? 0), 0);
@@ -180,6 +206,7 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
     context.log(
       `  cold walk: ${fmt.ms(cold.totalMs)}, ${coldBody.data?.length ?? 0} campaigns of ${expected}, ${vendorCalls} vendor calls (${throttled} answered 429${throttled > 0 ? `: ${throttledBy}` : ''}), ${failing.length} sources not ok; bound ${fmt.ms(boundMs)}`,
     );
+    context.log(`  calls per account at the vendors, ms after the request (p50/max): ${accountSpansText(stats, bounds, sentAtMs)}`);
     // CPU (every thread, user + system) is steadier than wall time on a shared machine: what a change to the walk's cost per call shows in.
     context.log(
       `  cold walk CPU: gateway ${(cpuWalk.gateway / 1e6).toFixed(1)} s (${Math.round(cpuWalk.gateway / Math.max(1, vendorCalls))} µs per vendor call), vendors ${(cpuWalk.vendors / 1e6).toFixed(1)} s (${Math.round(cpuWalk.vendors / Math.max(1, vendorCalls))} µs per call); gateway heap peak ${fmt.mb(heapWatch.usedBytes)} used, ${fmt.mb(heapWatch.committedBytes)} committed; its collections: ${collectionsText(heapWatch.collections)}`,

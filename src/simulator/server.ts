@@ -155,7 +155,7 @@ function increment(counter: Record<string, number>, key: string): void {
 }
 
 function emptyStats(): SimulatorStats {
-  return { total: 0, byRoute: {}, byStatus: {}, byKey: {} };
+  return { total: 0, byRoute: {}, byStatus: {}, byKey: {}, spanByKey: {} };
 }
 
 function resolveRateLimit(base: RateLimitSettings, override: Partial<RateLimitSettings> | undefined): RateLimitSettings {
@@ -260,6 +260,9 @@ export async function serveVendor<A extends { readonly account: SimulatorAccount
     increment(stats.byKey, auth.account.account.label);
 
     const now = Date.now();
+    const span = stats.spanByKey[auth.account.account.label];
+    if (span) span.lastMs = now;
+    else stats.spanByKey[auth.account.account.label] = { firstMs: now, lastMs: now };
     if (faults.takeBurst()) {
       return send(res, behaviour.rateLimited(), retryAfterHeader(1000, now));
     }
@@ -306,6 +309,7 @@ export async function serveVendor<A extends { readonly account: SimulatorAccount
       byRoute: { ...stats.byRoute },
       byStatus: { ...stats.byStatus },
       byKey: { ...stats.byKey },
+      spanByKey: Object.fromEntries(Object.entries(stats.spanByKey).map(([label, span]) => [label, { ...span }])),
     }),
     resetStats: () => {
       stats = emptyStats();

@@ -150,6 +150,11 @@ export interface SimulatorStats {
   byStatus: Record<string, number>;
   /** Authenticated calls per account label (never the key). */
   byKey: Record<string, number>;
+  /**
+   * When each account's first and last authenticated call arrived (epoch ms, as the vendor's clock
+   * sees them), per account label: how a walk was paced at the vendor.
+   */
+  spanByKey: Record<string, { firstMs: number; lastMs: number }>;
 }
 
 export interface VendorSimulator {

@@ -282,16 +282,23 @@ describe('stats', () => {
     await get(sim, '/api/v2/campaigns');
     await get(sim, '/nowhere', AUTH.instantly);
     await fetch(`${sim.url}/api/v2/campaigns`, { method: 'POST', headers: AUTH.instantly });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const before = Date.now();
+    await get(sim, '/api/v2/campaigns?limit=5', AUTH.instantly);
     const stats = sim.stats();
     expect(stats).toEqual({
-      total: 6,
-      byRoute: { 'GET /api/v2/campaigns/analytics': 2, 'GET /api/v2/campaigns': 2, 'GET *': 1, 'POST *': 1 },
-      byStatus: { '200': 3, '401': 1, '404': 2 },
-      byKey: { Acme: 3 },
+      total: 7,
+      byRoute: { 'GET /api/v2/campaigns/analytics': 2, 'GET /api/v2/campaigns': 3, 'GET *': 1, 'POST *': 1 },
+      byStatus: { '200': 4, '401': 1, '404': 2 },
+      byKey: { Acme: 4 },
+      spanByKey: { Acme: { firstMs: expect.any(Number), lastMs: expect.any(Number) } },
     });
+    const span = stats.spanByKey.Acme;
+    // The first authenticated call came before the last one, which came after `before`.
+    expect(span && span.firstMs < before && span.lastMs >= before).toBe(true);
     expect(JSON.stringify(stats)).not.toContain(KEYS.instantly);
     sim.resetStats();
-    expect(sim.stats()).toEqual({ total: 0, byRoute: {}, byStatus: {}, byKey: {} });
+    expect(sim.stats()).toEqual({ total: 0, byRoute: {}, byStatus: {}, byKey: {}, spanByKey: {} });
   });
 
   it('stats() is a copy: changing it changes nothing', async () => {
