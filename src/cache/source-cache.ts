@@ -100,6 +100,18 @@ export function measureSource(records: readonly CampaignAnalytics[], warnings: r
   return { bytes, digest: hash.digest('base64url') };
 }
 
+/**
+ * `measureSource` of records already serialized: `recordsJson` holds each record's JSON followed
+ * by a comma, in the records' order (a source view's bytes, gateway/answer-pieces.ts), so the
+ * records are not serialized a second time. The same bytes are measured and hashed.
+ */
+export function measureSerialized(recordsJson: Uint8Array, warnings: readonly SourceWarning[]): { bytes: number; digest: string } {
+  const records = recordsJson.subarray(0, Math.max(0, recordsJson.length - 1));
+  const rest = `],${JSON.stringify(warnings)}]`;
+  const hash = createHash('sha1').update('[[').update(records).update(rest);
+  return { bytes: 2 + records.length + Buffer.byteLength(rest), digest: hash.digest('base64url') };
+}
+
 export class SourceCache {
   private readonly lru: LRUCache<string, CachedSource>;
 
@@ -123,8 +135,13 @@ export class SourceCache {
     return this.lru.get(key);
   }
 
-  set(key: string, value: Omit<CachedSource, 'bytes' | 'digest'>): CachedSource {
-    const { bytes, digest } = measureSource(value.records, value.warnings);
+  /**
+   * Stores a fetched source. `recordsJson`, when the caller has serialized the records already
+   * (see `measureSerialized`), is measured instead of serializing them again; the digest is then
+   * that of the records in its order.
+   */
+  set(key: string, value: Omit<CachedSource, 'bytes' | 'digest'>, recordsJson?: Uint8Array): CachedSource {
+    const { bytes, digest } = recordsJson ? measureSerialized(recordsJson, value.warnings) : measureSource(value.records, value.warnings);
     const entry: CachedSource = { ...value, bytes: bytes + 64, digest };
     this.lru.set(key, entry);
     return entry;

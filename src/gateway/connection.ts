@@ -20,6 +20,7 @@ import type { AccountLimiter } from '../ratelimit/limiter';
 import type { CampaignAnalytics } from '../schema/campaign';
 import type { WalkSnapshot } from '../store/snapshots';
 import { abortAfter, settleWithin, type Countdown } from '../deadline';
+import { viewOf } from './answer-pieces';
 
 /** How long a connection whose key the vendor rejected (401/403) is left alone. */
 export const AUTH_BLOCK_MS = 60_000;
@@ -499,7 +500,8 @@ export class ConnectionRuntime {
       this.health.lastSuccessAt = fetchedAt;
       this.health.lastFetchedAt = fetchedAt;
       if (query.campaignIds === undefined) this.health.lastCampaignCount = result.records.length;
-      const cached = this.deps.cache.set(key, { records: result.records, warnings: result.warnings, fetchedAt });
+      // The source's view (its campaigns serialized once, for every answer) also sizes and digests the entry.
+      const cached = this.deps.cache.set(key, { records: result.records, warnings: result.warnings, fetchedAt }, viewOf(result.records).json);
       if (this.deps.snapshots && isWholeWalk(query, result)) {
         const { id, workspace, provider: providerId } = this.connection;
         this.deps.snapshots({ connection: id, workspace, provider: providerId, records: result.records, fetchedAt, demo: this.deps.demo ?? false });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { CacheKeyer, SourceCache, measureSource, normalizeUpstreamQuery, type UpstreamQueryKey } from '../../src/cache/source-cache';
+import { CacheKeyer, SourceCache, measureSerialized, measureSource, normalizeUpstreamQuery, type UpstreamQueryKey } from '../../src/cache/source-cache';
 import type { SourceWarning } from '../../src/providers/types';
 import type { ProviderId } from '../../src/schema/campaign';
 import { emptyMetrics, type CampaignAnalytics } from '../../src/schema/campaign';
@@ -183,6 +183,28 @@ describe('measureSource', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('measureSerialized', () => {
+  it('measures records already serialized (each JSON and a comma) as measureSource measures them (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), { maxLength: 6 }), fc.array(fc.record({ code: fc.string(), message: fc.string() }), { maxLength: 3 }), (records, warnings) => {
+        const recordsJson = Buffer.from(records.map((r) => `${JSON.stringify(r)},`).join(''), 'utf8');
+        const typed = [records as unknown as CampaignAnalytics[], warnings as unknown as SourceWarning[]] as const;
+        expect(measureSerialized(recordsJson, typed[1])).toEqual(measureSource(...typed));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives the cache the same entry size and digest as serializing the records', () => {
+    const cache = new SourceCache('instantly', { maxBytes: 1_000_000, maxAgeMs: 60_000 });
+    const records = [record('c1', 'caf\u00e9'), record('c2')];
+    const warnings = [{ code: 'date_range_unsupported' as const, message: 'lifetime totals' }];
+    const plain = cache.set('a', { records, warnings, fetchedAt: 1 });
+    const given = cache.set('b', { records, warnings, fetchedAt: 1 }, Buffer.from(records.map((r) => `${JSON.stringify(r)},`).join('')));
+    expect({ bytes: given.bytes, digest: given.digest }).toEqual({ bytes: plain.bytes, digest: plain.digest });
   });
 });
 
