@@ -12,6 +12,8 @@ export interface GatewayMetrics {
   httpDuration: Histogram<'route'>;
   upstreamCalls: Counter<'provider' | 'outcome'>;
   upstreamDuration: Histogram<'provider'>;
+  /** Time an upstream call, holding its permit, waited to be written to a socket (the origin's pool). */
+  upstreamSocketWait: Histogram<'provider'>;
   cacheEvents: Counter<'provider' | 'event'>;
   rateLimitWait: Histogram<'provider'>;
   breakersOpen: Gauge<'provider'>;
@@ -50,6 +52,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       help: 'Upstream vendor call duration by provider',
       labelNames: ['provider'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    upstreamSocketWait: new Histogram({
+      name: 'gateway_upstream_socket_wait_seconds',
+      help: 'Time upstream calls waited, holding their rate-limit permit, to be written to a socket of the vendor origin pool (maxSocketsPerOrigin)',
+      labelNames: ['provider'],
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
     cacheEvents: new Counter({ name: 'gateway_cache_events_total', help: 'Cache events (hit, miss, stale, bypass, coalesced, evict) by provider', labelNames: ['provider', 'event'], registers }),

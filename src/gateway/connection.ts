@@ -220,6 +220,7 @@ export class ConnectionRuntime {
       observer: (event) => {
         deps.metrics.upstreamCalls.inc({ provider, outcome: event.outcome });
         deps.metrics.upstreamDuration.observe({ provider }, event.durationMs / 1000);
+        if (event.socketWaitMs !== undefined) deps.metrics.upstreamSocketWait.observe({ provider }, event.socketWaitMs / 1000);
         // Checked first: winston builds and pipes a line through its formats before its level drops it.
         if (deps.logger.isDebugEnabled()) {
           deps.logger.debug('upstream call', { connection: connection.id, provider, path: event.path, status: event.status, outcome: event.outcome, ms: event.durationMs });

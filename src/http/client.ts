@@ -55,6 +55,11 @@ export interface UpstreamEvent {
   status: number | undefined;
   outcome: 'ok' | ProviderErrorCode;
   durationMs: number;
+  /**
+   * How long the attempt, holding its permit, waited before it was written to a socket (a free
+   * socket in the origin's pool, `maxSocketsPerOrigin`, or a new connection); absent when it never was.
+   */
+  socketWaitMs?: number;
   /** The answer's rate-limit headers (`x-ratelimit-*`, `ratelimit*`, `retry-after`), lower-case names; absent without an answer. */
   rateLimitHeaders?: Record<string, string>;
 }
@@ -274,6 +279,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const started = now();
     calls += 1;
     let answerHeaders: Record<string, string> | undefined;
+    let socketWaitMs: number | undefined;
     const emit = (status: number | undefined, outcome: UpstreamEvent['outcome']): void =>
       options.observer?.({
         provider,
@@ -282,8 +288,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         status,
         outcome,
         durationMs: now() - started,
+        ...(socketWaitMs !== undefined ? { socketWaitMs } : {}),
         ...(answerHeaders ? { rateLimitHeaders: rateLimitHeadersOf(answerHeaders) } : {}),
       });
+    const sent = (): void => {
+      socketWaitMs = now() - started;
+      permit?.sent();
+    };
     try {
       const response = await getText(url, {
         headers: { Accept: 'application/json', 'User-Agent': USER_AGENT, ...request.headers },
@@ -291,7 +302,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         signal: request.signal,
         maxBytes,
         agents,
-        onSent: permit?.sent,
+        onSent: sent,
       });
       const { headers, text, status } = response;
       answerHeaders = headers;

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import { createHttpClient, type RequestGate } from '../../src/http/client';
+import { createHttpClient, type RequestGate, type UpstreamEvent } from '../../src/http/client';
 import { DEFAULT_MAX_SOCKETS_PER_ORIGIN, destroyOutboundAgents, outboundAgents } from '../../src/http/agents';
 
 interface Served {
@@ -100,6 +100,22 @@ describe('outbound socket pools', () => {
       const second = createHttpClient({ provider: 'sendkit', baseUrl: served.url, maxSocketsPerOrigin: 1, gate: gate('second') });
       await Promise.all([first.getJson({ path: '/v1/a', headers: {} }), second.getJson({ path: '/v1/b', headers: {} })]);
       expect((sentAt.second ?? 0) - (sentAt.first ?? Infinity)).toBeGreaterThanOrEqual(90);
+    } finally {
+      await stop(served);
+    }
+  });
+
+  it("tells the observer each attempt's wait for its socket", async () => {
+    const served = await serve(100);
+    try {
+      const events: UpstreamEvent[] = [];
+      const make = (): ReturnType<typeof createHttpClient> =>
+        createHttpClient({ provider: 'sendkit', baseUrl: served.url, maxSocketsPerOrigin: 1, observer: (event) => events.push(event) });
+      // One socket, held 100 ms by the server: the second call waits for it.
+      await Promise.all([make().getJson({ path: '/v1/a', headers: {} }), make().getJson({ path: '/v1/b', headers: {} })]);
+      const wait = (path: string): number => events.find((event) => event.path === path)?.socketWaitMs ?? Number.NaN;
+      expect(wait('/v1/a')).toBeLessThan(50);
+      expect(wait('/v1/b')).toBeGreaterThanOrEqual(90);
     } finally {
       await stop(served);
     }

@@ -752,9 +752,9 @@ describe('createHttpClient: gate and observer', () => {
     const http = client({ now: () => 1_000, observer: (event) => events.push(event) });
     await http.getJson({ path: '/v1/obs', headers: {} });
     expect(events).toEqual([
-      { provider: 'seleqt', path: '/v1/obs', attempt: 1, status: 503, outcome: 'upstream_unavailable', durationMs: 0, rateLimitHeaders: {} },
+      { provider: 'seleqt', path: '/v1/obs', attempt: 1, status: 503, outcome: 'upstream_unavailable', durationMs: 0, socketWaitMs: 0, rateLimitHeaders: {} },
       // Only the rate-limit headers of an answer reach the observer (the probe reports them).
-      { provider: 'seleqt', path: '/v1/obs', attempt: 2, status: 200, outcome: 'ok', durationMs: 0, rateLimitHeaders: { 'x-ratelimit-remaining': '7' } },
+      { provider: 'seleqt', path: '/v1/obs', attempt: 2, status: 200, outcome: 'ok', durationMs: 0, socketWaitMs: 0, rateLimitHeaders: { 'x-ratelimit-remaining': '7' } },
     ]);
   });
 
@@ -777,9 +777,10 @@ describe('createHttpClient: gate and observer', () => {
     const events: UpstreamEvent[] = [];
     const http = client({ now: () => (t += 10), observer: (event) => events.push(event) });
     await http.getJson({ path: '/v1/x', headers: {} });
-    // `started` is read once after the permit, the end once when emitting.
+    // `started` is read once after the permit, then once when the request is written, the end once when emitting.
     expect(events).toHaveLength(1);
-    expect(events[0]?.durationMs).toBe(10);
+    expect(events[0]?.socketWaitMs).toBe(10);
+    expect(events[0]?.durationMs).toBe(20);
   });
 });
 
