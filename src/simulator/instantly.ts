@@ -571,7 +571,7 @@ export function createInstantlyBehaviour(
     defaultRateLimit: INSTANTLY_DEFAULT_RATE_LIMIT,
     rateLimitHeaders: false,
     prepare: () => {
-      for (const entry of served) entry.data.get();
+      for (const entry of byKey.values()) entry.data.get();
     },
   };
 }
