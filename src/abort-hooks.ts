@@ -46,12 +46,16 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
   };
 }
 
+/** What `sleep` rejects with when its signal aborts. */
+function abortError(): Error {
+  return Object.assign(new Error('the wait was aborted'), { name: 'AbortError' });
+}
+
 /**
  * Resolves after `ms` (a timer, as `timers/promises`' `setTimeout`), or rejects with an
  * `AbortError` as soon as `signal` aborts (at once when it already has), its timer cleared.
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  const abortError = (): Error => Object.assign(new Error('the wait was aborted'), { name: 'AbortError' });
   if (signal?.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
     const stopWatching =

@@ -278,6 +278,8 @@ export class Gateway {
       results[i] = { planned: p, result, durationMs: this.now() - t0 };
       // Serialized as it arrives: in a cold walk the sources finish one by one while others still
       // wait for the vendors, so the answer does not wait for hundreds of views after the last one.
+      // A fetch made its view already (connection.ts, for the cache entry's digest); this one is
+      // for records read from the history store instead.
       if (!hit) viewOf(result.records);
     };
     planned.forEach((p, i) => {
