@@ -4,6 +4,8 @@
  * (`abortAfter`: a connection's walk, an alert delivery). Both clear their
  * timer when the work ends, and both can wait one more turn of the event loop before they give up.
  */
+import { onAbort } from './abort-hooks';
+
 export interface SettleOptions {
   /**
    * The timeout waits for one more turn of the event loop: after a busy stretch, timers run
@@ -46,9 +48,11 @@ export interface Countdown {
 }
 
 /**
- * One controller, one timer and one listener on `linked`, all undone by `clear()`
- * (`AbortSignal.timeout` and `AbortSignal.any` leave a timer and listeners to the collector:
- * thousands per cold walk).
+ * One controller, one timer and one callback on `linked` (the shared abort hooks: one EventTarget
+ * listener per linked signal however many countdowns it has, so a scheduler whose signal links
+ * every walk in flight does not trip Node's "possible EventTarget memory leak" warning past ten),
+ * all undone by `clear()` (`AbortSignal.timeout` and `AbortSignal.any` leave a timer and listeners
+ * to the collector: thousands per cold walk).
  */
 export function abortAfter(ms: number, options: SettleOptions & { linked?: AbortSignal | undefined } = {}): Countdown {
   const controller = new AbortController();
@@ -63,7 +67,7 @@ export function abortAfter(ms: number, options: SettleOptions & { linked?: Abort
     ms,
   );
   const linked = options.linked;
-  linked?.addEventListener('abort', abort, { once: true });
+  const unlink = linked ? onAbort(linked, abort) : undefined;
   if (linked?.aborted) abort();
   return {
     signal: controller.signal,
@@ -71,7 +75,7 @@ export function abortAfter(ms: number, options: SettleOptions & { linked?: Abort
     timedOut: () => expired,
     clear: () => {
       clearTimeout(timer);
-      linked?.removeEventListener('abort', abort);
+      unlink?.();
     },
   };
 }
