@@ -1,3 +1,6 @@
+import { getEventListeners } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { onAbort, sleep } from '../src/abort-hooks';
 
 describe('onAbort', () => {
@@ -14,13 +17,47 @@ describe('onAbort', () => {
     expect(ran).toEqual(['a', 'c']);
   });
 
-  test('one EventTarget listener per signal, however many callbacks', () => {
+  test('one EventTarget listener per signal, however many callbacks, and none once they are all removed', () => {
     const controller = new AbortController();
     const add = jest.spyOn(controller.signal, 'addEventListener');
     const removers = Array.from({ length: 50 }, () => onAbort(controller.signal, () => undefined));
-    for (const remove of removers) remove();
-    onAbort(controller.signal, () => undefined);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    for (const remove of removers.slice(1)) remove();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    removers[0]?.();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     expect(add).toHaveBeenCalledTimes(1);
+    const ran: string[] = [];
+    onAbort(controller.signal, () => ran.push('again'));
+    controller.abort();
+    expect(ran).toEqual(['again']);
+  });
+
+  test('a combined signal (AbortSignal.any) watched and then unwatched is left to the collector', async () => {
+    // Node keeps a combined signal with an abort listener alive until the listener goes (or it
+    // aborts), even once the signals it combines are gone.
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const watchAndLeave = (count: number): void => {
+      for (let i = 0; i < count; i++) {
+        const combined = AbortSignal.any([new AbortController().signal, new AbortController().signal]);
+        const removeFirst = onAbort(combined, () => undefined);
+        const removeSecond = onAbort(combined, () => undefined);
+        removeFirst();
+        removeSecond();
+      }
+    };
+    const heapAfterCollection = async (): Promise<number> => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      collect();
+      collect();
+      return process.memoryUsage().heapUsed;
+    };
+    watchAndLeave(2_000);
+    const before = await heapAfterCollection();
+    watchAndLeave(20_000);
+    // With the listener left on, each kept about 1.2 KB.
+    expect(((await heapAfterCollection()) - before) / 20_000).toBeLessThan(200);
   });
 
   test('signals are independent', () => {
