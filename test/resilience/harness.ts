@@ -133,14 +133,24 @@ export async function startRawSocketServer(onData: (socket: Socket, data: Buffer
   };
 }
 
-/** An origin on 127.0.0.1 whose port was free a moment ago and now has nobody listening. */
+/**
+ * An origin on 127.0.0.1 where nobody listens: a port below 1024 (only root may bind one, and no
+ * test does) that refuses a connection now. A port that was free a moment ago is not enough: tests
+ * run in parallel, and another one's server may be given it (the gateway then meets a 404).
+ */
 export async function refusedOrigin(): Promise<string> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${address.port}`;
+  for (let port = 1; port < 1024; port += 1) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+    });
+    if (refused) return `http://127.0.0.1:${port}`;
+  }
+  throw new Error('every port below 1024 on 127.0.0.1 accepts connections');
 }
 
 /**
