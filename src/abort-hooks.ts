@@ -8,7 +8,8 @@
  * once every signal it combines is gone (1.2 KB each, for good: one per SendKit and Instantly fetch).
  *
  * The callbacks run in the order they were added, when the signal aborts (all of them at the
- * position of the signal's first hook among its other listeners). One that throws does not keep
+ * position of the hooks' listener among the signal's other listeners: added with the first
+ * callback since the signal last had none). One that throws does not keep
  * the others from running: its error is thrown again on the next tick, as an EventTarget
  * listener's error would be reported.
  *
