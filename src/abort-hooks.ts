@@ -49,6 +49,29 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
   };
 }
 
+/**
+ * A controller of one's own that also aborts when any of `signals` does, while it is linked
+ * (`unlink()` once the work it cancels is over; aborted at once when one of them already has).
+ * What `AbortSignal.any` gives, without a combined signal: Node keeps one that something listens to
+ * for as long as any of its signals lives (a process-long stop signal: for good).
+ */
+export function linkedController(...signals: readonly (AbortSignal | undefined)[]): { controller: AbortController; unlink: () => void } {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  const unlinks: (() => void)[] = [];
+  for (const signal of signals) {
+    if (signal === undefined) continue;
+    if (signal.aborted) abort();
+    else unlinks.push(onAbort(signal, abort));
+  }
+  return {
+    controller,
+    unlink: () => {
+      for (const unlink of unlinks) unlink();
+    },
+  };
+}
+
 /** What `sleep` rejects with when its signal aborts. */
 function abortError(): Error {
   return Object.assign(new Error('the wait was aborted'), { name: 'AbortError' });

@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { onAbort, sleep } from '../src/abort-hooks';
+import { linkedController, onAbort, sleep } from '../src/abort-hooks';
 
 describe('onAbort', () => {
   test('every callback still registered runs once, in the order added; removed ones do not', () => {
@@ -92,6 +92,27 @@ describe('onAbort', () => {
     expect(ran).toEqual(['after']);
     expect(deferred).toHaveLength(1);
     expect(() => deferred[0]?.()).toThrow('boom');
+  });
+});
+
+describe('linkedController', () => {
+  test('aborts with any of its signals while linked, at once for one already aborted, and leaves them no listener once unlinked', () => {
+    const service = new AbortController();
+    const walk = new AbortController();
+    const first = linkedController(walk.signal, undefined, service.signal);
+    const second = linkedController(walk.signal, service.signal);
+    expect(getEventListeners(service.signal, 'abort')).toHaveLength(1);
+    second.unlink();
+    walk.abort();
+    expect(first.controller.signal.aborted).toBe(true);
+    expect(second.controller.signal.aborted).toBe(false);
+    first.unlink();
+    first.unlink();
+    expect(getEventListeners(service.signal, 'abort')).toHaveLength(0);
+    expect(linkedController(walk.signal).controller.signal.aborted).toBe(true);
+    const own = linkedController();
+    own.controller.abort();
+    expect(own.controller.signal.aborted).toBe(true);
   });
 });
 

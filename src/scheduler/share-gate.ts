@@ -9,7 +9,7 @@
  * is counted before it goes out, and refused once the day's budget is spent or while the shared
  * count cannot be read. `stop()` ends every wait at once (the service closing).
  */
-import { onAbort, sleep } from '../abort-hooks';
+import { linkedController, sleep } from '../abort-hooks';
 import { ProviderError } from '../errors';
 import type { Permit, RequestGate } from '../http/client';
 import type { AccountLimiter } from '../ratelimit/limiter';
@@ -77,12 +77,8 @@ export class ShareGate implements RequestGate {
     const counted = this.budget ? await this.budget.take() : 'taken';
     if (counted === 'spent') throw aborted(provider, "the scheduler's daily call budget for this vendor account is spent");
     if (counted === 'unknown') throw aborted(provider, "the scheduler's shared daily call count for this vendor account cannot be read");
-    const cancel = new AbortController();
-    const abort = (): void => cancel.abort();
-    const unlinkStop = onAbort(this.stopping.signal, abort);
-    const unlinkCaller = signal ? onAbort(signal, abort) : undefined;
-    // Either may have aborted while the budget was counted.
-    if (signal?.aborted || this.stopping.signal.aborted) abort();
+    // One that aborted while the budget was counted leaves the call's signal aborted from the start.
+    const { controller: cancel, unlink } = linkedController(signal, this.stopping.signal);
     try {
       await this.inTurn(cancel.signal, deadlineMs);
       return await this.options.account.acquire(cancel.signal, deadlineMs);
@@ -90,8 +86,7 @@ export class ShareGate implements RequestGate {
       await this.budget?.refund();
       throw error;
     } finally {
-      unlinkStop();
-      unlinkCaller?.();
+      unlink();
     }
   }
 

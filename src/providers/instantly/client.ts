@@ -43,6 +43,7 @@
  * - probe: the list walk alone (no analytics, no per-campaign call).
  */
 import type { z } from 'zod';
+import { linkedController } from '../../abort-hooks';
 import { isProviderError } from '../../errors';
 import type { HttpClient } from '../../http/client';
 import type { CampaignAnalytics } from '../../schema/campaign';
@@ -288,12 +289,13 @@ export async function fetchInstantlyAnalytics(connection: ProviderConnection, qu
   if (ids !== undefined && ids.valid.length === 0) return { records: [], warnings: idWarnings };
 
   // One failure (say a 401 on the analytics call) cancels the sibling calls still running, so a
-  // rejected key does not keep walking the campaign list.
-  const siblings = new AbortController();
+  // rejected key does not keep walking the campaign list. The fetch's signal is its own, aborted
+  // by the caller's too.
+  const { controller: siblings, unlink } = linkedController(query.signal);
   const ctx: CallContext = {
     http,
     headers: instantlyHeaders(connection),
-    signal: query.signal ? AbortSignal.any([query.signal, siblings.signal]) : siblings.signal,
+    signal: siblings.signal,
     deadlineMs: query.deadlineMs,
     startDate: query.startDate,
     endDate: query.endDate,
@@ -304,6 +306,8 @@ export async function fetchInstantlyAnalytics(connection: ProviderConnection, qu
   } catch (error) {
     siblings.abort();
     throw error;
+  } finally {
+    unlink();
   }
 }
 

@@ -32,6 +32,7 @@
  *   the analytics reply only where an older reply carries them.
  */
 import type { z } from 'zod';
+import { linkedController } from '../../abort-hooks';
 import { ProviderError, isProviderError } from '../../errors';
 import { pathOf, type HttpClient, type QueryValue } from '../../http/client';
 import type { CampaignAnalytics } from '../../schema/campaign';
@@ -331,9 +332,8 @@ function sendkitCampaignFromReply(
   });
 }
 
-/** The context of one fetch or probe: auth headers, the range, a signal the fetch can abort itself. */
-function callContext(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient, stop: AbortController): CallContext {
-  const signal = query.signal ? AbortSignal.any([query.signal, stop.signal]) : stop.signal;
+/** The context of one fetch or probe: auth headers, the range, the fetch's own signal (linked to the caller's). */
+function callContext(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient, signal: AbortSignal): CallContext {
   const range: Record<string, QueryValue> = { from: query.startDate, to: query.endDate };
   return { connection, query, http, headers: sendkitHeaders(connection), range, signal, issues: new FieldIssues() };
 }
@@ -345,11 +345,20 @@ const LIFETIME_LEAD_COUNTS: SourceWarning = {
     'SendKit reports leads and contacted only in the campaign list, which takes no date range: they are lifetime counts, while the other metrics cover the range',
 };
 
+/** A fetch under a signal of its own, aborted by the caller's or by the fetch itself (`fetchWith`). */
 async function fetchUnredacted(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient): Promise<ProviderResult> {
+  const { controller, unlink } = linkedController(query.signal);
+  try {
+    return await fetchWith(connection, query, http, controller);
+  } finally {
+    unlink();
+  }
+}
+
+async function fetchWith(connection: ProviderConnection, query: AnalyticsQuery, http: HttpClient, stop: AbortController): Promise<ProviderResult> {
   // One failed campaign fails the fetch: mapBounded starts no further campaign, and the calls in
   // flight are aborted.
-  const stop = new AbortController();
-  const ctx = callContext(connection, query, http, stop);
+  const ctx = callContext(connection, query, http, stop.signal);
   const validator = new RecordValidator();
   const concurrency = connection.concurrency ?? DEFAULT_CONCURRENCY;
   const abort = (): void => stop.abort();
@@ -402,15 +411,18 @@ export async function fetchSendkitAnalytics(
  * out and reported as `invalid_records`.
  */
 export async function probeSendkit(connection: ProviderConnection, http: HttpClient, signal?: AbortSignal): Promise<ProbeResult> {
+  const { controller, unlink } = linkedController(signal);
   try {
     const query: AnalyticsQuery = { include: { steps: false, daily: false, raw: false }, signal };
-    const ctx = callContext(connection, query, http, new AbortController());
+    const ctx = callContext(connection, query, http, controller.signal);
     const validator = new RecordValidator();
     const pages = { calls: 0 };
     const campaigns = await listSendkitCampaigns(ctx, validator, pages);
     return { campaigns: campaigns.length, calls: pages.calls, warnings: validator.warnings() };
   } catch (error) {
     throw withoutKey(error, connection.apiKey);
+  } finally {
+    unlink();
   }
 }
 

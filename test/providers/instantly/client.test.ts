@@ -3,6 +3,7 @@
  * walk of analytics + list, paging, record-level tolerance, ids, steps/daily, the step numbering,
  * sub-workspaces, errors, the call estimate, the probe, and that every fixture is used.
  */
+import { getEventListeners } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
@@ -126,6 +127,18 @@ describe('all campaigns (analytics + campaign list)', () => {
       },
     ]);
     expect(http.calls).toBe(2);
+  });
+
+  it("under a caller's signal: the fetch leaves it no listener once it is over, failed or not", async () => {
+    mock('analytics-documented');
+    mock('campaigns-documented');
+    const walk = new AbortController();
+    expect((await fetchWith(analyticsQuery({ signal: walk.signal }))).records).toHaveLength(2);
+    expect(getEventListeners(walk.signal, 'abort')).toHaveLength(0);
+    nock(ORIGIN).get('/api/v2/campaigns/analytics').query(true).reply(401, { error: 'Unauthorized' });
+    nock(ORIGIN).get('/api/v2/campaigns').query(true).reply(200, { items: [], next_starting_after: null });
+    await failure(fetchWith(analyticsQuery({ signal: walk.signal })));
+    expect(getEventListeners(walk.signal, 'abort')).toHaveLength(0);
   });
 
   it('walks every list page and stops on the empty page that still carries a cursor', async () => {

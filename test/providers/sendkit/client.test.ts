@@ -3,6 +3,7 @@
  * fan-out, requested ids, date ranges, include options, step rows, error codes, retries, key redaction
  * and the probe.
  */
+import { getEventListeners } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
@@ -138,6 +139,15 @@ describe('the documented example end to end', () => {
     expect(result.records[0]?.daily).toBeNull();
     expect(result.records[0]?.metrics.contacted).toBe(150);
     expect(http.calls).toBe(2);
+  });
+
+  it("under a caller's signal: the fetch leaves it no listener once it is over", async () => {
+    mock('list-documented');
+    mock('analytics-documented');
+    const walk = new AbortController();
+    const result = await fetchSendkitAnalytics(CONNECTION, query({ signal: walk.signal }), client());
+    expect(result.records).toHaveLength(1);
+    expect(getEventListeners(walk.signal, 'abort')).toHaveLength(0);
   });
 
   it('include.raw carries the list item, the analytics data and the daily rows as they came', async () => {
