@@ -4,7 +4,7 @@
  * (`abortAfter`: a connection's walk, an alert delivery). Both clear their
  * timer when the work ends, and both can wait one more turn of the event loop before they give up.
  */
-import { onAbort } from './abort-hooks';
+import { linkedController } from './abort-hooks';
 
 export interface SettleOptions {
   /**
@@ -48,14 +48,15 @@ export interface Countdown {
 }
 
 /**
- * One controller, one timer and one callback on `linked` (the shared abort hooks: one EventTarget
- * listener per linked signal however many countdowns it has, so a scheduler whose signal links
- * every walk in flight does not trip Node's "possible EventTarget memory leak" warning past ten),
- * all undone by `clear()` (`AbortSignal.timeout` and `AbortSignal.any` leave a timer and listeners
- * to the collector: thousands per cold walk).
+ * One controller, one timer and one callback on `linked` (`linkedController`, the shared abort
+ * hooks: one EventTarget listener per linked signal however many countdowns it has, so a scheduler
+ * whose signal links every walk in flight does not trip Node's "possible EventTarget memory leak"
+ * warning past ten), all undone by `clear()` (`AbortSignal.timeout` and `AbortSignal.any` leave a
+ * timer and listeners to the collector: thousands per cold walk).
  */
 export function abortAfter(ms: number, options: SettleOptions & { linked?: AbortSignal | undefined } = {}): Countdown {
-  const controller = new AbortController();
+  // Aborted at once when `linked` already has.
+  const { controller, unlink } = linkedController(options.linked);
   let expired = false;
   const abort = (): void => controller.abort();
   const timer = setTimeout(
@@ -66,16 +67,13 @@ export function abortAfter(ms: number, options: SettleOptions & { linked?: Abort
     }, options),
     ms,
   );
-  const linked = options.linked;
-  const unlink = linked ? onAbort(linked, abort) : undefined;
-  if (linked?.aborted) abort();
   return {
     signal: controller.signal,
     abort,
     timedOut: () => expired,
     clear: () => {
       clearTimeout(timer);
-      unlink?.();
+      unlink();
     },
   };
 }
