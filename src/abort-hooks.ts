@@ -4,8 +4,11 @@
  * its HTTP exchange): adding and removing an EventTarget listener per call costs microseconds each
  * time (and the list grows with the calls in flight); a Set per signal costs a tenth of that.
  * The listener goes when the signal's last callback is removed: Node keeps a combined signal
- * (`AbortSignal.any`) that has an abort listener alive until that listener goes or it aborts, even
- * once every signal it combines is gone (1.2 KB each, for good: one per SendKit and Instantly fetch).
+ * (`AbortSignal.any`, a caller's perhaps) that has an abort listener alive until that listener goes
+ * or it aborts, even once every signal it combines is gone (1.2 KB each, for good).
+ *
+ * `linkedController` is how this code combines signals instead (a walk's, a fetch's, a scheduled
+ * call's): a controller of its own, aborted by the others while linked.
  *
  * The callbacks run in the order they were added, when the signal aborts (all of them at the
  * position of the hooks' listener among the signal's other listeners: added with the first
