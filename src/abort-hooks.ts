@@ -43,12 +43,13 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
     hooks.set(signal, watch);
     signal.addEventListener('abort', listener, { once: true });
   }
-  const { callbacks, listener } = watch;
-  callbacks.add(callback);
+  const current = watch;
+  current.callbacks.add(callback);
   return () => {
-    if (!callbacks.delete(callback) || callbacks.size > 0 || hooks.get(signal)?.callbacks !== callbacks) return;
+    // Past the abort (or once replaced by a newer watch) there is no listener of this one to remove.
+    if (!current.callbacks.delete(callback) || current.callbacks.size > 0 || hooks.get(signal) !== current) return;
     hooks.delete(signal);
-    signal.removeEventListener('abort', listener);
+    signal.removeEventListener('abort', current.listener);
   };
 }
 

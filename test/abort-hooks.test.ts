@@ -1,7 +1,6 @@
 import { getEventListeners } from 'node:events';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { linkedController, onAbort, sleep } from '../src/abort-hooks';
+import { heapAfterCollection } from './helpers/heap';
 
 describe('onAbort', () => {
   test('every callback still registered runs once, in the order added; removed ones do not', () => {
@@ -36,8 +35,6 @@ describe('onAbort', () => {
   test('a combined signal (AbortSignal.any) watched and then unwatched is left to the collector', async () => {
     // Node keeps a combined signal with an abort listener alive until the listener goes (or it
     // aborts), even once the signals it combines are gone.
-    setFlagsFromString('--expose-gc');
-    const collect = runInNewContext('gc') as () => void;
     const watchAndLeave = (count: number): void => {
       for (let i = 0; i < count; i++) {
         const combined = AbortSignal.any([new AbortController().signal, new AbortController().signal]);
@@ -46,12 +43,6 @@ describe('onAbort', () => {
         removeFirst();
         removeSecond();
       }
-    };
-    const heapAfterCollection = async (): Promise<number> => {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      collect();
-      collect();
-      return process.memoryUsage().heapUsed;
     };
     watchAndLeave(2_000);
     const before = await heapAfterCollection();

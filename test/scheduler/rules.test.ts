@@ -3,14 +3,13 @@
  * its share of the account's rate, the daily call budget is never passed (and starts again on a new
  * UTC day), nor by instances sharing its count whatever is unreachable or restarted, and the timing rules (before the entry goes stale, jittered, backoff doubling to a cap).
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { abortAfter } from '../../src/deadline';
 import { AccountLimiter } from '../../src/ratelimit/limiter';
 import { DailyCallBudget, nextUtcMidnight, type CallTally } from '../../src/scheduler/credit-budget';
 import { ShareGate } from '../../src/scheduler/share-gate';
 import { BACKOFF_BASE_MS, backoffMs, nextAfterSuccess } from '../../src/scheduler/timing';
+import { heapAfterCollection } from '../helpers/heap';
 
 /** An in-memory tally for the rules: `down` makes it unreachable; `wipe()` is a restarted, empty Redis. */
 class FakeTally implements CallTally {
@@ -205,8 +204,6 @@ describe('ShareGate', () => {
   test('keeps nothing of a call once it has its permit, however long the gate lives', async () => {
     // A scheduled walk's calls as the scheduler makes them: each walk's signal linked to the
     // scheduler's (which lives as long as the process), every call through the gate and the account.
-    setFlagsFromString('--expose-gc');
-    const collect = runInNewContext('gc') as () => void;
     const account = new AccountLimiter({ provider: 'sendkit', requestsPerSecond: 1e6, burst: 1e6, concurrency: 4 });
     const g = new ShareGate({ provider: 'sendkit', account, requestsPerSecond: 1e6, burst: 1e6, share: 0.5 });
     const scheduler = new AbortController();
@@ -216,12 +213,6 @@ describe('ShareGate', () => {
         await Promise.all(Array.from({ length: 100 }, async () => (await g.acquire(walk.signal, undefined)).release()));
         walk.clear();
       }
-    };
-    const heapAfterCollection = async (): Promise<number> => {
-      await new Promise((resolve) => setImmediate(resolve));
-      collect();
-      collect();
-      return process.memoryUsage().heapUsed;
     };
     await walks(20);
     const before = await heapAfterCollection();
