@@ -65,7 +65,7 @@ export function startWorker(
   const child: ChildProcess = fork(file, [], {
     cwd: REPO_ROOT,
     execArgv: [...(options.execArgv ?? []), ...(source ? TS_HOOK : [])],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', process.env.BENCH_WORKER_STDOUT ? 'inherit' : 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, ...options.env },
   });
   let nextId = 1;
