@@ -10,7 +10,10 @@
  * or br answer is sent as the prefix compressed once per cache generation and the tail framed per
  * request, compression.ts), its `sources` and `meta` as JSON with holes for the values made per
  * request (`tailTemplate`: a hit fills them in, it does not rebuild and serialize the objects),
- * and the ETag under which the gateway's answer cache holds the serialized campaigns. The next identical request is answered from that before it
+ * and the ETag under which the gateway's answer cache holds the serialized campaigns (or, for an
+ * answer too big for that cache, such as an agency's `ALL`, those pieces themselves: slices of the
+ * sources' buffers, kept by at most `MAX_HELD_ANSWERS` entries, as each keeps one cache generation
+ * of campaigns alive). The next identical request is answered from that before it
  * reaches Express at all (`hotPathFirst`, wired by app.ts `createRequestListener`; Express's own request handling costs
  * about as much as everything below): authentication, the inbound limit, a map lookup, a check
  * that each source's cache entry is still the one answered from and still fresh, and the
@@ -28,7 +31,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, RequestListener, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedClient } from '../config';
-import { restJson, withTail, type AnswerCache } from '../gateway/answer-cache';
+import { restJson, withTail, type AnswerCache, type SerializedContent } from '../gateway/answer-cache';
 import type { AnalyticsAnswer } from '../gateway/gateway';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
@@ -45,6 +48,12 @@ export const MAX_URL_LENGTH = 8192;
 const NOT_REMEMBERED = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'retry-after']);
 /** Remembered answers (each a few KB: headers, sources, meta; the campaigns stay in the answer cache). */
 export const DEFAULT_HOT_ENTRIES = 1000;
+/**
+ * Remembered answers that hold their campaigns' pieces themselves (an answer too big for the
+ * answer cache, such as an agency's `ALL`): each keeps its sources' serialized campaigns of one
+ * cache generation alive, so only the most recent few are kept.
+ */
+export const MAX_HELD_ANSWERS = 2;
 
 export interface HotPathDeps {
   directory: ClientDirectory;
@@ -58,6 +67,11 @@ export interface HotPathDeps {
 
 interface HotEntry {
   etag: string;
+  /**
+   * The serialized content, held by the entry when the answer cache does not keep it (too big for
+   * its bound): slices of the sources' buffers, no copy. Undefined: it is the answer cache's entry under `etag`.
+   */
+  held: SerializedContent | undefined;
   /** The content coding the answer was sent in (compression.ts): its prefix is compressed once per cache generation. */
   coding: ContentCoding;
   /** Remembered header names and values, in the order sent (per-request ones hold a placeholder). */
@@ -129,9 +143,20 @@ export function fillTail(template: TailTemplate, values: { ageSeconds: (source: 
 
 export class HotAnswers {
   private readonly entries: LRUCache<string, HotEntry>;
+  /** Keys of the entries that hold their content (`HotEntry.held`), oldest first. */
+  private readonly holding = new Set<string>();
 
   constructor(private readonly deps: HotPathDeps) {
-    this.entries = new LRUCache<string, HotEntry>({ max: deps.maxEntries ?? DEFAULT_HOT_ENTRIES });
+    this.entries = new LRUCache<string, HotEntry>({
+      max: deps.maxEntries ?? DEFAULT_HOT_ENTRIES,
+      // Replaced, deleted or evicted: its hold on a generation of campaigns goes with it.
+      dispose: (_entry, key) => this.holding.delete(key),
+    });
+  }
+
+  /** Entries holding their content (at most `MAX_HELD_ANSWERS`). */
+  get holdingContent(): number {
+    return this.holding.size;
   }
 
   get size(): number {
@@ -160,7 +185,7 @@ export class HotAnswers {
     const entry = this.entries.get(key);
     if (!entry) return false;
     const now = this.deps.now();
-    const serialized = now < entry.freshUntil && entry.current() ? this.deps.answers.get(entry.etag) : undefined;
+    const serialized = now < entry.freshUntil && entry.current() ? (entry.held ?? this.deps.answers.get(entry.etag)) : undefined;
     // A gzip or br entry needs its compressed prefix, which goes with a cache change: the pipeline makes it again.
     if (!serialized || (entry.coding !== 'identity' && serialized.encoded?.[entry.coding] === undefined)) {
       this.entries.delete(key);
@@ -212,9 +237,11 @@ export class HotAnswers {
     if (refresh || req.method !== 'GET' || answer.status !== 200 || !answer.complete || !answer.json) return;
     if (req.headers['if-none-match'] !== undefined || req.headers['cache-control'] !== undefined) return;
     if (req.headers.origin !== undefined) return; // its CORS headers must not be replayed to another origin
-    // The answer cache first: a big answer is not kept there, and `reuse` checks every source.
-    const held = this.deps.answers.get(answer.etag);
-    if (held === undefined || (coding !== 'identity' && held.encoded?.[coding] === undefined)) return;
+    // The answer cache's entry, or for an answer too big for it (an uncompressed one) the content
+    // itself, held by this entry; `reuse` checks every source.
+    const cached = this.deps.answers.get(answer.etag);
+    const held = cached === undefined && coding === 'identity' ? answer.json : undefined;
+    if (cached === undefined ? held === undefined : coding !== 'identity' && cached.encoded?.[coding] === undefined) return;
     const reuse = answer.reuse();
     if (!reuse) return;
     const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;
@@ -229,8 +256,10 @@ export class HotAnswers {
     for (const name of PER_REQUEST_HEADERS) if (!headers.some(([known]) => known === name)) headers.push([name, '']);
     const perProvider = new Map<string, number>();
     for (const source of rest.sources) perProvider.set(source.provider, (perProvider.get(source.provider) ?? 0) + 1);
-    this.entries.set(HotAnswers.key(client, req), {
+    const key = HotAnswers.key(client, req);
+    this.entries.set(key, {
       etag: answer.etag,
+      held,
       coding,
       headers,
       tail: tailTemplate(rest),
@@ -240,6 +269,17 @@ export class HotAnswers {
       logSources: sourcesSummary(rest.sources.map((source) => ({ ...source, cache: 'hit' }))),
       perProvider: [...perProvider],
     });
+    if (held) this.hold(key);
+  }
+
+  /** `key`'s entry holds its content: the oldest such entry goes when there are more than `MAX_HELD_ANSWERS`. */
+  private hold(key: string): void {
+    this.holding.add(key);
+    for (const oldest of this.holding) {
+      if (this.holding.size <= MAX_HELD_ANSWERS) break;
+      this.entries.delete(oldest);
+      this.holding.delete(oldest);
+    }
   }
 }
 

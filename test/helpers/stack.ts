@@ -50,6 +50,8 @@ export interface StackOptions {
   sync?: Record<string, unknown>;
   /** The `links` config section (signed links). */
   links?: Record<string, unknown>;
+  /** The `cache` config section (`maxBytes`). */
+  cache?: Record<string, unknown>;
 }
 
 export interface Stack {
@@ -111,6 +113,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.storageDir ? { storage: { dir: options.storageDir } } : {}),
     ...(options.sync ? { sync: options.sync } : {}),
     ...(options.links ? { links: options.links } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
   });
   const logs: string[] = [];
   const logStream = new PassThrough();

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { restJson } from '../../src/gateway/answer-cache';
 import type { AnalyticsResponse, Source } from '../../src/schema/envelope';
-import { fillTail, HotAnswers, tailTemplate } from '../../src/server/hot-path';
+import { fillTail, HotAnswers, MAX_HELD_ANSWERS, tailTemplate } from '../../src/server/hot-path';
 import { CLIENT_KEY, OTHER_CLIENT_KEY, startStack, type Stack } from '../helpers/stack';
 
 const ANALYTICS = '/v1/campaigns/analytics';
@@ -161,6 +161,59 @@ describe('the cache-hit fast path', () => {
     expect(lastServed()).toBe(false);
     const sources = (JSON.parse(stale.text) as Body).sources;
     expect(sources.find((s) => s.connection === 'acme-instantly')?.cache).toBe('stale');
+  });
+});
+
+describe('the fast path for answers too big for the answer cache', () => {
+  // An eighth of the cache bound holds answers (50 KB here): a workspace's answer of 30 campaigns a
+  // vendor (about 100 KB, 66 KB with status=active) is past it, while both workspaces' sources fit
+  // their providers' shares.
+  let stack: Stack;
+  let served: jest.SpyInstance<boolean, Parameters<HotAnswers['tryServe']>>;
+  const lastServed = (): boolean => served.mock.results.at(-1)?.value === true;
+
+  beforeEach(async () => {
+    stack = await startStack({ campaigns: 30, cache: { maxBytes: 400_000 } });
+    served = jest.spyOn(HotAnswers.prototype, 'tryServe');
+  });
+  afterEach(async () => {
+    served.mockRestore();
+    await stack.close();
+  });
+
+  test('are replayed from the pieces the remembered entry holds, the same bytes as the pipeline', async () => {
+    const viaPipeline = await stack.get(ANALYTICS);
+    expect(lastServed()).toBe(false);
+    expect(viaPipeline.text.length).toBeGreaterThan(50_000);
+    stack.resetCounts();
+    const viaFastPath = await stack.get(ANALYTICS);
+    expect(lastServed()).toBe(true);
+    expect(stack.upstreamCalls()).toBe(0);
+    expect(stable(viaFastPath.text)).toBe(stable(viaPipeline.text));
+    expect(stableHeaders(viaFastPath.headers)).toEqual(stableHeaders(viaPipeline.headers));
+    expect(viaFastPath.headers.get('content-length')).toBe(String(Buffer.byteLength(viaFastPath.text)));
+  });
+
+  test('only the most recent few hold their pieces (each keeps a generation of campaigns alive)', async () => {
+    const urls = [`${ANALYTICS}?workspace_id=acme`, `${ANALYTICS}?workspace_id=globex`, `${ANALYTICS}?workspace_id=acme&status=active`];
+    for (const url of urls) await stack.get(url);
+    const hot = served.mock.contexts.at(-1) as HotAnswers;
+    expect(hot.holdingContent).toBe(MAX_HELD_ANSWERS);
+    // The two most recent are replayed; the first was let go and goes through the pipeline again.
+    await stack.get(urls[2] as string);
+    expect(lastServed()).toBe(true);
+    await stack.get(urls[1] as string);
+    expect(lastServed()).toBe(true);
+    await stack.get(urls[0] as string);
+    expect(lastServed()).toBe(false);
+    expect(hot.holdingContent).toBe(MAX_HELD_ANSWERS);
+  });
+
+  test('a refresh retires the entry and its pieces', async () => {
+    await stack.get(ANALYTICS);
+    await stack.get(`${ANALYTICS}?refresh=true`);
+    await stack.get(ANALYTICS);
+    expect(lastServed()).toBe(false);
   });
 });
 
