@@ -24,7 +24,7 @@ import { contextOf, setContext } from './context';
 import { corsHandler } from './cors';
 import { createDashboard } from './dashboard';
 import { LinkVerifier, isSignedLink } from './links';
-import { MEDIA_TYPES, csvCell, formatFromAccept, sendAnswer, setAnswerHeaders } from './formats';
+import { MEDIA_TYPES, csvCell, flatBody, formatFromAccept, sendAnswer, setAnswerHeaders } from './formats';
 import { buildOpenApi } from './openapi';
 import { chooseCoding, compressWhole, encodedBody, encodedPrefix, ifNoneMatchHits, representationEtag, setCodingHeaders, streamCompressed } from './compression';
 import { sendProblem } from './problem';
@@ -207,7 +207,13 @@ export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; 
       res.status(304).end();
       return;
     }
-    if (!json) return sendAnswer(req, res, answer.status, answer.body, request.format === 'csv' ? 'csv' : 'ndjson', request.shape?.fields, answer.ndjson, coding);
+    if (!json) {
+      const format = request.format === 'csv' ? 'csv' : 'ndjson';
+      const fields = request.shape?.fields;
+      const sending = sendAnswer(req, res, answer.status, answer.body, format, fields, answer.ndjson, coding);
+      if (!contextOf(res).link) hot?.remember(req, res, client, answer, request.refresh, coding, () => flatBody(answer.body.data, format, fields, answer.ndjson));
+      return sending;
+    }
     res.status(answer.status);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     if (coding === 'identity') {

@@ -233,12 +233,33 @@ export async function sendAnswer(
     res.end();
     return;
   }
-  // The NDJSON lines of the sources' views are copied into pooled 64 KB chunks as they are
-  // written: corked like a JSON answer's pieces (generated chunks are not: see writeBody).
-  const pieces = format === 'ndjson' && lines !== undefined && !fields;
-  const chunks = format === 'csv' ? csvChunks(body.data, csvColumns(fields)) : pieces ? lines() : ndjsonChunks(body.data);
-  if (coding !== 'identity') return streamCompressed(res, chunks, coding);
+  const flat = flatBody(body.data, format, fields, lines);
+  if (coding !== 'identity') return streamCompressed(res, flat.chunks, coding);
   // A caller that disconnects mid-stream ends the writing quietly: nothing is left to answer.
   // The lines' chunks go back to their pool once written (a compressor's input is left to the GC).
-  await writeChunks(res, chunks, pieces ? { cork: true, written: linesChunkWritten } : {});
+  await writeChunks(res, flat.chunks, flat);
+}
+
+/** A CSV or NDJSON answer's body: its chunks, and how `writeChunks` writes them. */
+export interface FlatBody {
+  chunks: Iterable<Buffer | string>;
+  cork?: boolean;
+  written?: (chunk: Buffer) => void;
+}
+
+/**
+ * The body of a CSV or NDJSON answer of `data`, as the pipeline (`sendAnswer`) and the cache-hit
+ * fast path (hot-path.ts) both send it. The NDJSON lines of the sources' views (`lines`, without
+ * `fields`) are copied into pooled 64 KB chunks as they are written: corked like a JSON answer's
+ * pieces, and each chunk back to its pool once written (generated chunks are not corked: see writeBody).
+ */
+export function flatBody(
+  data: readonly CampaignSelection[],
+  format: 'csv' | 'ndjson',
+  fields: readonly CampaignField[] | undefined,
+  lines: (() => Iterable<Buffer>) | undefined,
+): FlatBody {
+  if (format === 'csv') return { chunks: csvChunks(data, csvColumns(fields)) };
+  if (lines !== undefined && !fields) return { chunks: lines(), cork: true, written: linesChunkWritten };
+  return { chunks: ndjsonChunks(data) };
 }

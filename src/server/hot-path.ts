@@ -13,7 +13,10 @@
  * and the ETag under which the gateway's answer cache holds the serialized campaigns (or, for an
  * answer too big for that cache, such as an agency's `ALL`, those pieces themselves: slices of the
  * sources' buffers, kept by at most `MAX_HELD_ANSWERS` entries, as each keeps one cache generation
- * of campaigns alive). The next identical request is answered from that before it
+ * of campaigns alive). A CSV or NDJSON answer (without a content coding) is remembered the same
+ * way, with its campaigns instead of serialized content: its body, which holds neither `sources`
+ * nor `meta`, is made again from them by the pipeline's own rule (formats.ts `flatBody`; CSV rows
+ * and NDJSON lines are serialized once per campaign). The next identical request is answered from that before it
  * reaches Express at all (`hotPathFirst`, wired by app.ts `createRequestListener`; Express's own request handling costs
  * about as much as everything below): authentication, the inbound limit, a map lookup, a check
  * that each source's cache entry is still the one answered from and still fresh, and the
@@ -25,20 +28,21 @@
  * (the limiter takes nothing from a refused request, so the pipeline decides the same way), an
  * entry past its sources' freshness, or one whose cache entries changed (a refresh, a
  * revalidation, an eviction, the shared tier). Entries are never made from an answer with a
- * stale or failed source, a refresh, or a non-JSON format.
+ * stale or failed source, a refresh, or a compressed CSV or NDJSON answer.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, RequestListener, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedClient } from '../config';
-import { restJson, withTail, type AnswerCache, type SerializedContent } from '../gateway/answer-cache';
+import { restJson, withTail, type AnswerBody, type AnswerCache, type SerializedContent } from '../gateway/answer-cache';
 import type { AnalyticsAnswer } from '../gateway/gateway';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsResponse } from '../schema/envelope';
-import { PER_REQUEST_HEADERS, perRequestHeaders, recordRequest, requestIdFrom, sourcesSummary, writeBody, type PerRequestHeader } from './answer-writer';
+import { PER_REQUEST_HEADERS, perRequestHeaders, recordRequest, requestIdFrom, sourcesSummary, writeBody, writeChunks, type PerRequestHeader } from './answer-writer';
 import { presentedKey, type ClientDirectory } from './auth';
 import { encodedBody, type ContentCoding } from './compression';
+import type { FlatBody } from './formats';
 import type { InboundLimiter } from './inbound-limit';
 
 export const ANALYTICS_ROUTE = '/v1/campaigns/analytics';
@@ -72,6 +76,11 @@ interface HotEntry {
    * its bound): slices of the sources' buffers, no copy. Undefined: it is the answer cache's entry under `etag`.
    */
   held: SerializedContent | undefined;
+  /**
+   * A CSV or NDJSON answer: its body made again per request (formats.ts `flatBody`) from the
+   * campaigns the entry holds (a cache generation, as `held` does); `tail` and `etag` are unused.
+   */
+  flat: (() => FlatBody) | undefined;
   /** The content coding the answer was sent in (compression.ts): its prefix is compressed once per cache generation. */
   coding: ContentCoding;
   /** Remembered header names and values, in the order sent (per-request ones hold a placeholder). */
@@ -102,6 +111,9 @@ interface TailTemplate {
   texts: string[];
   holes: Hole[];
 }
+
+/** The tail of an entry whose body has none (CSV, NDJSON). */
+const NO_TAIL: TailTemplate = { texts: [''], holes: [] };
 
 /** Marks a hole in a template's JSON while it is made (random per process: no vendor value can hold it). */
 const HOLE_MARK = `hot-hole-${randomUUID()}-`;
@@ -185,9 +197,10 @@ export class HotAnswers {
     const entry = this.entries.get(key);
     if (!entry) return false;
     const now = this.deps.now();
-    const serialized = now < entry.freshUntil && entry.current() ? (entry.held ?? this.deps.answers.get(entry.etag)) : undefined;
+    const fresh = now < entry.freshUntil && entry.current();
+    const serialized = fresh && !entry.flat ? (entry.held ?? this.deps.answers.get(entry.etag)) : undefined;
     // A gzip or br entry needs its compressed prefix, which goes with a cache change: the pipeline makes it again.
-    if (!serialized || (entry.coding !== 'identity' && serialized.encoded?.[entry.coding] === undefined)) {
+    if (!fresh || (!entry.flat && (!serialized || (entry.coding !== 'identity' && serialized.encoded?.[entry.coding] === undefined)))) {
       this.entries.delete(key);
       return false;
     }
@@ -195,21 +208,33 @@ export class HotAnswers {
     if (!decision.allowed) return false;
 
     const requestId = requestIdFrom(headers['x-request-id']);
-    const tail = fillTail(entry.tail, {
-      ageSeconds: (i) => Math.max(0, Math.floor((now - (entry.fetchedAt[i] ?? now)) / 1000)),
-      requestId,
-      generatedAt: new Date(now).toISOString(),
-    });
-    const identity = withTail(serialized, tail);
-    const json = entry.coding === 'identity' ? identity : encodedBody(identity, serialized, entry.coding);
-    if (!json) throw new Error('a remembered answer no longer matches its compressed prefix');
-    const perRequest = perRequestHeaders(requestId, decision, (entry.freshUntil - now) / 1000, json.bytes);
-    // One writeHead with the whole list: no per-header bookkeeping in the response object (about a
-    // tenth of a hit's cost with setHeader), and the same bytes on the wire.
-    const flat: OutgoingHttpHeader[] = [];
-    for (const [name, value] of entry.headers) flat.push(name, isPerRequest(name) ? perRequest[name] : value);
-    res.writeHead(200, flat);
-    void writeBody(res, json);
+    let json: AnswerBody | undefined;
+    if (serialized) {
+      const tail = fillTail(entry.tail, {
+        ageSeconds: (i) => Math.max(0, Math.floor((now - (entry.fetchedAt[i] ?? now)) / 1000)),
+        requestId,
+        generatedAt: new Date(now).toISOString(),
+      });
+      const identity = withTail(serialized, tail);
+      json = entry.coding === 'identity' ? identity : encodedBody(identity, serialized, entry.coding);
+      if (!json) throw new Error('a remembered answer no longer matches its compressed prefix');
+    }
+    // A CSV or NDJSON answer has no Content-Length (chunked), so its entry holds no such header.
+    const perRequest = perRequestHeaders(requestId, decision, (entry.freshUntil - now) / 1000, json?.bytes ?? 0);
+    if (json) {
+      // One writeHead with the whole list: no per-header bookkeeping in the response object (about
+      // a tenth of a hit's cost with setHeader), and the same bytes on the wire.
+      const list: OutgoingHttpHeader[] = [];
+      for (const [name, value] of entry.headers) list.push(name, isPerRequest(name) ? perRequest[name] : value);
+      res.writeHead(200, list);
+      void writeBody(res, json);
+    } else if (entry.flat) {
+      // Set, not written yet: a body of one chunk then gets its Content-Length from `end()`, as the pipeline's does.
+      res.statusCode = 200;
+      for (const [name, value] of entry.headers) res.setHeader(name, isPerRequest(name) ? perRequest[name] : value);
+      const body = entry.flat();
+      void writeChunks(res, body.chunks, body);
+    }
 
     const { metrics, logger } = this.deps;
     for (const [provider, count] of entry.perProvider) {
@@ -231,17 +256,28 @@ export class HotAnswers {
 
   /**
    * Remembers an answer the pipeline has just sent (with its headers), when it can be replayed:
-   * a complete 200 JSON answer of a GET without `refresh`, every source a fresh cache entry.
+   * a complete 200 answer of a GET without `refresh`, every source a fresh cache entry; JSON, or
+   * CSV and NDJSON without a content coding (`flat`: the body the pipeline sent, made again from
+   * the same campaigns).
    */
-  remember(req: IncomingMessage, res: ServerResponse, client: ResolvedClient, answer: AnalyticsAnswer, refresh: boolean, coding: ContentCoding = 'identity'): void {
-    if (refresh || req.method !== 'GET' || answer.status !== 200 || !answer.complete || !answer.json) return;
+  remember(
+    req: IncomingMessage,
+    res: ServerResponse,
+    client: ResolvedClient,
+    answer: AnalyticsAnswer,
+    refresh: boolean,
+    coding: ContentCoding = 'identity',
+    flat?: () => FlatBody,
+  ): void {
+    if (refresh || req.method !== 'GET' || answer.status !== 200 || !answer.complete) return;
+    if (flat ? coding !== 'identity' : !answer.json) return;
     if (req.headers['if-none-match'] !== undefined || req.headers['cache-control'] !== undefined) return;
     if (req.headers.origin !== undefined) return; // its CORS headers must not be replayed to another origin
     // The answer cache's entry, or for an answer too big for it (an uncompressed one) the content
     // itself, held by this entry; `reuse` checks every source.
-    const cached = this.deps.answers.get(answer.etag);
-    const held = cached === undefined && coding === 'identity' ? answer.json : undefined;
-    if (cached === undefined ? held === undefined : coding !== 'identity' && cached.encoded?.[coding] === undefined) return;
+    const cached = flat ? undefined : this.deps.answers.get(answer.etag);
+    const held = !flat && cached === undefined && coding === 'identity' ? answer.json : undefined;
+    if (!flat && (cached === undefined ? held === undefined : coding !== 'identity' && cached.encoded?.[coding] === undefined)) return;
     const reuse = answer.reuse();
     if (!reuse) return;
     const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;
@@ -253,23 +289,27 @@ export class HotAnswers {
       const value = res.getHeader(name);
       if (value !== undefined && !NOT_REMEMBERED.has(name)) headers.push([name, isPerRequest(name) ? '' : value]);
     }
-    for (const name of PER_REQUEST_HEADERS) if (!headers.some(([known]) => known === name)) headers.push([name, '']);
+    for (const name of PER_REQUEST_HEADERS) {
+      if (flat && name === 'content-length') continue;
+      if (!headers.some(([known]) => known === name)) headers.push([name, '']);
+    }
     const perProvider = new Map<string, number>();
     for (const source of rest.sources) perProvider.set(source.provider, (perProvider.get(source.provider) ?? 0) + 1);
     const key = HotAnswers.key(client, req);
     this.entries.set(key, {
       etag: answer.etag,
       held,
+      flat,
       coding,
       headers,
-      tail: tailTemplate(rest),
+      tail: flat ? NO_TAIL : tailTemplate(rest),
       fetchedAt,
       freshUntil: reuse.freshUntil,
       current: reuse.current,
       logSources: sourcesSummary(rest.sources.map((source) => ({ ...source, cache: 'hit' }))),
       perProvider: [...perProvider],
     });
-    if (held) this.hold(key);
+    if (held || flat) this.hold(key);
   }
 
   /** `key`'s entry holds its content: the oldest such entry goes when there are more than `MAX_HELD_ANSWERS`. */

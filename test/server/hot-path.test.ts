@@ -84,6 +84,26 @@ describe('the cache-hit fast path', () => {
     expect(String(log?.sources)).toMatch(/^acme-instantly:ok:hit/);
   });
 
+  test('CSV and NDJSON answers are replayed with the pipeline\'s bytes and headers (their bodies hold no per-request part)', async () => {
+    await stack.get(`${ANALYTICS}?workspace_id=acme`); // the sources cached
+    for (const [i, query] of ['format=csv', 'format=ndjson', 'format=ndjson&fields=name,metrics', 'format=csv&fields=name&limit=5'].entries()) {
+      const viaPipeline = await stack.get(`${ANALYTICS}?${query}`);
+      expect(lastServed()).toBe(false);
+      stack.resetCounts();
+      const viaFastPath = await stack.get(`${ANALYTICS}?${query}`, { 'X-API-Key': CLIENT_KEY, 'X-Request-Id': `trace-${i}` });
+      expect(lastServed()).toBe(true);
+      expect(stack.upstreamCalls()).toBe(0);
+      expect(viaFastPath.status).toBe(200);
+      expect(viaFastPath.text.length).toBeGreaterThan(100);
+      expect(viaFastPath.text).toBe(viaPipeline.text);
+      expect(stableHeaders(viaFastPath.headers)).toEqual(stableHeaders(viaPipeline.headers));
+      // Framed as the pipeline frames it (a one-chunk body gets its length from end()).
+      expect(viaFastPath.headers.get('content-length')).toBe(viaPipeline.headers.get('content-length'));
+      expect(viaFastPath.headers.get('transfer-encoding')).toBe(viaPipeline.headers.get('transfer-encoding'));
+      expect(viaFastPath.headers.get('x-request-id')).toBe(`trace-${i}`);
+    }
+  });
+
   test('fast-path answers are counted in the metrics like the pipeline counts a hit', async () => {
     await stack.get(ANALYTICS);
     const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec((await stack.get('/metrics')).text)?.[1] ?? 0);
