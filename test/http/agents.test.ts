@@ -114,8 +114,10 @@ describe('outbound socket pools', () => {
       // One socket, held 100 ms by the server: the second call waits for it.
       await Promise.all([make().getJson({ path: '/v1/a', headers: {} }), make().getJson({ path: '/v1/b', headers: {} })]);
       const wait = (path: string): number => events.find((event) => event.path === path)?.socketWaitMs ?? Number.NaN;
-      expect(wait('/v1/a')).toBeLessThan(50);
-      expect(wait('/v1/b')).toBeGreaterThanOrEqual(90);
+      // Both were sent at once; the second is written only after the first is answered (100 ms
+      // later at least), whatever else delays both.
+      expect(wait('/v1/a')).toBeGreaterThanOrEqual(0);
+      expect(wait('/v1/b') - wait('/v1/a')).toBeGreaterThanOrEqual(90);
     } finally {
       await stop(served);
     }
