@@ -53,11 +53,13 @@ const NOT_REMEMBERED = new Set(['date', 'connection', 'keep-alive', 'transfer-en
 /** Remembered answers (each a few KB: headers, sources, meta; the campaigns stay in the answer cache). */
 export const DEFAULT_HOT_ENTRIES = 1000;
 /**
- * Remembered answers that hold their campaigns' pieces themselves (an answer too big for the
- * answer cache, such as an agency's `ALL`): each keeps its sources' serialized campaigns of one
- * cache generation alive, so only the most recent few are kept.
+ * Remembered answers that hold their campaigns themselves (a JSON answer too big for the answer
+ * cache, such as an agency's `ALL`, and CSV and NDJSON answers): each keeps its sources' campaigns
+ * of one cache generation alive, so only the most recent few are kept (an agency's `ALL` in each
+ * of the three formats), each no longer than its sources stay fresh, and those whose sources have
+ * changed go as soon as another is remembered.
  */
-export const MAX_HELD_ANSWERS = 2;
+export const MAX_HELD_ANSWERS = 3;
 
 export interface HotPathDeps {
   directory: ClientDirectory;
@@ -161,8 +163,10 @@ export class HotAnswers {
   constructor(private readonly deps: HotPathDeps) {
     this.entries = new LRUCache<string, HotEntry>({
       max: deps.maxEntries ?? DEFAULT_HOT_ENTRIES,
-      // Replaced, deleted or evicted: its hold on a generation of campaigns goes with it.
+      // Replaced, deleted, evicted or expired: its hold on a generation of campaigns goes with it.
       dispose: (_entry, key) => this.holding.delete(key),
+      // Only the entries that hold their campaigns are given a time to live (their sources' freshness).
+      ttlAutopurge: true,
     });
   }
 
@@ -219,7 +223,7 @@ export class HotAnswers {
       json = entry.coding === 'identity' ? identity : encodedBody(identity, serialized, entry.coding);
       if (!json) throw new Error('a remembered answer no longer matches its compressed prefix');
     }
-    // A CSV or NDJSON answer has no Content-Length (chunked), so its entry holds no such header.
+    // A CSV or NDJSON entry holds no Content-Length: the pipeline sets none (a one-chunk body gets it from `end()`).
     const perRequest = perRequestHeaders(requestId, decision, (entry.freshUntil - now) / 1000, json?.bytes ?? 0);
     if (json) {
       // One writeHead with the whole list: no per-header bookkeeping in the response object (about
@@ -296,7 +300,9 @@ export class HotAnswers {
     const perProvider = new Map<string, number>();
     for (const source of rest.sources) perProvider.set(source.provider, (perProvider.get(source.provider) ?? 0) + 1);
     const key = HotAnswers.key(client, req);
-    this.entries.set(key, {
+    const holds = held !== undefined || flat !== undefined;
+    if (holds) this.letGoOfChanged();
+    const entry: HotEntry = {
       etag: answer.etag,
       held,
       flat,
@@ -308,8 +314,22 @@ export class HotAnswers {
       current: reuse.current,
       logSources: sourcesSummary(rest.sources.map((source) => ({ ...source, cache: 'hit' }))),
       perProvider: [...perProvider],
-    });
-    if (held || flat) this.hold(key);
+    };
+    if (!holds) {
+      this.entries.set(key, entry);
+      return;
+    }
+    // Past its sources' freshness it is never served, and it holds a generation of campaigns.
+    this.entries.set(key, entry, { ttl: Math.max(1, reuse.freshUntil - this.deps.now()) });
+    this.hold(key);
+  }
+
+  /** Drops the entries holding campaigns whose sources have changed since (a refresh): they would never be served again. */
+  private letGoOfChanged(): void {
+    for (const key of this.holding) {
+      const entry = this.entries.peek(key);
+      if (!entry?.current()) this.entries.delete(key);
+    }
   }
 
   /** `key`'s entry holds its content: the oldest such entry goes when there are more than `MAX_HELD_ANSWERS`. */

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { restJson } from '../../src/gateway/answer-cache';
 import type { AnalyticsResponse, Source } from '../../src/schema/envelope';
 import { fillTail, HotAnswers, MAX_HELD_ANSWERS, tailTemplate } from '../../src/server/hot-path';
+import { PROVIDER_IDS } from '../../src/schema/campaign';
 import { CLIENT_KEY, OTHER_CLIENT_KEY, startStack, type Stack } from '../helpers/stack';
 
 const ANALYTICS = '/v1/campaigns/analytics';
@@ -215,18 +216,35 @@ describe('the fast path for answers too big for the answer cache', () => {
   });
 
   test('only the most recent few hold their pieces (each keeps a generation of campaigns alive)', async () => {
-    const urls = [`${ANALYTICS}?workspace_id=acme`, `${ANALYTICS}?workspace_id=globex`, `${ANALYTICS}?workspace_id=acme&status=active`];
+    const urls = ['acme', 'globex', 'acme&status=active', 'globex&status=active'].map((query) => `${ANALYTICS}?workspace_id=${query}`);
+    expect(urls.length).toBe(MAX_HELD_ANSWERS + 1);
     for (const url of urls) await stack.get(url);
     const hot = served.mock.contexts.at(-1) as HotAnswers;
     expect(hot.holdingContent).toBe(MAX_HELD_ANSWERS);
-    // The two most recent are replayed; the first was let go and goes through the pipeline again.
-    await stack.get(urls[2] as string);
-    expect(lastServed()).toBe(true);
-    await stack.get(urls[1] as string);
-    expect(lastServed()).toBe(true);
+    // The most recent are replayed; the first was let go and goes through the pipeline again.
+    for (const url of urls.slice(1).reverse()) {
+      await stack.get(url);
+      expect(lastServed()).toBe(true);
+    }
     await stack.get(urls[0] as string);
     expect(lastServed()).toBe(false);
     expect(hot.holdingContent).toBe(MAX_HELD_ANSWERS);
+  });
+
+  test('an entry whose sources changed is let go when another is remembered, and each goes when its sources stop being fresh', async () => {
+    await stack.close();
+    const fresh = 2;
+    stack = await startStack({ campaigns: 30, cache: { maxBytes: 400_000 }, providerSettings: Object.fromEntries(PROVIDER_IDS.map((p) => [p, { ttlSeconds: fresh }])) });
+    const acme = `${ANALYTICS}?workspace_id=acme`;
+    await stack.get(acme);
+    const hot = served.mock.contexts.at(-1) as HotAnswers;
+    expect(hot.holdingContent).toBe(1);
+    await stack.get(`${acme}&refresh=true`); // acme's sources renewed: its entry can no longer be served
+    expect(hot.holdingContent).toBe(1);
+    await stack.get(`${ANALYTICS}?workspace_id=globex`);
+    expect(hot.holdingContent).toBe(1); // globex's; acme's went when it was remembered
+    await new Promise((resolve) => setTimeout(resolve, fresh * 1000 + 300));
+    expect(hot.holdingContent).toBe(0);
   });
 
   test('a refresh retires the entry and its pieces', async () => {
