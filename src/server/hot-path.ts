@@ -157,7 +157,7 @@ export function fillTail(template: TailTemplate, values: { ageSeconds: (source: 
 
 export class HotAnswers {
   private readonly entries: LRUCache<string, HotEntry>;
-  /** Keys of the entries that hold their content (`HotEntry.held`), oldest first. */
+  /** Keys of the entries that hold their campaigns (`HotEntry.held` or `flat`), oldest first. */
   private readonly holding = new Set<string>();
 
   constructor(private readonly deps: HotPathDeps) {
@@ -170,7 +170,7 @@ export class HotAnswers {
     });
   }
 
-  /** Entries holding their content (at most `MAX_HELD_ANSWERS`). */
+  /** Entries holding their campaigns (at most `MAX_HELD_ANSWERS`). */
   get holdingContent(): number {
     return this.holding.size;
   }
@@ -202,9 +202,11 @@ export class HotAnswers {
     if (!entry) return false;
     const now = this.deps.now();
     const fresh = now < entry.freshUntil && entry.current();
+    // A JSON entry's content: its own, or the answer cache's entry. A gzip or br entry needs its
+    // compressed prefix, which goes with a cache change: the pipeline makes it again.
     const serialized = fresh && !entry.flat ? (entry.held ?? this.deps.answers.get(entry.etag)) : undefined;
-    // A gzip or br entry needs its compressed prefix, which goes with a cache change: the pipeline makes it again.
-    if (!fresh || (!entry.flat && (!serialized || (entry.coding !== 'identity' && serialized.encoded?.[entry.coding] === undefined)))) {
+    const servable = entry.flat ? fresh : serialized !== undefined && (entry.coding === 'identity' || serialized.encoded?.[entry.coding] !== undefined);
+    if (!servable) {
       this.entries.delete(key);
       return false;
     }
