@@ -210,8 +210,11 @@ export function createApp(deps: AppDeps, shared: { directory?: ClientDirectory; 
     if (!json) {
       const format = request.format === 'csv' ? 'csv' : 'ndjson';
       const fields = request.shape?.fields;
-      const sending = sendAnswer(req, res, answer.status, answer.body, format, fields, answer.ndjson, coding);
-      if (!contextOf(res).link) hot?.remember(req, res, client, answer, request.refresh, coding, () => flatBody(answer.body.data, format, fields, answer.ndjson));
+      const { data } = answer.body;
+      const lines = answer.ndjson;
+      const sending = sendAnswer(req, res, answer.status, answer.body, format, fields, lines, coding);
+      // The fast path makes the body again from the same campaigns (and holds nothing else of this answer).
+      if (!contextOf(res).link) hot?.remember(req, res, client, answer, request.refresh, coding, () => flatBody(data, format, fields, lines));
       return sending;
     }
     res.status(answer.status);

@@ -276,14 +276,22 @@ export class HotAnswers {
     flat?: () => FlatBody,
   ): void {
     if (refresh || req.method !== 'GET' || answer.status !== 200 || !answer.complete) return;
-    if (flat ? coding !== 'identity' : !answer.json) return;
     if (req.headers['if-none-match'] !== undefined || req.headers['cache-control'] !== undefined) return;
     if (req.headers.origin !== undefined) return; // its CORS headers must not be replayed to another origin
-    // The answer cache's entry, or for an answer too big for it (an uncompressed one) the content
-    // itself, held by this entry; `reuse` checks every source.
-    const cached = flat ? undefined : this.deps.answers.get(answer.etag);
-    const held = !flat && cached === undefined && coding === 'identity' ? answer.json : undefined;
-    if (!flat && (cached === undefined ? held === undefined : coding !== 'identity' && cached.encoded?.[coding] === undefined)) return;
+    // A JSON answer's content: the answer cache's entry (with the compressed prefix its coding
+    // needs), or, for an uncompressed answer too big for that cache, the content itself, held by
+    // this entry. A CSV or NDJSON answer is made again uncompressed only. `reuse` checks every source.
+    let held: SerializedContent | undefined;
+    if (flat) {
+      if (coding !== 'identity') return;
+    } else {
+      if (!answer.json) return;
+      const cached = this.deps.answers.get(answer.etag);
+      if (cached === undefined) {
+        if (coding !== 'identity') return;
+        held = answer.json;
+      } else if (coding !== 'identity' && cached.encoded?.[coding] === undefined) return;
+    }
     const reuse = answer.reuse();
     if (!reuse) return;
     const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;
@@ -339,8 +347,7 @@ export class HotAnswers {
     this.holding.add(key);
     for (const oldest of this.holding) {
       if (this.holding.size <= MAX_HELD_ANSWERS) break;
-      this.entries.delete(oldest);
-      this.holding.delete(oldest);
+      this.entries.delete(oldest); // its dispose takes it out of `holding`
     }
   }
 }
