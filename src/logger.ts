@@ -5,7 +5,7 @@
  * message: `…&sig=[REDACTED]`), and every configured secret value (vendor keys, the link secret,
  * the demo client key) is cut out of any string. A line is JSON with its keys sorted at every
  * depth (what winston's `json` format writes), made by one format that also drops lines below the
- * level and stamps the time, and written to the output stream (stdout: a turn's lines in one
+ * level and stamps the time, and written to the output stream (stdout: up to 50 ms of lines in one
  * write, see `LineBatch`).
  */
 import type { Writable } from 'node:stream';
@@ -139,28 +139,32 @@ export interface LoggerOptions {
   stream?: Writable;
   silent?: boolean;
   /**
-   * Lines of one turn of the event loop written together (one write, see `LineBatch`). On by
+   * Lines of up to `BATCH_MS` written together (one write, see `LineBatch`). On by
    * default for stdout; off by default for a given stream, which then has each line as it is logged.
    */
   batch?: boolean;
 }
 
-/** A batch is written at once past this many characters, without waiting for the end of the turn. */
+/** A batch is written at once past this many characters, without waiting for its time. */
 const BATCH_CHARS = 64 * 1024;
+/** The longest a line waits to be written (stdout), in ms. */
+export const BATCH_MS = 50;
 
 /**
- * Lines held until the end of the current turn of the event loop (`setImmediate`, which runs
- * before the next network reads), then written with one call: a write per line to stdout costs
- * about as much as making the line (4 µs of 8, measured on the cache-hit request line). Lines
- * keep their order. Whatever is held when the process exits is written then (synchronously, as
- * stdout is for files and pipes); a process killed outright loses at most one turn's lines.
+ * Lines held for at most `BATCH_MS` (or until they pass `BATCH_CHARS`), then written with one
+ * call: a write to stdout costs about as much as making the line (6.6 of ~19 µs of the cache-hit
+ * request line's, measured at 4,400 hits per second, where each hit had a turn of the event loop
+ * and so a write of its own when batches ended with the turn). Lines keep their order. Whatever is
+ * held when the process exits (a normal exit, a signal's shutdown, an uncaught exception) is written
+ * then (synchronously, as stdout is for files and pipes); a process killed outright (SIGKILL) loses
+ * at most the last `BATCH_MS` of lines.
  */
 class LineBatch {
   private static readonly open = new Set<LineBatch>();
   private static exitHooked = false;
   private lines: string[] = [];
   private chars = 0;
-  private scheduled: NodeJS.Immediate | undefined;
+  private scheduled: NodeJS.Timeout | undefined;
 
   constructor(private readonly stream: Writable) {
     if (!LineBatch.exitHooked) {
@@ -176,11 +180,11 @@ class LineBatch {
     if (this.lines.push(line) === 1) LineBatch.open.add(this);
     this.chars += line.length;
     if (this.chars >= BATCH_CHARS) this.flush();
-    else this.scheduled ??= setImmediate(() => this.flush()).unref();
+    else this.scheduled ??= setTimeout(() => this.flush(), BATCH_MS).unref();
   }
 
   flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
+    if (this.scheduled) clearTimeout(this.scheduled);
     this.scheduled = undefined;
     LineBatch.open.delete(this);
     if (this.lines.length === 0) return;
@@ -203,8 +207,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   // transports schedule a `logged` event per line: about 8 µs of stream bookkeeping on every line
   // (the request line of every cache hit). The logger's API, levels, children and format stay
   // winston's; each line it would hand its transport goes to the stream instead, what those
-  // transports write (`stdout`, synchronous for files and pipes on Linux, as console's): at the
-  // end of the turn with the turn's other lines for stdout (`LineBatch`), at once for a given stream.
+  // transports write (`stdout`, synchronous for files and pipes on Linux, as console's): with the
+  // lines of the next `BATCH_MS` for stdout (`LineBatch`), at once for a given stream.
   const batch = (options.batch ?? options.stream === undefined) ? new LineBatch(stream) : undefined;
   logger.write = (info: unknown): boolean => {
     if (logger.silent) return true;
