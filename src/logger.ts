@@ -8,6 +8,7 @@
  * level and stamps the time, and written to the output stream (stdout: up to 50 ms of lines in one
  * write, see `LineBatch`).
  */
+import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import winston from 'winston';
 import { LINEAR_SECRETS, redactSecrets } from './errors';
@@ -210,14 +211,106 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   // transports write (`stdout`, synchronous for files and pipes on Linux, as console's): with the
   // lines of the next `BATCH_MS` for stdout (`LineBatch`), at once for a given stream.
   const batch = (options.batch ?? options.stream === undefined) ? new LineBatch(stream) : undefined;
+  const emit = (text: string): void => {
+    if (batch) batch.add(text);
+    else stream.write(text);
+  };
   logger.write = (info: unknown): boolean => {
     if (logger.silent) return true;
     const line = format.transform(info as winston.Logform.TransformableInfo, format.options);
     if (!line) return true;
-    const text = `${String((line as Record<symbol, unknown>)[MESSAGE])}\n`;
-    if (batch) batch.add(text);
-    else stream.write(text);
+    emit(`${String((line as Record<symbol, unknown>)[MESSAGE])}\n`);
     return true;
   };
+  const lines: LineInternals = { secrets, format, emit };
+  Object.defineProperty(logger, LINES, { value: lines });
   return logger;
+}
+
+/** What `lineTemplate` and `logLine` use of a logger made by `createLogger`. */
+interface LineInternals {
+  secrets: () => readonly string[];
+  format: winston.Logform.Format;
+  emit: (text: string) => void;
+}
+const LINES = Symbol('outreach-gateway.lines');
+
+function internalsOf(logger: Logger): LineInternals | undefined {
+  return (logger as unknown as Record<symbol, LineInternals | undefined>)[LINES];
+}
+
+/**
+ * A line logged many times with the same fields but a few (the cache-hit request line: the same
+ * client, path, route and sources on every hit, a new request id and duration): made once by the
+ * logger's own format (redaction, sorted keys, JSON) with a hole for each field made per line and
+ * for the time, so a line costs those fields' redaction and JSON, not the whole line's
+ * (`logLine`). Valid for the list of secrets it was made against: once the list changes, `logLine`
+ * makes the line in full.
+ */
+export interface LineTemplate {
+  level: string;
+  message: string;
+  fixed: Readonly<Record<string, unknown>>;
+  /** The line's JSON: `texts[0]`, the value of `holes[0]`, `texts[1]`, … */
+  texts: string[];
+  holes: string[];
+  secrets: readonly string[];
+}
+
+/** Marks a hole in a template while it is made (random per process: no logged value can hold it). */
+const LINE_HOLE = `line-hole-${randomUUID()}-`;
+
+/**
+ * The template of a line with `fixed` fields and `perLine` ones (given to `logLine`), or undefined
+ * when the logger is not one `createLogger` made or its level drops the line.
+ */
+export function lineTemplate(logger: Logger, level: string, message: string, fixed: Record<string, unknown>, perLine: readonly string[]): LineTemplate | undefined {
+  const internals = internalsOf(logger);
+  if (!internals || !logger.isLevelEnabled(level)) return undefined;
+  const secrets = internals.secrets();
+  const holes = [...perLine, 'timestamp'];
+  const info: Record<string | symbol, unknown> = { ...fixed, level, message };
+  holes.forEach((field, i) => (info[field] = `${LINE_HOLE}${i}`));
+  const made = internals.format.transform(info as winston.Logform.TransformableInfo, internals.format.options);
+  if (!made) return undefined;
+  const text = String((made as Record<symbol, unknown>)[MESSAGE]);
+  const texts: string[] = [];
+  const order: string[] = [];
+  let from = 0;
+  for (const match of text.matchAll(new RegExp(`"${LINE_HOLE}(\\d+)"`, 'g'))) {
+    texts.push(text.slice(from, match.index));
+    order.push(holes[Number(match[1])] as string);
+    from = match.index + match[0].length;
+  }
+  texts.push(text.slice(from));
+  // A hole the format changed (it never should) leaves no template: the line is then made in full.
+  if (order.length !== holes.length) return undefined;
+  return { level, message, fixed, texts, holes: order, secrets };
+}
+
+/**
+ * Logs `template`'s line with `values` for its holes: each redacted and written as the format would
+ * (a string, number or boolean). Anything else, a logger whose secrets have changed since, or one
+ * that is silent: the line is made in full by `logger.log`, or not at all.
+ */
+export function logLine(logger: Logger, template: LineTemplate, values: Readonly<Record<string, string | number | boolean>>): void {
+  const internals = internalsOf(logger);
+  if (logger.silent || !logger.isLevelEnabled(template.level)) return;
+  const secrets = internals?.secrets();
+  if (!internals || secrets !== template.secrets) {
+    logger.log(template.level, template.message, { ...template.fixed, ...values });
+    return;
+  }
+  const { texts, holes } = template;
+  if (holes.some((field) => field !== 'timestamp' && values[field] === undefined)) {
+    logger.log(template.level, template.message, { ...template.fixed, ...values });
+    return;
+  }
+  let text = texts[0] ?? '';
+  for (let i = 0; i < holes.length; i += 1) {
+    const field = holes[i] as string;
+    const value = field === 'timestamp' ? new Date().toISOString() : values[field];
+    text += JSON.stringify(typeof value === 'string' ? redactString(value, secrets) : value) + (texts[i + 1] ?? '');
+  }
+  internals.emit(`${text}\n`);
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import fc from 'fast-check';
 import winston from 'winston';
-import { BATCH_MS, createLogger, lineFormat, redactValue, type Logger } from '../src/logger';
+import { BATCH_MS, createLogger, lineFormat, lineTemplate, logLine, redactValue, type Logger } from '../src/logger';
 
 const MESSAGE = Symbol.for('message');
 
@@ -259,6 +259,60 @@ describe('createLogger batching', () => {
     const script = `const { createLogger } = require(${JSON.stringify(join(__dirname, '..', 'src', 'logger'))}); createLogger().info('last words'); process.exit(0);`;
     const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
     expect((JSON.parse(out.trim()) as { message: string }).message).toBe('last words');
+  });
+});
+
+describe('line templates (a line made once but for a few fields)', () => {
+  const STAMP = /"timestamp":"[^"]+"/;
+  const fixed = { client: `acme ${VENDOR_KEY}`, path: `/v1?api_key=${OTHER_KEY}&x=1`, status: 200, nested: { apiKey: 'k', ok: true }, sources: 'a:ok:hit b:ok:hit' };
+
+  it('writes the bytes the full line has (time aside), each per-line value redacted as the format would', async () => {
+    const secrets = Object.freeze([VENDOR_KEY]);
+    const { logger, raw } = capture(() => secrets, 'info');
+    const template = lineTemplate(logger, 'info', 'request', fixed, ['requestId', 'ms']);
+    expect(template).toBeDefined();
+    const cases = [
+      { requestId: 'r-1', ms: 0.3 },
+      { requestId: `r-${VENDOR_KEY}`, ms: 12 },
+      { requestId: 'Bearer abc.def', ms: Number.NaN },
+      { requestId: 'q?sig=abc&b=2 "quoted" \\ \u2028', ms: 1e21 },
+    ];
+    for (const values of cases) {
+      logLine(logger, template!, values);
+      logger.info('request', { ...fixed, ...values });
+    }
+    const lines = (await raw()).split('\n').filter(Boolean).map((line) => line.replace(STAMP, '"timestamp":"T"'));
+    expect(lines).toHaveLength(cases.length * 2);
+    for (let i = 0; i < cases.length; i += 1) expect(lines[2 * i]).toBe(lines[2 * i + 1]);
+    expect(lines.join('\n')).not.toContain(VENDOR_KEY);
+    expect(lines.join('\n')).not.toContain(OTHER_KEY);
+    // The template's own time, as the format stamps it.
+    expect(STAMP.test((await raw()).split('\n')[0] ?? '')).toBe(true);
+  });
+
+  it('makes the line in full once the secrets change, a value is missing, or the logger is not createLogger\'s; nothing when the level drops it', async () => {
+    let secrets: readonly string[] = Object.freeze([VENDOR_KEY]);
+    const { logger, lines } = capture(() => secrets, 'info');
+    const template = lineTemplate(logger, 'info', 'request', { client: `acme ${OTHER_KEY}` }, ['requestId']);
+    logLine(logger, template!, { requestId: 'one' });
+    secrets = Object.freeze([VENDOR_KEY, OTHER_KEY]);
+    logLine(logger, template!, { requestId: 'two' });
+    logLine(logger, template!, {});
+    logger.level = 'warn';
+    logLine(logger, template!, { requestId: 'dropped' });
+    expect((await lines()).map((line) => [line.client, line.requestId])).toEqual([
+      [`acme ${OTHER_KEY}`, 'one'],
+      ['acme [REDACTED]', 'two'],
+      ['acme [REDACTED]', undefined],
+    ]);
+    expect(lineTemplate(logger, 'info', 'request', {}, ['requestId'])).toBeUndefined();
+    expect(lineTemplate(winston.createLogger(), 'info', 'request', {}, ['requestId'])).toBeUndefined();
+  });
+
+  it('leaves no template for a per-line field whose name is secret-like (the format blanks it)', () => {
+    const { logger } = capture(() => [], 'info');
+    expect(lineTemplate(logger, 'info', 'request', {}, ['apiKey'])).toBeUndefined();
+    expect(lineTemplate(logger, 'info', 'request', {}, ['requestId'])).toBeDefined();
   });
 });
 

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AnswerBody } from '../gateway/answer-cache';
-import type { Logger } from '../logger';
+import { lineTemplate, logLine, type LineTemplate, type Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { Source } from '../schema/envelope';
 import { rateLimitField, rateLimitPolicy, type InboundDecision } from './inbound-limit';
@@ -74,23 +74,36 @@ export interface RequestOutcome {
   link?: string | undefined;
 }
 
-/** The request's metrics and its one log line. */
-export function recordRequest(metrics: GatewayMetrics, logger: Logger, outcome: RequestOutcome): void {
-  const ms = Number(process.hrtime.bigint() - outcome.started) / 1e6;
-  const { route, status, sources } = outcome;
-  metrics.httpRequests.inc({ route, status: String(status) });
-  metrics.httpDuration.observe({ route }, ms / 1000);
-  logger.info('request', {
-    requestId: outcome.requestId,
+/** The request log line's fields, all but `requestId` and `ms` (made per request). */
+function requestFields(outcome: Omit<RequestOutcome, 'requestId' | 'started'>): Record<string, unknown> {
+  return {
     client: outcome.clientId,
     method: outcome.method,
     path: outcome.path.slice(0, 200),
-    route,
-    status,
-    ms: Math.round(ms * 10) / 10,
-    ...(sources !== undefined ? { sources } : {}),
+    route: outcome.route,
+    status: outcome.status,
+    ...(outcome.sources !== undefined ? { sources: outcome.sources } : {}),
     ...(outcome.link !== undefined ? { link: outcome.link } : {}),
-  });
+  };
+}
+
+/**
+ * The request log line of answers repeated with the same outcome (a remembered cache hit): made
+ * once, so each such request costs only its id, duration and time (logger.ts `lineTemplate`).
+ */
+export function requestLineTemplate(logger: Logger, outcome: Omit<RequestOutcome, 'requestId' | 'started'>): LineTemplate | undefined {
+  return lineTemplate(logger, 'info', 'request', requestFields(outcome), ['requestId', 'ms']);
+}
+
+/** The request's metrics and its one log line (from `line`, the template of its fixed fields, when given). */
+export function recordRequest(metrics: GatewayMetrics, logger: Logger, outcome: RequestOutcome, line?: LineTemplate): void {
+  const ms = Number(process.hrtime.bigint() - outcome.started) / 1e6;
+  const { route, status } = outcome;
+  metrics.httpRequests.inc({ route, status: String(status) });
+  metrics.httpDuration.observe({ route }, ms / 1000);
+  const rounded = Math.round(ms * 10) / 10;
+  if (line) logLine(logger, line, { requestId: outcome.requestId, ms: rounded });
+  else logger.info('request', { requestId: outcome.requestId, ...requestFields(outcome), ms: rounded });
 }
 
 /** Bytes written in one turn of the event loop before the writer lets other callers in. */

@@ -36,10 +36,10 @@ import { LRUCache } from 'lru-cache';
 import type { ResolvedClient } from '../config';
 import { restJson, withTail, type AnswerBody, type AnswerCache, type SerializedContent } from '../gateway/answer-cache';
 import type { AnalyticsAnswer } from '../gateway/gateway';
-import type { Logger } from '../logger';
+import type { LineTemplate, Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics';
 import type { AnalyticsResponse } from '../schema/envelope';
-import { PER_REQUEST_HEADERS, perRequestHeaders, recordRequest, requestIdFrom, sourcesSummary, writeBody, writeChunks, type PerRequestHeader } from './answer-writer';
+import { PER_REQUEST_HEADERS, perRequestHeaders, recordRequest, requestIdFrom, requestLineTemplate, sourcesSummary, writeBody, writeChunks, type PerRequestHeader } from './answer-writer';
 import { presentedKey, type ClientDirectory } from './auth';
 import { encodedBody, type ContentCoding } from './compression';
 import type { FlatBody } from './formats';
@@ -94,9 +94,14 @@ interface HotEntry {
   freshUntil: number;
   current: () => boolean;
   logSources: string;
+  /** The request log line but for its id, duration and time (answer-writer.ts `requestLineTemplate`). */
+  line: LineTemplate | undefined;
   /** Sources per provider: a hit counts them with one increment per provider, not one per source. */
   perProvider: [provider: string, sources: number][];
 }
+
+/** What every replayed answer's request log line says but its client and sources. */
+const HIT_OUTCOME = { method: 'GET', path: ANALYTICS_ROUTE, route: ANALYTICS_ROUTE, status: 200 } as const;
 
 const PER_REQUEST_NAMES: ReadonlySet<string> = new Set<string>(PER_REQUEST_HEADERS);
 
@@ -247,16 +252,7 @@ export class HotAnswers {
       metrics.cacheEvents.inc({ provider, event: 'hit' }, count);
       metrics.sourceOutcomes.inc({ provider, status: 'ok' }, count);
     }
-    recordRequest(metrics, logger, {
-      requestId,
-      clientId: client.id,
-      method: 'GET',
-      path: ANALYTICS_ROUTE,
-      route: ANALYTICS_ROUTE,
-      status: 200,
-      started,
-      sources: entry.logSources,
-    });
+    recordRequest(metrics, logger, { ...HIT_OUTCOME, requestId, clientId: client.id, started, sources: entry.logSources }, entry.line);
     return true;
   }
 
@@ -307,6 +303,7 @@ export class HotAnswers {
       if (flat && name === 'content-length') continue;
       if (!headers.some(([known]) => known === name)) headers.push([name, '']);
     }
+    const logSources = sourcesSummary(rest.sources.map((source) => ({ ...source, cache: 'hit' })));
     const perProvider = new Map<string, number>();
     for (const source of rest.sources) perProvider.set(source.provider, (perProvider.get(source.provider) ?? 0) + 1);
     const key = HotAnswers.key(client, req);
@@ -322,7 +319,8 @@ export class HotAnswers {
       fetchedAt,
       freshUntil: reuse.freshUntil,
       current: reuse.current,
-      logSources: sourcesSummary(rest.sources.map((source) => ({ ...source, cache: 'hit' }))),
+      logSources,
+      line: requestLineTemplate(this.deps.logger, { ...HIT_OUTCOME, clientId: client.id, sources: logSources }),
       perProvider: [...perProvider],
     };
     if (!holds) {
