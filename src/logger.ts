@@ -289,20 +289,17 @@ export function lineTemplate(logger: Logger, level: string, message: string, fix
 }
 
 /**
- * Logs `template`'s line with `values` for its holes: each redacted and written as the format would
- * (a string, number or boolean). Anything else, a logger whose secrets have changed since, or one
- * that is silent: the line is made in full by `logger.log`, or not at all.
+ * Logs `template`'s line with `values` for its holes (each a string, number or boolean, redacted
+ * and written as the format would). The line is made in full by `logger.log` instead when the
+ * logger's secrets have changed since the template was made, a hole has no value, or the logger
+ * is not one `createLogger` made; it is not made at all when the logger is silent or its level drops it.
  */
 export function logLine(logger: Logger, template: LineTemplate, values: Readonly<Record<string, string | number | boolean>>): void {
-  const internals = internalsOf(logger);
   if (logger.silent || !logger.isLevelEnabled(template.level)) return;
+  const internals = internalsOf(logger);
   const secrets = internals?.secrets();
-  if (!internals || secrets !== template.secrets) {
-    logger.log(template.level, template.message, { ...template.fixed, ...values });
-    return;
-  }
   const { texts, holes } = template;
-  if (holes.some((field) => field !== 'timestamp' && values[field] === undefined)) {
+  if (!internals || !secrets || secrets !== template.secrets || holes.some((field) => field !== 'timestamp' && values[field] === undefined)) {
     logger.log(template.level, template.message, { ...template.fixed, ...values });
     return;
   }

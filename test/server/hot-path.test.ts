@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { restJson } from '../../src/gateway/answer-cache';
+import * as logging from '../../src/logger';
 import type { AnalyticsResponse, Source } from '../../src/schema/envelope';
 import { fillTail, HotAnswers, MAX_HELD_ANSWERS, tailTemplate } from '../../src/server/hot-path';
 import { PROVIDER_IDS } from '../../src/schema/campaign';
@@ -83,6 +84,32 @@ describe('the cache-hit fast path', () => {
     const log = stack.logs.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.requestId === 'trace-123');
     expect(log).toMatchObject({ message: 'request', client: 'agency', route: ANALYTICS, status: 200, method: 'GET' });
     expect(String(log?.sources)).toMatch(/^acme-instantly:ok:hit/);
+  });
+
+  test('a replayed hit\'s request line is made from its template: the fields, sorted, of the pipeline\'s line', async () => {
+    const made = jest.spyOn(logging, 'lineTemplate');
+    const filled = jest.spyOn(logging, 'logLine');
+    const full = jest.spyOn(stack.service.logger, 'log');
+    try {
+      await stack.get(ANALYTICS, { 'X-API-Key': CLIENT_KEY, 'X-Request-Id': 'via-pipeline' });
+      expect(made.mock.results.at(-1)?.value).toBeDefined();
+      full.mockClear();
+      await stack.get(ANALYTICS, { 'X-API-Key': CLIENT_KEY, 'X-Request-Id': 'via-template' });
+      expect(lastServed()).toBe(true);
+      expect(filled).toHaveBeenCalledTimes(1);
+      expect(full).not.toHaveBeenCalled();
+      await new Promise((resolve) => setImmediate(resolve));
+      const lines = stack.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const pipeline = lines.find((line) => line.requestId === 'via-pipeline');
+      const template = lines.find((line) => line.requestId === 'via-template');
+      expect(Object.keys(template ?? {})).toEqual(Object.keys(pipeline ?? {}));
+      expect(Object.keys(template ?? {})).toEqual(Object.keys(template ?? {}).sort());
+      expect(template).toMatchObject({ ...pipeline, requestId: 'via-template', ms: expect.any(Number) as number, timestamp: expect.any(String) as string, sources: expect.stringMatching(/:ok:hit/) as string });
+    } finally {
+      made.mockRestore();
+      filled.mockRestore();
+      full.mockRestore();
+    }
   });
 
   test('CSV and NDJSON answers are replayed with the pipeline\'s bytes and headers (their bodies hold no per-request part)', async () => {
