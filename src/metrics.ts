@@ -23,6 +23,21 @@ export interface GatewayMetrics {
   alertsActive: Gauge<'rule'>;
   /** Alert notifications by event (alert.firing, alert.resolved) and outcome (queued, delivered, failed, given_up). */
   alertNotifications: Counter<'event' | 'outcome'>;
+  /**
+   * A count kept as a plain number and added to `counter` (with `labels`) whenever the metrics are
+   * read (the counter's `collect`): for a path that adds the same series on every request (a
+   * replayed cache hit's sources per provider), where prom-client would hash the labels on each
+   * `inc`. One cell per counter and labels, shared by every caller.
+   */
+  tally(counter: TalliedCounter, labels: Record<string, string>): TallyCell;
+}
+
+/** The counters a `tally` can add to. */
+export type TalliedCounter = 'cacheEvents' | 'sourceOutcomes';
+
+/** A count not yet added to its counter. */
+export interface TallyCell {
+  count: number;
 }
 
 const DEFAULT_PREFIX = 'gateway_process_';
@@ -36,7 +51,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`${DEFAULT_PREFIX}${name}`);
   }
   const registers = [registry];
-  return {
+  const cells = new Map<string, { counter: TalliedCounter; labels: Record<string, string>; cell: TallyCell }>();
+  /** Adds the tallies of `counter` to it (prom-client calls this before each read of the counter). */
+  const collect = (counter: TalliedCounter): void => {
+    for (const tallied of cells.values()) {
+      if (tallied.counter !== counter || tallied.cell.count === 0) continue;
+      (metrics[counter] as Counter<string>).inc(tallied.labels, tallied.cell.count);
+      tallied.cell.count = 0;
+    }
+  };
+  const metrics: GatewayMetrics = {
     registry,
     httpRequests: new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['route', 'status'], registers }),
     httpDuration: new Histogram({
@@ -61,7 +85,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    cacheEvents: new Counter({ name: 'gateway_cache_events_total', help: 'Cache events (hit, miss, stale, bypass, coalesced, evict) by provider', labelNames: ['provider', 'event'], registers }),
+    cacheEvents: new Counter({
+      name: 'gateway_cache_events_total',
+      help: 'Cache events (hit, miss, stale, bypass, coalesced, evict) by provider',
+      labelNames: ['provider', 'event'],
+      registers,
+      collect: () => collect('cacheEvents'),
+    }),
     rateLimitWait: new Histogram({
       name: 'gateway_ratelimit_wait_seconds',
       help: 'Time upstream calls waited for an outbound rate-limit token',
@@ -70,7 +100,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       registers,
     }),
     breakersOpen: new Gauge({ name: 'gateway_breakers_open', help: 'Connections whose circuit breaker is open or half-open, by provider', labelNames: ['provider'], registers }),
-    sourceOutcomes: new Counter({ name: 'gateway_source_outcomes_total', help: 'Per-connection outcomes in answers (ok, stale, error) by provider', labelNames: ['provider', 'status'], registers }),
+    sourceOutcomes: new Counter({
+      name: 'gateway_source_outcomes_total',
+      help: 'Per-connection outcomes in answers (ok, stale, error) by provider',
+      labelNames: ['provider', 'status'],
+      registers,
+      collect: () => collect('sourceOutcomes'),
+    }),
     inboundRejected: new Counter({ name: 'gateway_inbound_rejected_total', help: 'Requests refused before any vendor call, by reason', labelNames: ['reason'], registers }),
     alertsActive: new Gauge({ name: 'gateway_alerts_active', help: 'Active alerts per rule', labelNames: ['rule'], registers }),
     alertNotifications: new Counter({
@@ -79,5 +115,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       labelNames: ['event', 'outcome'],
       registers,
     }),
+    tally(counter, labels) {
+      const key = `${counter}\n${Object.keys(labels)
+        .sort()
+        .map((name) => `${name}=${labels[name] ?? ''}`)
+        .join('\n')}`;
+      let tallied = cells.get(key);
+      if (!tallied) {
+        tallied = { counter, labels: { ...labels }, cell: { count: 0 } };
+        cells.set(key, tallied);
+      }
+      return tallied.cell;
+    },
   };
+  return metrics;
 }

@@ -37,7 +37,7 @@ import type { ResolvedClient } from '../config';
 import { restJson, withTail, type AnswerBody, type AnswerCache, type SerializedContent } from '../gateway/answer-cache';
 import type { AnalyticsAnswer } from '../gateway/gateway';
 import type { LineTemplate, Logger } from '../logger';
-import type { GatewayMetrics } from '../metrics';
+import type { GatewayMetrics, TallyCell } from '../metrics';
 import type { AnalyticsResponse } from '../schema/envelope';
 import { PER_REQUEST_HEADERS, perRequestHeaders, recordRequest, requestIdFrom, requestLineTemplate, sourcesSummary, writeBody, writeChunks, type PerRequestHeader } from './answer-writer';
 import { presentedKey, type ClientDirectory } from './auth';
@@ -96,8 +96,8 @@ interface HotEntry {
   logSources: string;
   /** The request log line but for its id, duration and time (answer-writer.ts `requestLineTemplate`). */
   line: LineTemplate | undefined;
-  /** Sources per provider: a hit counts them with one increment per provider, not one per source. */
-  perProvider: [provider: string, sources: number][];
+  /** The hit and ok counts of each provider's sources (metrics.ts `tally`): a hit adds to two numbers per provider. */
+  perProvider: [cell: TallyCell, sources: number][];
 }
 
 /** What every replayed answer's request log line says but its client and sources. */
@@ -248,10 +248,7 @@ export class HotAnswers {
     }
 
     const { metrics, logger } = this.deps;
-    for (const [provider, count] of entry.perProvider) {
-      metrics.cacheEvents.inc({ provider, event: 'hit' }, count);
-      metrics.sourceOutcomes.inc({ provider, status: 'ok' }, count);
-    }
+    for (const [cell, count] of entry.perProvider) cell.count += count;
     recordRequest(metrics, logger, { ...HIT_OUTCOME, requestId, clientId: client.id, started, sources: entry.logSources }, entry.line);
     return true;
   }
@@ -321,7 +318,10 @@ export class HotAnswers {
       current: reuse.current,
       logSources,
       line: requestLineTemplate(this.deps.logger, { ...HIT_OUTCOME, clientId: client.id, sources: logSources }),
-      perProvider: [...perProvider],
+      perProvider: [...perProvider].flatMap(([provider, count]): [TallyCell, number][] => [
+        [this.deps.metrics.tally('cacheEvents', { provider, event: 'hit' }), count],
+        [this.deps.metrics.tally('sourceOutcomes', { provider, status: 'ok' }), count],
+      ]),
     };
     if (!holds) {
       this.entries.set(key, entry);

@@ -137,13 +137,18 @@ describe('the cache-hit fast path', () => {
     const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec((await stack.get('/metrics')).text)?.[1] ?? 0);
     const hits = /gateway_cache_events_total\{provider="kakiyo",event="hit"\} (\d+)/;
     const requests = /gateway_http_requests_total\{route="\/v1\/campaigns\/analytics",status="200"\} (\d+)/;
-    const before = { hits: await metric(hits), requests: await metric(requests) };
+    const ok = /gateway_source_outcomes_total\{provider="seleqt",status="ok"\} (\d+)/;
+    const before = { hits: await metric(hits), requests: await metric(requests), ok: await metric(ok) };
     served.mockClear();
     await stack.get(ANALYTICS);
     await stack.get(ANALYTICS);
     expect(served.mock.results.filter((r) => r.value === true)).toHaveLength(2);
     expect(await metric(hits)).toBe(before.hits + 2);
     expect(await metric(requests)).toBe(before.requests + 2);
+    expect(await metric(ok)).toBe(before.ok + 2);
+    // The hits are tallied and added when the metrics are read: once, not on every read.
+    expect(await metric(hits)).toBe(before.hits + 2);
+    expect(await metric(ok)).toBe(before.ok + 2);
   });
 
   test('whatever it cannot answer exactly goes to the pipeline', async () => {
