@@ -8,10 +8,10 @@
  * level and stamps the time, and written to the output stream (stdout: up to 50 ms of lines in one
  * write, see `LineBatch`).
  */
-import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import winston from 'winston';
 import { LINEAR_SECRETS, redactSecrets } from './errors';
+import { fillHoles, HoleMarks, type HoledText } from './json-holes';
 
 export type Logger = winston.Logger;
 
@@ -243,22 +243,16 @@ function internalsOf(logger: Logger): LineInternals | undefined {
  * A line logged many times with the same fields but a few (the cache-hit request line: the same
  * client, path, route and sources on every hit, a new request id and duration): made once by the
  * logger's own format (redaction, sorted keys, JSON) with a hole for each field made per line and
- * for the time, so a line costs those fields' redaction and JSON, not the whole line's
- * (`logLine`). Valid for the list of secrets it was made against: once the list changes, `logLine`
- * makes the line in full.
+ * for the time (json-holes.ts), so a line costs those fields' redaction and JSON, not the whole
+ * line's (`logLine`). Valid for the list of secrets it was made against: once the list changes,
+ * `logLine` makes the line in full.
  */
-export interface LineTemplate {
+export interface LineTemplate extends HoledText<string> {
   level: string;
   message: string;
   fixed: Readonly<Record<string, unknown>>;
-  /** The line's JSON: `texts[0]`, the value of `holes[0]`, `texts[1]`, … */
-  texts: string[];
-  holes: string[];
   secrets: readonly string[];
 }
-
-/** Marks a hole in a template while it is made (random per process: no logged value can hold it). */
-const LINE_HOLE = `line-hole-${randomUUID()}-`;
 
 /**
  * The template of a line with `fixed` fields and `perLine` ones (given to `logLine`), or undefined
@@ -268,24 +262,15 @@ export function lineTemplate(logger: Logger, level: string, message: string, fix
   const internals = internalsOf(logger);
   if (!internals || !logger.isLevelEnabled(level)) return undefined;
   const secrets = internals.secrets();
-  const holes = [...perLine, 'timestamp'];
+  const marks = new HoleMarks<string>();
   const info: Record<string | symbol, unknown> = { ...fixed, level, message };
-  holes.forEach((field, i) => (info[field] = `${LINE_HOLE}${i}`));
+  for (const field of [...perLine, 'timestamp']) info[field] = marks.mark(field);
   const made = internals.format.transform(info as winston.Logform.TransformableInfo, internals.format.options);
   if (!made) return undefined;
-  const text = String((made as Record<symbol, unknown>)[MESSAGE]);
-  const texts: string[] = [];
-  const order: string[] = [];
-  let from = 0;
-  for (const match of text.matchAll(new RegExp(`"${LINE_HOLE}(\\d+)"`, 'g'))) {
-    texts.push(text.slice(from, match.index));
-    order.push(holes[Number(match[1])] as string);
-    from = match.index + match[0].length;
-  }
-  texts.push(text.slice(from));
-  // A hole the format changed (it never should) leaves no template: the line is then made in full.
-  if (order.length !== holes.length) return undefined;
-  return { level, message, fixed, texts, holes: order, secrets };
+  const line = marks.cut(String((made as Record<symbol, unknown>)[MESSAGE]));
+  // A hole the format changed (a secret-like field name is blanked) leaves no template: the line is then made in full.
+  if (line.holes.length !== marks.count) return undefined;
+  return { level, message, fixed, secrets, ...line };
 }
 
 /**
@@ -298,16 +283,13 @@ export function logLine(logger: Logger, template: LineTemplate, values: Readonly
   if (logger.silent || !logger.isLevelEnabled(template.level)) return;
   const internals = internalsOf(logger);
   const secrets = internals?.secrets();
-  const { texts, holes } = template;
-  if (!internals || !secrets || secrets !== template.secrets || holes.some((field) => field !== 'timestamp' && values[field] === undefined)) {
+  if (!internals || !secrets || secrets !== template.secrets || template.holes.some((field) => field !== 'timestamp' && values[field] === undefined)) {
     logger.log(template.level, template.message, { ...template.fixed, ...values });
     return;
   }
-  let text = texts[0] ?? '';
-  for (let i = 0; i < holes.length; i += 1) {
-    const field = holes[i] as string;
+  const line = fillHoles(template, (field) => {
     const value = field === 'timestamp' ? new Date().toISOString() : values[field];
-    text += JSON.stringify(typeof value === 'string' ? redactString(value, secrets) : value) + (texts[i + 1] ?? '');
-  }
-  internals.emit(`${text}\n`);
+    return JSON.stringify(typeof value === 'string' ? redactString(value, secrets) : value);
+  });
+  internals.emit(`${line}\n`);
 }

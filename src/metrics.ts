@@ -51,13 +51,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`${DEFAULT_PREFIX}${name}`);
   }
   const registers = [registry];
-  const cells = new Map<string, { counter: TalliedCounter; labels: Record<string, string>; cell: TallyCell }>();
+  /** Each tallied counter's cells by their labels. */
+  const tallies: Record<TalliedCounter, Map<string, { labels: Record<string, string>; cell: TallyCell }>> = { cacheEvents: new Map(), sourceOutcomes: new Map() };
   /** Adds the tallies of `counter` to it (prom-client calls this before each read of the counter). */
   const collect = (counter: TalliedCounter): void => {
-    for (const tallied of cells.values()) {
-      if (tallied.counter !== counter || tallied.cell.count === 0) continue;
-      (metrics[counter] as Counter<string>).inc(tallied.labels, tallied.cell.count);
-      tallied.cell.count = 0;
+    for (const { labels, cell } of tallies[counter].values()) {
+      if (cell.count === 0) continue;
+      (metrics[counter] as Counter<string>).inc(labels, cell.count);
+      cell.count = 0;
     }
   };
   const metrics: GatewayMetrics = {
@@ -116,14 +117,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       registers,
     }),
     tally(counter, labels) {
-      const key = `${counter}\n${Object.keys(labels)
+      const key = Object.keys(labels)
         .sort()
         .map((name) => `${name}=${labels[name] ?? ''}`)
-        .join('\n')}`;
-      let tallied = cells.get(key);
+        .join('\n');
+      let tallied = tallies[counter].get(key);
       if (!tallied) {
-        tallied = { counter, labels: { ...labels }, cell: { count: 0 } };
-        cells.set(key, tallied);
+        tallied = { labels: { ...labels }, cell: { count: 0 } };
+        tallies[counter].set(key, tallied);
       }
       return tallied.cell;
     },

@@ -30,12 +30,12 @@
  * revalidation, an eviction, the shared tier). Entries are never made from an answer with a
  * stale or failed source, a refresh, or a compressed CSV or NDJSON answer.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, RequestListener, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { ResolvedClient } from '../config';
 import { restJson, withTail, type AnswerBody, type AnswerCache, type SerializedContent } from '../gateway/answer-cache';
 import type { AnalyticsAnswer } from '../gateway/gateway';
+import { fillHoles, HoleMarks, type HoledText } from '../json-holes';
 import type { LineTemplate, Logger } from '../logger';
 import type { GatewayMetrics, TallyCell } from '../metrics';
 import type { AnalyticsResponse } from '../schema/envelope';
@@ -113,17 +113,11 @@ function isPerRequest(name: string): name is PerRequestHeader {
 /** A value made per request: a source's `ageSeconds`, `meta.requestId`, `meta.generatedAt`. */
 type Hole = { readonly kind: 'age'; readonly source: number } | { readonly kind: 'requestId' } | { readonly kind: 'generatedAt' };
 
-/** JSON text with holes: `texts[i]`, the value of `holes[i]`, `texts[i + 1]`, … */
-interface TailTemplate {
-  texts: string[];
-  holes: Hole[];
-}
+/** The tail's JSON with its holes (json-holes.ts). */
+type TailTemplate = HoledText<Hole>;
 
 /** The tail of an entry whose body has none (CSV, NDJSON). */
 const NO_TAIL: TailTemplate = { texts: [''], holes: [] };
-
-/** Marks a hole in a template's JSON while it is made (random per process: no vendor value can hold it). */
-const HOLE_MARK = `hot-hole-${randomUUID()}-`;
 
 /**
  * The rest of a replayed body (`,"sources":…,"meta":…}`) as the pipeline serializes it for a hit
@@ -131,33 +125,15 @@ const HOLE_MARK = `hot-hole-${randomUUID()}-`;
  * same bytes as `JSON.stringify` of the body made per request, without making it.
  */
 export function tailTemplate(rest: Omit<AnalyticsResponse, 'data' | 'totals' | 'groups' | 'page'>): TailTemplate {
-  const marked: Hole[] = [];
-  const mark = (hole: Hole): string => `${HOLE_MARK}${marked.push(hole) - 1}`;
-  const sources = rest.sources.map((source, i) => ({ ...source, cache: 'hit', ageSeconds: mark({ kind: 'age', source: i }), durationMs: 0 }));
-  const meta = { ...rest.meta, requestId: mark({ kind: 'requestId' }), generatedAt: mark({ kind: 'generatedAt' }) };
-  const text = restJson(JSON.stringify({ ...rest, sources, meta }));
-  const texts: string[] = [];
-  const holes: Hole[] = [];
-  let from = 0;
-  for (const match of text.matchAll(new RegExp(`"${HOLE_MARK}(\\d+)"`, 'g'))) {
-    texts.push(text.slice(from, match.index));
-    holes.push(marked[Number(match[1])] as Hole);
-    from = match.index + match[0].length;
-  }
-  texts.push(text.slice(from));
-  return { texts, holes };
+  const marks = new HoleMarks<Hole>();
+  const sources = rest.sources.map((source, i) => ({ ...source, cache: 'hit', ageSeconds: marks.mark({ kind: 'age', source: i }), durationMs: 0 }));
+  const meta = { ...rest.meta, requestId: marks.mark({ kind: 'requestId' }), generatedAt: marks.mark({ kind: 'generatedAt' }) };
+  return marks.cut(restJson(JSON.stringify({ ...rest, sources, meta })));
 }
 
 /** A template's JSON with this request's values in its holes. */
 export function fillTail(template: TailTemplate, values: { ageSeconds: (source: number) => number; requestId: string; generatedAt: string }): string {
-  const { texts, holes } = template;
-  let text = texts[0] ?? '';
-  for (let i = 0; i < holes.length; i += 1) {
-    const hole = holes[i] as Hole;
-    const value = hole.kind === 'age' ? String(values.ageSeconds(hole.source)) : JSON.stringify(hole.kind === 'requestId' ? values.requestId : values.generatedAt);
-    text += value + (texts[i + 1] ?? '');
-  }
-  return text;
+  return fillHoles(template, (hole) => (hole.kind === 'age' ? String(values.ageSeconds(hole.source)) : JSON.stringify(hole.kind === 'requestId' ? values.requestId : values.generatedAt)));
 }
 
 export class HotAnswers {
