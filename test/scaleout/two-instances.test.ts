@@ -166,6 +166,8 @@ describe('two gateway processes sharing one Redis', () => {
     expect(answeredWhileDown).toBeGreaterThan(10);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     for (const instance of [a, b]) {
+      // A process writes its lines to stdout up to 50 ms after they are logged (logger.ts BATCH_MS).
+      await until(async () => Promise.resolve(instance.lines.some((l) => l.includes('redis recovered'))), 2000).catch(() => undefined);
       expect(instance.lines.some((l) => l.includes('"level":"warn"') && l.includes('redis unavailable'))).toBe(true);
       expect(instance.lines.some((l) => l.includes('redis recovered'))).toBe(true);
     }
