@@ -53,15 +53,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
   const registers = [registry];
   /** Each tallied counter's cells by their labels. */
   const tallies: Record<TalliedCounter, Map<string, { labels: Record<string, string>; cell: TallyCell }>> = { cacheEvents: new Map(), sourceOutcomes: new Map() };
-  /** Adds the tallies of `counter` to it (prom-client calls this before each read of the counter). */
-  const collect = (counter: TalliedCounter): void => {
-    for (const { labels, cell } of tallies[counter].values()) {
-      if (cell.count === 0) continue;
-      (metrics[counter] as Counter<string>).inc(labels, cell.count);
-      cell.count = 0;
-    }
+  /** A counter that `tally` cells add to: prom-client calls its `collect` before each read, which adds the cells' counts. */
+  const tallied = <L extends string>(counter: TalliedCounter, options: { name: string; help: string; labelNames: L[] }): Counter<L> => {
+    const made: Counter<L> = new Counter<L>({
+      ...options,
+      registers,
+      collect: () => {
+        for (const { labels, cell } of tallies[counter].values()) {
+          if (cell.count === 0) continue;
+          made.inc(labels as Partial<Record<L, string>>, cell.count);
+          cell.count = 0;
+        }
+      },
+    });
+    return made;
   };
-  const metrics: GatewayMetrics = {
+  return {
     registry,
     httpRequests: new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['route', 'status'], registers }),
     httpDuration: new Histogram({
@@ -86,13 +93,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    cacheEvents: new Counter({
-      name: 'gateway_cache_events_total',
-      help: 'Cache events (hit, miss, stale, bypass, coalesced, evict) by provider',
-      labelNames: ['provider', 'event'],
-      registers,
-      collect: () => collect('cacheEvents'),
-    }),
+    cacheEvents: tallied('cacheEvents', { name: 'gateway_cache_events_total', help: 'Cache events (hit, miss, stale, bypass, coalesced, evict) by provider', labelNames: ['provider', 'event'] }),
     rateLimitWait: new Histogram({
       name: 'gateway_ratelimit_wait_seconds',
       help: 'Time upstream calls waited for an outbound rate-limit token',
@@ -101,13 +102,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       registers,
     }),
     breakersOpen: new Gauge({ name: 'gateway_breakers_open', help: 'Connections whose circuit breaker is open or half-open, by provider', labelNames: ['provider'], registers }),
-    sourceOutcomes: new Counter({
-      name: 'gateway_source_outcomes_total',
-      help: 'Per-connection outcomes in answers (ok, stale, error) by provider',
-      labelNames: ['provider', 'status'],
-      registers,
-      collect: () => collect('sourceOutcomes'),
-    }),
+    sourceOutcomes: tallied('sourceOutcomes', { name: 'gateway_source_outcomes_total', help: 'Per-connection outcomes in answers (ok, stale, error) by provider', labelNames: ['provider', 'status'] }),
     inboundRejected: new Counter({ name: 'gateway_inbound_rejected_total', help: 'Requests refused before any vendor call, by reason', labelNames: ['reason'], registers }),
     alertsActive: new Gauge({ name: 'gateway_alerts_active', help: 'Active alerts per rule', labelNames: ['rule'], registers }),
     alertNotifications: new Counter({
@@ -121,13 +116,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
         .sort()
         .map((name) => `${name}=${labels[name] ?? ''}`)
         .join('\n');
-      let tallied = tallies[counter].get(key);
-      if (!tallied) {
-        tallied = { labels: { ...labels }, cell: { count: 0 } };
-        tallies[counter].set(key, tallied);
+      let entry = tallies[counter].get(key);
+      if (!entry) {
+        entry = { labels: { ...labels }, cell: { count: 0 } };
+        tallies[counter].set(key, entry);
       }
-      return tallied.cell;
+      return entry.cell;
     },
   };
-  return metrics;
 }
