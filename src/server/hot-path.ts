@@ -16,7 +16,8 @@
  * of campaigns alive). A CSV or NDJSON answer (without a content coding) is remembered the same
  * way, with its campaigns instead of serialized content: its body, which holds neither `sources`
  * nor `meta`, is made again from them by the pipeline's own rule (formats.ts `flatBody`; CSV rows
- * and NDJSON lines are serialized once per campaign). The next identical request is answered from that before it
+ * and NDJSON lines are serialized once per campaign). An answer over many sources is remembered the second time
+ * its request is answered (`REMEMBER_AT_ONCE_MAX_SOURCES`). The next identical request is answered from that before it
  * reaches Express at all (`hotPathFirst`, wired by app.ts `createRequestListener`; Express's own request handling costs
  * about as much as everything below): authentication, the inbound limit, a map lookup, a check
  * that each source's cache entry is still the one answered from and still fresh, and the
@@ -60,6 +61,15 @@ export const DEFAULT_HOT_ENTRIES = 1000;
  * changed go as soon as another is remembered.
  */
 export const MAX_HELD_ANSWERS = 3;
+/**
+ * An answer over more sources than this is remembered only when its request comes again (the
+ * second time the pipeline answers it): its template costs about as much as the request did
+ * (an agency's 800 sources: several ms and ~200 KB of text), and the pages of a cursor walk, each
+ * a URL of its own, never come again. A smaller answer is remembered at once.
+ */
+export const REMEMBER_AT_ONCE_MAX_SOURCES = 64;
+/** The requests (their keys' characters) of big answers seen once and not remembered yet. */
+const SEEN_ONCE_BYTES = 1024 * 1024;
 
 export interface HotPathDeps {
   directory: ClientDirectory;
@@ -140,6 +150,8 @@ export class HotAnswers {
   private readonly entries: LRUCache<string, HotEntry>;
   /** Keys of the entries that hold their campaigns (`HotEntry.held` or `flat`), oldest first. */
   private readonly holding = new Set<string>();
+  /** Keys of requests for big answers the pipeline has answered (`REMEMBER_AT_ONCE_MAX_SOURCES`). */
+  private readonly seen = new LRUCache<string, true>({ maxSize: SEEN_ONCE_BYTES, sizeCalculation: (_seen, key) => Math.max(1, key.length) });
 
   constructor(private readonly deps: HotPathDeps) {
     this.entries = new LRUCache<string, HotEntry>({
@@ -263,6 +275,11 @@ export class HotAnswers {
         held = answer.json;
       } else if (coding !== 'identity' && cached.encoded?.[coding] === undefined) return;
     }
+    const key = HotAnswers.key(client, req);
+    if (answer.body.sources.length > REMEMBER_AT_ONCE_MAX_SOURCES && this.seen.get(key) === undefined) {
+      this.seen.set(key, true);
+      return;
+    }
     const reuse = answer.reuse();
     if (!reuse) return;
     const { data: _data, totals: _totals, groups: _groups, page: _page, ...rest } = answer.body;
@@ -281,7 +298,6 @@ export class HotAnswers {
     const logSources = sourcesSummary(rest.sources.map((source) => ({ ...source, cache: 'hit' })));
     const perProvider = new Map<string, number>();
     for (const source of rest.sources) perProvider.set(source.provider, (perProvider.get(source.provider) ?? 0) + 1);
-    const key = HotAnswers.key(client, req);
     const holds = held !== undefined || flat !== undefined;
     if (holds) this.letGoOfChanged();
     const entry: HotEntry = {

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { restJson } from '../../src/gateway/answer-cache';
 import * as logging from '../../src/logger';
 import type { AnalyticsResponse, Source } from '../../src/schema/envelope';
+import * as hotPath from '../../src/server/hot-path';
 import { fillTail, HotAnswers, MAX_HELD_ANSWERS, tailTemplate } from '../../src/server/hot-path';
 import { PROVIDER_IDS } from '../../src/schema/campaign';
 import { CLIENT_KEY, OTHER_CLIENT_KEY, startStack, type Stack } from '../helpers/stack';
@@ -189,6 +190,39 @@ describe('the cache-hit fast path', () => {
     expect((JSON.parse(after.text) as Body).sources.every((s) => s.cache === 'hit')).toBe(true);
     await stack.get(ANALYTICS);
     expect(lastServed()).toBe(true); // remembered again from the new generation
+  });
+
+  test('an answer over many sources is remembered when its request comes again; the pages of a cursor walk never are', async () => {
+    // Four sources are remembered at once; an agency's eight only the second time the pipeline answers them.
+    const threshold = jest.replaceProperty(hotPath, 'REMEMBER_AT_ONCE_MAX_SOURCES', 4);
+    try {
+      await stack.get(ANALYTICS);
+      await stack.get(ANALYTICS);
+      expect(lastServed()).toBe(true);
+      const hot = served.mock.contexts.at(-1) as HotAnswers;
+      const all = `${ANALYTICS}?workspace_id=ALL`;
+      const first = await stack.get(all);
+      expect((JSON.parse(first.text) as Body).sources).toHaveLength(8);
+      await stack.get(all);
+      expect(lastServed()).toBe(false); // answered by the pipeline again, and remembered now
+      const replayed = await stack.get(all);
+      expect(lastServed()).toBe(true);
+      expect(stable(replayed.text)).toBe(stable(first.text));
+      // Each page of a walk is a URL of its own, answered once: none of them is remembered.
+      const remembered = hot.size;
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await stack.get(`${all}&limit=7&sort=-replyRate${cursor === null ? '' : `&cursor=${cursor}`}`);
+        expect(lastServed()).toBe(false);
+        cursor = (JSON.parse(page.text) as { page: { nextCursor: string | null } }).page.nextCursor;
+        pages += 1;
+      } while (cursor !== null);
+      expect(pages).toBeGreaterThan(2);
+      expect(hot.size).toBe(remembered);
+    } finally {
+      threshold.restore();
+    }
   });
 
   test('a client over its limit gets the pipeline 429 (the fast path took nothing from it)', async () => {
