@@ -67,7 +67,7 @@ export const MAX_HELD_ANSWERS = 3;
  * (an agency's 800 sources: several ms and ~200 KB of text), and the pages of a cursor walk, each
  * a URL of its own, never come again. A smaller answer is remembered at once.
  */
-export const REMEMBER_AT_ONCE_MAX_SOURCES = 64;
+export const REMEMBER_AT_ONCE_MAX_SOURCES: number = 64;
 /** The requests (their keys' characters) of big answers seen once and not remembered yet. */
 const SEEN_ONCE_BYTES = 1024 * 1024;
 
