@@ -43,6 +43,12 @@ const SMOKE_CAMPAIGNS: Readonly<Record<ProviderId, number>> = { instantly: 11, s
 const WORKSPACES = Number(process.env.BENCH_AGENCY_WORKSPACES ?? 200);
 const SMOKE_WORKSPACES = 4;
 /**
+ * What-if knobs, not part of the targets: the simulators' latency per call (a vendor over the
+ * internet instead of loopback) and the gateway's `maxSocketsPerOrigin` for every vendor.
+ */
+const LATENCY_MS = Number(process.env.BENCH_AGENCY_LATENCY_MS ?? 0);
+const SOCKETS_PER_ORIGIN = process.env.BENCH_AGENCY_SOCKETS === undefined ? undefined : Number(process.env.BENCH_AGENCY_SOCKETS);
+/**
  * The gateway's outbound limits at the vendors' documented ones (an operator who knows them sets
  * them so). SendKit's 10 per second (the simulator's number; SendKit publishes none) is configured
  * as the window it is (`windows`), with the bucket at the same rate, so the window paces the calls.
@@ -88,7 +94,8 @@ function gatewayDocument(vendors: AgencyVendors, workspaces: number): Record<str
         return [{ id: `${id}-${provider}`, provider, apiKey: account.apiKey, baseUrl: vendor.url, ...(account.vendorWorkspaceId ? { vendorWorkspaceId: account.vendorWorkspaceId } : {}) }];
       }),
     })),
-    providers: PROVIDER_SETTINGS,
+    providers:
+      SOCKETS_PER_ORIGIN === undefined ? PROVIDER_SETTINGS : Object.fromEntries(PROVIDER_IDS.map((provider) => [provider, { ...PROVIDER_SETTINGS[provider], maxSocketsPerOrigin: SOCKETS_PER_ORIGIN }])),
     log: { level: 'info' },
   };
 }
@@ -163,8 +170,11 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
   try {
     const vendorWorker = startWorker('agency-vendors', { execArgv: nodeArgsFrom('BENCH_AGENCY_VENDORS_ARGS') });
     workers.push(vendorWorker);
-    const start: AgencyVendorsStart = { workspaces, campaigns: { ...campaigns }, referenceDate: REFERENCE_DATE };
+    const start: AgencyVendorsStart = { workspaces, campaigns: { ...campaigns }, referenceDate: REFERENCE_DATE, latencyMs: LATENCY_MS };
     const vendors = await vendorWorker.call<AgencyVendors>('start', start);
+    if (LATENCY_MS > 0 || SOCKETS_PER_ORIGIN !== undefined) {
+      context.log(`  what-if, not the targets' setting: the vendors answer after ${LATENCY_MS} ms, sockets per origin ${SOCKETS_PER_ORIGIN ?? 'as configured'}`);
+    }
     const gatewayWorker = startWorker('agency-gateway', { execArgv: ['--expose-gc', ...nodeArgsFrom('BENCH_AGENCY_GATEWAY_ARGS')] });
     workers.push(gatewayWorker);
     const { url } = await gatewayWorker.call<{ url: string }>('gateway', {
@@ -375,6 +385,8 @@ export async function bigAgency(context: BenchContext): Promise<ScenarioOutcome>
         workspaces,
         campaignsPerWorkspace: campaigns,
         providerSettings: PROVIDER_SETTINGS,
+        latencyMs: LATENCY_MS,
+        socketsPerOrigin: SOCKETS_PER_ORIGIN ?? null,
         cold: { ms: cold.totalMs, boundMs, vendorCalls, throttled, failing: failing.map((s) => `${s.connection}:${s.status}:${s.error?.code ?? ''}`), byProvider: stats },
         warm: Object.fromEntries(FORMATS.map((f) => [f, { gateway: warm[f].gateway.map(({ ttfbMs, totalMs, bytes }) => ({ ttfbMs, totalMs, bytes })), raw: warm[f].raw.map(({ ttfbMs, totalMs }) => ({ ttfbMs, totalMs })) }])),
         pageMs,
